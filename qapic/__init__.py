@@ -1,0 +1,3 @@
+"""qapic: a QAPI schema compiler for QEMU."""
+
+__version__ = "0.1.0"

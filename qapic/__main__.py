@@ -1,0 +1,3 @@
+from qapic.cli import main
+
+raise SystemExit(main())
