@@ -1,0 +1,325 @@
+"""The condition model: what an ``'if'`` means, where it holds, and how each backend spells it.
+
+Every backend asks this module; none re-derives condition logic.
+
+A condition is an immutable tree of :class:`Symbol`, :class:`All`, :class:`Any` and :class:`Not`;
+:data:`ALWAYS` is the empty condition (no ``'if'``).  The tree keeps the shape written in the
+schema, because QEMU's outputs (the test dumps, the generated ``#if``) echo that shape.
+
+Symbols are classified as *build-time* (decided by the C preprocessor, as upstream does) or
+*run-time* (decided when QEMU runs, by the set of active targets).  The run-time set is a list of
+glob patterns, ``TARGET_*`` and ``CONFIG_KVM`` by default.  With a :class:`TargetTable`, a
+condition's run-time part becomes a constant set of targets (a bit mask over the table's order),
+so a run-time check is one AND against the mask of active targets.
+
+The multi-target policy lives here too: :func:`visible` says whether something whose condition
+holds on a set of targets is visible when several targets are active.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+DEFAULT_RUNTIME_PATTERNS: tuple[str, ...] = ("TARGET_*", "CONFIG_KVM")
+
+
+class Condition(ABC):
+    """A boolean expression over preprocessor-like symbols."""
+
+    @abstractmethod
+    def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
+        """Whether the condition holds when exactly the symbols *is_defined* accepts are set."""
+
+    @abstractmethod
+    def to_json(self) -> object:
+        """The schema's own spelling: ``'SYM'``, ``{'all': [...]}``, ``{'any': [...]}``,
+        ``{'not': ...}``; ``None`` for :data:`ALWAYS`."""
+
+    @abstractmethod
+    def _walk_symbols(self) -> Iterator[str]: ...
+
+    def symbols(self) -> frozenset[str]:
+        return frozenset(self._walk_symbols())
+
+    def holds_for(self, defined: Iterable[str]) -> bool:
+        names = frozenset(defined)
+        return self.evaluate(names.__contains__)
+
+    @property
+    def is_always(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        # QEMU's schema test dumps print a condition as Python prints its JSON form.
+        return repr(self.to_json())
+
+
+@dataclass(frozen=True)
+class _Always(Condition):
+    def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
+        return True
+
+    def to_json(self) -> object:
+        return None
+
+    def _walk_symbols(self) -> Iterator[str]:
+        return iter(())
+
+    @property
+    def is_always(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return ""
+
+
+ALWAYS: Condition = _Always()
+
+
+@dataclass(frozen=True)
+class Symbol(Condition):
+    name: str
+
+    def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
+        return is_defined(self.name)
+
+    def to_json(self) -> object:
+        return self.name
+
+    def _walk_symbols(self) -> Iterator[str]:
+        yield self.name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Not(Condition):
+    operand: Condition
+
+    def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
+        return not self.operand.evaluate(is_defined)
+
+    def to_json(self) -> object:
+        return {"not": self.operand.to_json()}
+
+    def _walk_symbols(self) -> Iterator[str]:
+        return self.operand._walk_symbols()
+
+
+@dataclass(frozen=True)
+class All(Condition):
+    operands: tuple[Condition, ...]
+
+    def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
+        return all(c.evaluate(is_defined) for c in self.operands)
+
+    def to_json(self) -> object:
+        return {"all": [c.to_json() for c in self.operands]}
+
+    def _walk_symbols(self) -> Iterator[str]:
+        for c in self.operands:
+            yield from c._walk_symbols()
+
+
+@dataclass(frozen=True)
+class Any(Condition):
+    operands: tuple[Condition, ...]
+
+    def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
+        return any(c.evaluate(is_defined) for c in self.operands)
+
+    def to_json(self) -> object:
+        return {"any": [c.to_json() for c in self.operands]}
+
+    def _walk_symbols(self) -> Iterator[str]:
+        for c in self.operands:
+            yield from c._walk_symbols()
+
+
+def from_json(raw: object) -> Condition:
+    """Build a condition from the value of an ``'if'`` key.
+
+    The frontend has already checked the shape (and worded any error); this only converts.
+    ``None`` (no ``'if'``) gives :data:`ALWAYS`.
+    """
+    if raw is None:
+        return ALWAYS
+    if isinstance(raw, str):
+        return Symbol(raw)
+    if isinstance(raw, Mapping) and len(raw) == 1:
+        ((op, arg),) = raw.items()
+        if op == "not":
+            return Not(from_json(arg))
+        if op in ("all", "any") and isinstance(arg, Sequence) and not isinstance(arg, str):
+            parts = tuple(from_json(a) for a in arg)
+            return All(parts) if op == "all" else Any(parts)
+    raise ValueError(f"not a QAPI condition: {raw!r}")
+
+
+def conjoin(*conditions: Condition) -> Condition:
+    """The condition under which all of *conditions* hold, without useless nesting.
+
+    Used where a thing inherits its container's condition (an implicit type, an array of a
+    conditional element type, a member of a conditional type).
+    """
+    parts: list[Condition] = []
+    for cond in conditions:
+        if cond.is_always:
+            continue
+        for part in cond.operands if isinstance(cond, All) else (cond,):
+            if part not in parts:
+                parts.append(part)
+    if not parts:
+        return ALWAYS
+    if len(parts) == 1:
+        return parts[0]
+    return All(tuple(parts))
+
+
+# --- Build-time and run-time symbols ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SymbolClasses:
+    """Which symbols are decided at run time (by glob pattern); all others are build-time."""
+
+    runtime_patterns: tuple[str, ...] = DEFAULT_RUNTIME_PATTERNS
+
+    @classmethod
+    def parse(cls, text: str) -> SymbolClasses:
+        """From a comma-separated list of globs, as given on the command line."""
+        return cls(tuple(p.strip() for p in text.split(",") if p.strip()))
+
+    def is_runtime(self, symbol: str) -> bool:
+        return any(fnmatch.fnmatchcase(symbol, p) for p in self.runtime_patterns)
+
+    def runtime_symbols(self, cond: Condition) -> frozenset[str]:
+        return frozenset(s for s in cond.symbols() if self.is_runtime(s))
+
+    def build_symbols(self, cond: Condition) -> frozenset[str]:
+        return frozenset(s for s in cond.symbols() if not self.is_runtime(s))
+
+    def is_runtime_dependent(self, cond: Condition) -> bool:
+        return bool(self.runtime_symbols(cond))
+
+
+# --- Targets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """One QEMU system-emulation target and the target-specific symbols its build defines."""
+
+    name: str                       # "aarch64", as in "aarch64-softmmu" and "qemu-system-aarch64"
+    arch: str                       # TARGET_ARCH
+    base_arch: str                  # TARGET_BASE_ARCH
+    symbols: frozenset[str]         # e.g. TARGET_AARCH64, TARGET_ARM, TARGET_BIG_ENDIAN, ...
+    kvm: bool = False               # whether CONFIG_KVM is defined for this target's build
+
+
+@dataclass(frozen=True)
+class TargetTable:
+    """The targets a QEMU tree can build, in a fixed order that defines the bit of each."""
+
+    targets: tuple[Target, ...]
+    _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {t.name: i for i, t in enumerate(self.targets)})
+
+    def __iter__(self) -> Iterator[Target]:
+        return iter(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.targets]
+
+    def get(self, name: str) -> Target:
+        try:
+            return self.targets[self._index[name]]
+        except KeyError:
+            raise KeyError(name) from None
+
+    def bit(self, name: str) -> int:
+        return 1 << self._index[name]
+
+    @property
+    def all_mask(self) -> int:
+        return (1 << len(self.targets)) - 1
+
+    def mask(self, names: Iterable[str]) -> int:
+        m = 0
+        for n in names:
+            m |= self.bit(n)
+        return m
+
+    def names_in(self, mask: int) -> list[str]:
+        return [t.name for i, t in enumerate(self.targets) if mask >> i & 1]
+
+    def target_symbols(self, target: Target) -> frozenset[str]:
+        """Run-time symbols *target* defines: its TARGET_* symbols, plus CONFIG_KVM if it has KVM."""
+        return target.symbols | ({"CONFIG_KVM"} if target.kvm else frozenset())
+
+
+def holds_on(
+    cond: Condition,
+    target: Target,
+    table: TargetTable,
+    classes: SymbolClasses,
+    build_defined: Callable[[str], bool],
+) -> bool:
+    """Whether *cond* holds for a build of *target*: run-time symbols come from the target,
+    build-time symbols from *build_defined*."""
+    target_syms = table.target_symbols(target)
+
+    def is_defined(sym: str) -> bool:
+        return sym in target_syms if classes.is_runtime(sym) else build_defined(sym)
+
+    return cond.evaluate(is_defined)
+
+
+def target_mask(
+    cond: Condition,
+    table: TargetTable,
+    classes: SymbolClasses = SymbolClasses(),
+    build_defined: Callable[[str], bool] = lambda _sym: False,
+) -> int:
+    """The set of targets (a bit mask over *table*) on which *cond* holds, for a build whose
+    build-time symbols are given by *build_defined*."""
+    m = 0
+    for i, target in enumerate(table.targets):
+        if holds_on(cond, target, table, classes, build_defined):
+            m |= 1 << i
+    return m
+
+
+def visible(cond_mask: int, active_mask: int) -> bool:
+    """The multi-target policy: something is visible when its condition holds for at least one
+    active target.  With one active target this is exactly the per-target build's behaviour."""
+    return bool(cond_mask & active_mask)
+
+
+# --- Renderings -------------------------------------------------------------------------------
+
+
+def to_c_preprocessor(cond: Condition) -> str:
+    """The expression of an ``#if`` line: ``defined(A) && !defined(B)``."""
+
+    def render(c: Condition, top: bool) -> str:
+        if isinstance(c, Symbol):
+            return f"defined({c.name})"
+        if isinstance(c, Not):
+            return "!" + render(c.operand, False)
+        if isinstance(c, All | Any):
+            op = " && " if isinstance(c, All) else " || "
+            text = op.join(render(o, False) for o in c.operands)
+            return text if top or len(c.operands) == 1 else f"({text})"
+        raise ValueError("ALWAYS has no preprocessor form")
+
+    return render(cond, True)
