@@ -1,0 +1,1 @@
+"""Test oracles: expectations computed outside qapic (upstream's generator, QEMU's build rules)."""
