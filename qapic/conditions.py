@@ -180,6 +180,63 @@ def conjoin(*conditions: Condition) -> Condition:
     return All(tuple(parts))
 
 
+@dataclass(frozen=True)
+class _Never(Condition):
+    def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
+        return False
+
+    def to_json(self) -> object:
+        return {"any": []}
+
+    def _walk_symbols(self) -> Iterator[str]:
+        return iter(())
+
+    def __str__(self) -> str:
+        return "never"
+
+
+NEVER: Condition = _Never()
+"""The condition that never holds: what partial evaluation leaves of a false condition."""
+
+
+def partial(cond: Condition, known: Callable[[str], bool | None]) -> Condition:
+    """*cond* with every symbol *known* decides replaced by its value and simplified.
+
+    The result is :data:`ALWAYS`, :data:`NEVER`, or a condition over the undecided symbols only.
+    This is how a condition is split per target: decide the run-time symbols for one target and
+    what is left is the build-time requirement on that target.
+    """
+    if cond.is_always or cond is NEVER:
+        return cond
+    if isinstance(cond, Symbol):
+        value = known(cond.name)
+        if value is None:
+            return cond
+        return ALWAYS if value else NEVER
+    if isinstance(cond, Not):
+        inner = partial(cond.operand, known)
+        if inner.is_always:
+            return NEVER
+        if inner is NEVER:
+            return ALWAYS
+        return Not(inner)
+    if isinstance(cond, All | Any):
+        neutral, absorbing = (ALWAYS, NEVER) if isinstance(cond, All) else (NEVER, ALWAYS)
+        parts: list[Condition] = []
+        for operand in cond.operands:
+            part = partial(operand, known)
+            if part is absorbing:
+                return absorbing
+            if part is not neutral and part not in parts:
+                parts.append(part)
+        if not parts:
+            return neutral
+        if len(parts) == 1:
+            return parts[0]
+        return All(tuple(parts)) if isinstance(cond, All) else Any(tuple(parts))
+    raise TypeError(f"unknown condition {cond!r}")
+
+
 # --- Build-time and run-time symbols ------------------------------------------------------------
 
 
@@ -321,5 +378,26 @@ def to_c_preprocessor(cond: Condition) -> str:
             text = op.join(render(o, False) for o in c.operands)
             return text if top or len(c.operands) == 1 else f"({text})"
         raise ValueError("ALWAYS has no preprocessor form")
+
+    return render(cond, True)
+
+
+def to_text(cond: Condition) -> str:
+    """Plain words for people: ``CONFIG_SPICE``, ``not CONFIG_WIN32``, ``A and (B or C)``."""
+
+    def render(c: Condition, top: bool) -> str:
+        if c.is_always:
+            return "always"
+        if c is NEVER:
+            return "never"
+        if isinstance(c, Symbol):
+            return c.name
+        if isinstance(c, Not):
+            return "not " + render(c.operand, False)
+        if isinstance(c, All | Any):
+            op = " and " if isinstance(c, All) else " or "
+            text = op.join(render(o, False) for o in c.operands)
+            return text if top or len(c.operands) == 1 else f"({text})"
+        raise TypeError(f"unknown condition {c!r}")
 
     return render(cond, True)

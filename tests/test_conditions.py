@@ -1,0 +1,111 @@
+"""The condition model: properties that must hold for every condition, checked on random ones."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qapic import conditions
+from qapic.conditions import (
+    ALWAYS,
+    NEVER,
+    SymbolClasses,
+    Target,
+    TargetTable,
+    from_json,
+    partial,
+    target_mask,
+    to_c_preprocessor,
+    visible,
+)
+
+SYMBOLS = ["TARGET_ARM", "TARGET_I386", "TARGET_S390X", "CONFIG_KVM", "CONFIG_SPICE", "CONFIG_VNC"]
+
+cond_json = st.recursive(
+    st.sampled_from(SYMBOLS),
+    lambda inner: st.one_of(
+        st.builds(lambda c: {"not": c}, inner),
+        st.builds(lambda cs: {"all": cs}, st.lists(inner, min_size=1, max_size=3)),
+        st.builds(lambda cs: {"any": cs}, st.lists(inner, min_size=1, max_size=3)),
+    ),
+    max_leaves=8,
+)
+assignments = st.fixed_dictionaries({s: st.booleans() for s in SYMBOLS})
+
+
+def eval_c(expr: str, values: dict[str, bool]) -> bool:
+    """Evaluate a C preprocessor expression the way cpp would, independently of the model."""
+    py = re.sub(r"defined\((\w+)\)", lambda m: str(values.get(m.group(1), False)), expr)
+    py = py.replace("&&", " and ").replace("||", " or ").replace("!", " not ")
+    result = eval(py, {"__builtins__": {}})  # noqa: S307 - our own generated text
+    assert isinstance(result, bool)
+    return result
+
+
+@given(cond_json)
+def test_json_round_trip(raw: object) -> None:
+    assert from_json(raw).to_json() == raw
+
+
+@given(cond_json, assignments)
+def test_preprocessor_rendering_means_the_same(raw: object, values: dict[str, bool]) -> None:
+    cond = from_json(raw)
+    assert eval_c(to_c_preprocessor(cond), values) == cond.evaluate(values.__getitem__)
+
+
+@settings(max_examples=300)
+@given(cond_json, assignments, st.sets(st.sampled_from(SYMBOLS)))
+def test_partial_evaluation_agrees_with_full(
+    raw: object, values: dict[str, bool], decided: set[str]
+) -> None:
+    cond = from_json(raw)
+    rest = partial(cond, lambda s: values[s] if s in decided else None)
+    assert rest.symbols() <= set(SYMBOLS) - decided
+    assert rest.evaluate(values.__getitem__) == cond.evaluate(values.__getitem__)
+    if not rest.symbols():
+        assert rest in (ALWAYS, NEVER)
+
+
+def test_conjoin_flattens_and_drops_always() -> None:
+    a, b = from_json("A"), from_json("B")
+    assert conditions.conjoin(ALWAYS, a) == a
+    assert conditions.conjoin(a, conditions.conjoin(a, b)) == from_json({"all": ["A", "B"]})
+    assert conditions.conjoin() is ALWAYS
+
+
+def test_runtime_classification_by_globs() -> None:
+    classes = SymbolClasses()
+    assert classes.is_runtime("TARGET_ARM") and classes.is_runtime("CONFIG_KVM")
+    assert not classes.is_runtime("CONFIG_SPICE") and not classes.is_runtime("CONFIG_KVM_X")
+    mixed = from_json({"all": ["TARGET_S390X", "CONFIG_KVM", "CONFIG_LINUX"]})
+    assert classes.runtime_symbols(mixed) == {"TARGET_S390X", "CONFIG_KVM"}
+    assert classes.build_symbols(mixed) == {"CONFIG_LINUX"}
+    assert SymbolClasses.parse("TARGET_*, CONFIG_TCG").is_runtime("CONFIG_TCG")
+
+
+def _table() -> TargetTable:
+    def t(name: str, *syms: str, kvm: bool = False) -> Target:
+        return Target(name, name, name, frozenset(syms), kvm)
+    return TargetTable((
+        t("aarch64", "TARGET_AARCH64", "TARGET_ARM"),
+        t("s390x", "TARGET_S390X", kvm=True),
+        t("x86_64", "TARGET_X86_64", "TARGET_I386", kvm=True),
+    ))
+
+
+def test_target_masks_and_the_multi_target_policy() -> None:
+    table = _table()
+    arm_or_x86 = from_json({"any": ["TARGET_ARM", "TARGET_I386"]})
+    kvm_s390 = from_json({"all": ["TARGET_S390X", "CONFIG_KVM"]})
+    assert table.names_in(target_mask(arm_or_x86, table)) == ["aarch64", "x86_64"]
+    assert table.names_in(target_mask(kvm_s390, table)) == ["s390x"]
+    assert target_mask(ALWAYS, table) == table.all_mask
+    spice = from_json("CONFIG_SPICE")
+    assert target_mask(spice, table) == 0
+    assert target_mask(spice, table, build_defined=lambda s: s == "CONFIG_SPICE") == table.all_mask
+    gic = target_mask(from_json("TARGET_ARM"), table)
+    assert visible(gic, table.mask(["aarch64"]))
+    assert not visible(gic, table.mask(["x86_64"]))
+    assert visible(gic, table.mask(["x86_64", "aarch64"]))
