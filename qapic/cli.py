@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -76,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="symbols decided per target (default: TARGET_*,CONFIG_KVM)")
     p.add_argument("--all", action="store_true", help="list items that are everywhere too")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    for name, module in PLUGGED_COMMANDS.items():
+        mod = importlib.import_module(module)
+        mod.configure(sub.add_parser(name, help=mod.HELP, description=mod.DESCRIPTION))
     return parser
 
 
@@ -149,6 +154,10 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 COMMANDS = {"check": cmd_check, "introspect": cmd_introspect, "targets": cmd_targets}
 
+# Commands that live in their own module: each has HELP, DESCRIPTION, configure(parser) and
+# run(args) -> exit status.
+PLUGGED_COMMANDS = {"diff": "qapic.backends.diff"}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     from qapic.frontend import QAPIError
@@ -156,6 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command in PLUGGED_COMMANDS:
+            status: int = importlib.import_module(PLUGGED_COMMANDS[args.command]).run(args)
+            return status
         return COMMANDS[args.command](args)
     except QAPIError as err:
         sys.stderr.write(f"{err}\n")
