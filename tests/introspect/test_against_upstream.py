@@ -9,15 +9,13 @@ The expectation is upstream's ``qapi-introspect.c`` compiled, in effect, with th
 written from QEMU's meson.build independently of qapic.
 
 qapic runs as a subprocess, once per case; the cases selected for this session are started up
-front on a small thread pool (one per core), so the suite takes about (cases x qapic's time) /
-cores.
+front on a small thread pool (one per core, at most 4), so the module takes about
+(cases x qapic's time) / cores.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.oracle.diff import describe
-from tests.oracle.qapic_run import QapicFailed, run_introspect
+from tests.oracle.qapic_run import Prefetch, QapicFailed, run_introspect, selected_params
 from tests.oracle.targets import softmmu_targets, target_symbols
 from tests.oracle.upstream import UpstreamOracle, shared_oracle
 
@@ -164,38 +162,16 @@ def _run_qapic(case: Case, tree: Path) -> Any:
                           qemu_src=tree, unmask=case.unmask)
 
 
-class _Prefetch:
-    """qapic's results for the cases this session selected, computed on a thread pool."""
-
-    def __init__(self, trees: dict[str, Path], wanted: list[str]) -> None:
-        self.trees = trees
-        self.pool = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)))
-        self.futures: dict[str, Future[Any]] = {}
-        for cid in wanted:
-            self._submit(cid)
-
-    def _submit(self, cid: str) -> Future[Any]:
-        if cid not in self.futures:
-            case = CASES[cid]
-            self.futures[cid] = self.pool.submit(_run_qapic, case, self.trees[case.version])
-        return self.futures[cid]
-
-    def result(self, cid: str) -> Any:
-        return self._submit(cid).result()
-
-    def close(self) -> None:
-        for f in self.futures.values():
-            f.cancel()
-        self.pool.shutdown(wait=True)
-
-
 @pytest.fixture(scope="module")
 def qapic_results(request: pytest.FixtureRequest, qemu_10_0: Path,
-                  qemu_10_2: Path) -> Iterator[_Prefetch]:
-    wanted = [str(spec.params["cid"]) for item in request.session.items
-              if getattr(item, "module", None) is request.module
-              and (spec := getattr(item, "callspec", None)) is not None and "cid" in spec.params]
-    prefetch = _Prefetch({"10.0": qemu_10_0, "10.2": qemu_10_2}, wanted)
+                  qemu_10_2: Path) -> Iterator[Prefetch]:
+    trees = {"10.0": qemu_10_0, "10.2": qemu_10_2}
+
+    def run(cid: str) -> Any:
+        case = CASES[cid]
+        return _run_qapic(case, trees[case.version])
+
+    prefetch = Prefetch(run, selected_params(request, "cid"))
     yield prefetch
     prefetch.close()
 
@@ -213,16 +189,19 @@ def _expected(case: Case, tree: Path, oracle: UpstreamOracle) -> Any:
 
 
 @pytest.mark.parametrize("cid", list(CASES))
-def test_introspect_matches_upstream(cid: str, qapic_results: _Prefetch,
+def test_introspect_matches_upstream(cid: str, qapic_results: Prefetch,
                                      oracles: dict[str, UpstreamOracle],
                                      request: pytest.FixtureRequest) -> None:
     case = CASES[cid]
     tree: Path = request.getfixturevalue(_TREE_FIXTURE[case.version])
     expected = _expected(case, tree, oracles[case.version])
+    failure = None
     try:
         actual = qapic_results.result(cid)
     except QapicFailed as err:
-        pytest.fail(str(err), pytrace=False)
+        failure = str(err)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
     if actual != expected:
         pytest.fail(f"qapic introspect differs from upstream's generator for {cid}:\n"
                     + describe(expected, actual), pytrace=False)
