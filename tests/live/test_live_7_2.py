@@ -16,6 +16,7 @@ unpatched schema yields the binaries' introspection.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.live import debian_config
-from tests.live.qemu_binaries import LIVE_TARGETS, LiveSchema, live_schema
+from tests.live.qemu_binaries import LIVE_TARGETS, LiveSchema, binary, live_schema
 from tests.oracle.diff import describe
 from tests.oracle.qapic_run import Prefetch, QapicFailed, run_introspect, selected_params
 from tests.oracle.targets import softmmu_targets, target_symbols
@@ -38,7 +39,7 @@ SCHEMA = "qapi/qapi-schema.json"
 def live_schemas(live_installed: list[str]) -> dict[str, LiveSchema]:
     """query-qmp-schema of every installed qemu-system-<target> (from the cache when the
     binary's version is unchanged)."""
-    out = {t: live_schema(t, "7.2") for t in live_installed}
+    out = {t: live_schema(t, "7.2") for t in live_installed if binary(t).exists()}
     wrong = {t: s.qemu for t, s in out.items() if s.qemu[:2] != (7, 2)}
     if wrong:
         pytest.skip(f"the installed QEMU is not 7.2 (this machine is not Debian 12?): {wrong}")
@@ -121,3 +122,31 @@ def test_config_symbols_are_pinned_down(oracle_7_2: UpstreamOracle, qemu_7_2: Pa
     inert = [s for s in sorted(tested)
              if oracle_7_2.introspect(schema, base ^ {s}) == value]
     assert inert == [], f"flipping these changes nothing on x86_64: {inert}"
+
+
+@pytest.fixture(scope="module")
+def debian_files(qemu_7_2: Path) -> dict[str, str]:
+    tarball = debian_config.debian_tarball(qemu_7_2)
+    if tarball is None:
+        pytest.skip("no qemu_*.debian.tar.* next to the 7.2 tree (scripts/qemu-source 7.2)")
+    return debian_config.read_debian_files(tarball)
+
+
+def test_config_file_agrees_with_debian_rules(debian_files: dict[str, str]) -> None:
+    """The configure flags the data file's comments cite are those debian/rules passes for
+    linux-amd64, Debian builds every 7.2 target, and it disables none of the 'auto' features
+    the data file counts on (its only --disable flags are the ones below)."""
+    flags = debian_config.configure_flags(debian_files["debian/control"], "linux-amd64")
+    claimed = debian_config.claimed_flags()
+    assert claimed, "no 'rules: --flag' comments found"
+    assert {s: f for s, f in claimed.items() if f not in flags} == {}
+    rules = debian_files["debian/rules"]
+    assert "extract-config-opts" in rules
+    m = re.search(r"^system_targets = \\\n(.*?)\n\n", rules, re.M | re.S)
+    assert m is not None
+    assert sorted(m.group(1).replace("\\", " ").split()) == LIVE_TARGETS
+    main_build = rules[rules.index("common_configure_opts ="):rules.index("build-qemu:")]
+    disabled = set(re.findall(r"--disable-[\w-]+", main_build)) | \
+        {f for f in flags if f.startswith("--disable-")}
+    assert disabled == {"--disable-install-blobs", "--disable-strip", "--disable-user",
+                        "--disable-xen"}
