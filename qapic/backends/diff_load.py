@@ -1,0 +1,222 @@
+"""The inputs of ``qapic diff``: query-qmp-schema values (files, QMP replies) and QAPI schemas.
+
+Every problem with an input is a :class:`DiffInputError` whose message is one line naming the
+file; nothing here lets an exception of another kind escape for bad input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qapic.backends.diff_compare import Value
+
+META_TYPES = frozenset({"builtin", "enum", "array", "object", "alternate", "command", "event"})
+QAPI_KEYWORDS = frozenset({"include", "pragma", "enum", "struct", "union", "alternate",
+                           "command", "event"})
+# A QAPI schema file: '#' comment lines, then an expression written with single quotes.
+_LOOKS_QAPI = re.compile(r"\A(?:\s*#[^\n]*\n)*\s*\{\s*'")
+
+
+class DiffInputError(Exception):
+    """An input of ``qapic diff`` is missing or is neither a schema value nor a schema."""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build a QAPI schema with (ignored for query-qmp-schema values)."""
+
+    target: str | None = None
+    defines: tuple[str, ...] = ()
+    qemu_src: Path | None = None
+    lenient_docs: bool = False
+    side_specific: bool = False     # --a-*/--b-* options were given for this side
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _check_value(file: str, value: Any) -> Value:
+    """Validate a query-qmp-schema value (a JSON array of SchemaInfo objects) and index it."""
+    def bad(msg: str) -> DiffInputError:
+        return DiffInputError(f"{file}: not a query-qmp-schema value: {msg}")
+
+    if not isinstance(value, list):
+        raise bad(f"expected a JSON array, found {type(value).__name__}")
+    entries: dict[str, dict[str, Any]] = {}
+    for i, e in enumerate(value):
+        if not isinstance(e, dict):
+            raise bad(f"element {i} is not an object")
+        name, meta = e.get("name"), e.get("meta-type")
+        if not isinstance(name, str):
+            raise bad(f"element {i} has no string 'name'")
+        if meta not in META_TYPES:
+            raise bad(f"'{name}' has no valid 'meta-type' (got {meta!r})")
+        if name in entries:
+            raise bad(f"'{name}' occurs twice")
+        entries[name] = e
+
+    def ref(owner: str, obj: dict[str, Any], key: str) -> None:
+        t = obj.get(key)
+        if not isinstance(t, str):
+            raise bad(f"'{owner}' has no string '{key}'")
+        if t not in entries:
+            raise bad(f"'{owner}' refers to type '{t}', which is not in the value")
+
+    def strings(owner: str, obj: dict[str, Any], key: str) -> None:
+        v = obj.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+            raise bad(f"'{owner}': '{key}' is not a list of strings")
+
+    def objects(owner: str, obj: dict[str, Any], key: str, need: str) -> list[dict[str, Any]]:
+        v = obj.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(m, dict) for m in v):
+            raise bad(f"'{owner}': '{key}' is not a list of objects")
+        for m in v:
+            if not isinstance(m.get(need), str):
+                raise bad(f"'{owner}': an element of '{key}' has no string '{need}'")
+        return v
+
+    for name, e in entries.items():
+        meta = e["meta-type"]
+        strings(name, e, "features")
+        if meta == "command":
+            ref(name, e, "arg-type")
+            ref(name, e, "ret-type")
+        elif meta == "event":
+            ref(name, e, "arg-type")
+        elif meta == "builtin":
+            if not isinstance(e.get("json-type"), str):
+                raise bad(f"'{name}' has no string 'json-type'")
+        elif meta == "array":
+            ref(name, e, "element-type")
+        elif meta == "enum":
+            if "members" in e:
+                for m in objects(name, e, "members", "name"):
+                    strings(name, m, "features")
+            else:
+                strings(name, e, "values")
+        elif meta == "alternate":
+            for m in objects(name, e, "members", "type"):
+                ref(name, m, "type")
+        else:  # object
+            for m in objects(name, e, "members", "name"):
+                ref(name, m, "type")
+                strings(name, m, "features")
+            variants = objects(name, e, "variants", "case")
+            for v in variants:
+                ref(name, v, "type")
+            if variants and not isinstance(e.get("tag"), str):
+                raise bad(f"'{name}' has variants but no string 'tag'")
+    return Value(entries)
+
+
+def _read_text(file: str) -> str:
+    path = Path(file)
+    try:
+        if path.is_dir():
+            raise DiffInputError(f"{file}: is a directory")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DiffInputError(f"{file}: no such file") from None
+    except UnicodeDecodeError:
+        raise DiffInputError(f"{file}: not JSON (not UTF-8 text)") from None
+    except OSError as err:
+        raise DiffInputError(f"{file}: cannot read it ({err.strerror or err})") from None
+
+
+def _is_qapi(parsed: Any) -> bool:
+    return isinstance(parsed, dict) and bool(QAPI_KEYWORDS & parsed.keys())
+
+
+def load(file: str, options: BuildOptions) -> tuple[Value, bool]:
+    """The query-qmp-schema value of *file* (a value, a QMP reply holding one, or a QAPI schema
+    built with *options*), and whether *file* is a schema."""
+    text = _read_text(file)
+    parsed: Any = None
+    json_error: json.JSONDecodeError | None = None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as err:
+        json_error = err
+    except RecursionError:
+        raise DiffInputError(f"{file}: not JSON (nested too deeply)") from None
+    if json_error is not None:
+        if _LOOKS_QAPI.match(text):
+            return _check_value(file, _from_schema(file, options)), True
+        raise DiffInputError(f"{file}: not JSON ({json_error.msg} at line {json_error.lineno} "
+                             f"column {json_error.colno})")
+    if _is_qapi(parsed):
+        return _check_value(file, _from_schema(file, options)), True
+    if options.side_specific:
+        raise DiffInputError(f"{file}: --a-*/--b-* build options apply to a QAPI schema, but "
+                             "this is a query-qmp-schema value")
+    if isinstance(parsed, dict):
+        if "return" in parsed:
+            parsed = parsed["return"]
+            if not isinstance(parsed, list):
+                raise DiffInputError(f"{file}: a QMP reply whose 'return' is not a "
+                                     "query-qmp-schema value")
+        elif "error" in parsed:
+            error = parsed["error"]
+            desc = error.get("desc") if isinstance(error, dict) else None
+            raise DiffInputError(f"{file}: a QMP error reply, not a query-qmp-schema value"
+                                 + (f" ({_one_line(str(desc))})" if desc else ""))
+        else:
+            raise DiffInputError(f"{file}: a JSON object, neither a query-qmp-schema value "
+                                 "nor a QMP reply holding one")
+    return _check_value(file, parsed), False
+
+
+def _symbols(file: str, options: BuildOptions) -> set[str]:
+    defined = set(options.defines)
+    if options.target is None:
+        return defined
+    from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
+
+    tree = options.qemu_src or find_tree(Path(file).parent)
+    if tree is None:
+        raise DiffInputError(f"{file}: not inside a QEMU source tree, so --target needs "
+                             "--qemu-src DIR")
+    try:
+        table = read_target_table(tree)
+    except (QemuTreeError, OSError) as err:
+        raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
+    try:
+        defined |= table.get(options.target).symbols
+    except KeyError:
+        raise DiffInputError(f"{file}: unknown target '{options.target}' (known: "
+                             f"{', '.join(table.names())})") from None
+    return defined
+
+
+def _from_schema(file: str, options: BuildOptions) -> Any:
+    """query-qmp-schema's value for a build of the QAPI schema *file*."""
+    defined: Collection[str] = _symbols(file, options)
+    # Imported by name: the frontend is optional for query-qmp-schema values.
+    try:
+        frontend = importlib.import_module("qapic.frontend")
+        introspect: Callable[..., Any] = importlib.import_module(
+            "qapic.backends.introspect").introspect
+        load_schema: Callable[..., Any] = frontend.load_schema
+        qapi_error: type[Exception] = frontend.QAPIError
+    except (ImportError, AttributeError):
+        raise DiffInputError(f"{file}: is a QAPI schema, but qapic's schema frontend is not "
+                             "available in this installation") from None
+    try:
+        schema = load_schema(file, lenient_docs=options.lenient_docs)
+    except qapi_error as err:
+        lines = [ln for ln in str(err).splitlines() if ln.strip()]
+        msg = lines[-1] if lines else "invalid schema"
+        if file not in msg:
+            msg = f"{file}: {msg}"
+        raise DiffInputError(f"{msg}") from None
+    except OSError as err:
+        raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
+    return introspect(schema, defined)
