@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from typing import Any
 
 _SHOW = 160
@@ -42,6 +44,56 @@ def _walk(path: str, exp: Any, act: Any, out: list[str], limit: int) -> None:
         out.append(f"{path}: got {_short(act)}, expected {_short(exp)}")
 
 
+_NUMBERED = re.compile(r"^\[*\d+\]*$")
+
+
+def _normalized(v: Any) -> Any:
+    """*v* with the masked type numbers ("12", "[12]") blanked, so that an entity missing early
+    does not make every later one differ."""
+    if isinstance(v, dict):
+        return {k: _normalized(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_normalized(x) for x in v]
+    if isinstance(v, str) and _NUMBERED.match(v):
+        return "#"
+    return v
+
+
+def _align(exp: list[Any], act: list[Any], out: list[str], limit: int) -> None:
+    """Entities added, removed or changed, after aligning the two lists on their contents
+    (type numbers blanked)."""
+    ke = [json.dumps(_normalized(e), sort_keys=True) for e in exp]
+    ka = [json.dumps(_normalized(a), sort_keys=True) for a in act]
+    sm = difflib.SequenceMatcher(None, ke, ka, autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if len(out) >= limit:
+            return
+        if op == "equal":
+            continue
+        if op == "replace" and i2 - i1 == j2 - j1:
+            for k in range(i2 - i1):
+                _walk(f"$[{j1 + k}]", exp[i1 + k], act[j1 + k], out, limit)
+            continue
+        # pair up same-named entities, list the rest as removed / added
+        by_name = {_name(act[j]): j for j in range(j1, j2) if _name(act[j]) is not None}
+        paired: set[int] = set()
+        for i in range(i1, i2):
+            j = by_name.get(_name(exp[i]))
+            if j is not None and j not in paired:
+                paired.add(j)
+                _walk(f"$[{j}]", exp[i], act[j], out, limit)
+            elif len(out) < limit:
+                out.append(f"- expected [{i}] {_short(exp[i])}")
+        for j in range(j1, j2):
+            if j not in paired and len(out) < limit:
+                out.append(f"+ actual   [{j}] {_short(act[j])}")
+
+
+def _name(v: Any) -> str | None:
+    n = v.get("name") if isinstance(v, dict) else None
+    return n if isinstance(n, str) and not _NUMBERED.match(n) else None
+
+
 def _entity_names(v: Any) -> list[str]:
     if not isinstance(v, list):
         return []
@@ -70,7 +122,10 @@ def describe(expected: Any, actual: Any, limit: int = 12) -> str:
             lines.append(f"unexpected ({len(extra)}): {', '.join(extra[:15])}"
                          + (" ..." if len(extra) > 15 else ""))
     first: list[str] = []
-    _walk("$", expected, actual, first, limit)
+    if en and an and isinstance(expected, list) and isinstance(actual, list):
+        _align(expected, actual, first, limit)
+    if not first:
+        _walk("$", expected, actual, first, limit)
     lines.append("first differences:")
     lines.extend("  " + d for d in first)
     return "\n".join(lines)
