@@ -224,3 +224,13 @@ def test_cases_are_distinct(oracles: dict[str, UpstreamOracle], qemu_10_0: Path)
     # and CONFIG_SLIRP, which no 'if' tests, changes nothing
     assert oracles["10.0"].introspect(schema, DISTRO) == \
         oracles["10.0"].introspect(schema, DISTRO - {"CONFIG_SLIRP"})
+
+
+def test_10_2_has_no_target_conditions(oracles: dict[str, UpstreamOracle],
+                                       qemu_10_2: Path) -> None:
+    """10.2 decides target-specific commands at run time: its introspection has no TARGET_*
+    conditions, so --target must not change it."""
+    schema = qemu_10_2 / SYSTEM
+    assert not {s for s in oracles["10.2"].symbols(schema) if s.startswith("TARGET_")}
+    assert oracles["10.2"].introspect(schema, DISTRO) == \
+        oracles["10.2"].introspect(schema, DISTRO | target_symbols(qemu_10_2, "x86_64"))
