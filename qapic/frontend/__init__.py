@@ -1,0 +1,38 @@
+"""The QAPI schema frontend: schema text to a checked model.
+
+Pipeline: :mod:`.source` (locations, :class:`QAPIError`), :mod:`.parser` (text to expressions,
+doc comments, includes, pragmas), :mod:`.doc` (doc comments), :mod:`.expr` (shape checks),
+:mod:`.entities` and :mod:`.schema` (entities and semantic checks), :mod:`.dump` (the
+``test-qapi.py`` dump format).
+"""
+
+from .doc import Doc, DocSection
+from .entities import (
+    AlternateType,
+    ArrayType,
+    Branch,
+    Branches,
+    BuiltinType,
+    Command,
+    Definition,
+    Entity,
+    EnumMember,
+    EnumType,
+    Event,
+    Feature,
+    Include,
+    Member,
+    Module,
+    ObjectMember,
+    ObjectType,
+    Type,
+)
+from .schema import Schema, load_schema
+from .source import QAPIError, SourceInfo
+
+__all__ = [
+    "AlternateType", "ArrayType", "Branch", "Branches", "BuiltinType", "Command", "Definition",
+    "Doc", "DocSection", "Entity", "EnumMember", "EnumType", "Event", "Feature", "Include",
+    "Member", "Module", "ObjectMember", "ObjectType", "QAPIError", "Schema", "SourceInfo",
+    "Type", "load_schema",
+]

@@ -1,0 +1,385 @@
+"""Schema text to top-level expressions, doc comments, include and pragma directives.
+
+The tokenizer is a single compiled regular expression matched at the cursor; line numbers are
+computed only when a location is needed (binary search over the file's newline offsets).
+Values are parsed by recursive descent with a depth limit, so no input can exhaust the Python
+stack.  Includes are followed depth-first; the result is one flat list in which an include
+directive precedes the expressions of the file it includes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from .doc import Doc, parse_doc
+from .source import Pragma, QAPIError, SourceInfo, column
+
+# A value as the parser builds it.
+Value = dict[str, "Value"] | list["Value"] | str | bool
+
+MAX_DEPTH = 128
+
+_SKIP = r"(?:\s|#(?!#)[^\n]*)*"
+_TOKEN = re.compile(
+    _SKIP
+    + r"(?:(?P<doc>#[^\n]*)"
+    + r"|(?P<punct>[{}\[\]:,])"
+    + r"|'(?P<str>[ !#-&(-\[\]-~]*)'"
+    + r"|(?P<quote>')"
+    + r"|(?P<true>true)|(?P<false>false)"
+    + r"|(?P<stray>[^\[\]{}:,'\s]+))?"
+)
+_DOC_LINE = re.compile(r"\s*(#[^\n]*)?")
+_WS = re.compile(r"\s*")
+
+_LIST_PRAGMAS = {
+    "command-name-exceptions": "command_name_exceptions",
+    "command-returns-exceptions": "command_returns_exceptions",
+    "documentation-exceptions": "documentation_exceptions",
+    "member-name-exceptions": "member_name_exceptions",
+}
+
+# Token kinds (self.tok): one of "{}[]:,", "#" (doc comment line), "'" (string), "b"
+# (boolean), or None at end of file.
+
+
+@dataclass
+class Definition:
+    """A top-level definition (enum, struct, ...) as written, with its doc comment."""
+
+    expr: dict[str, Value]
+    info: SourceInfo
+    doc: Doc | None
+
+
+@dataclass
+class Include:
+    """An include directive; *fname* is the included file's path as QEMU spells it."""
+
+    fname: str
+    info: SourceInfo
+
+
+TopLevel = Definition | Include
+
+
+@dataclass
+class ParseResult:
+    exprs: list[TopLevel]
+    docs: list[Doc]
+    pragma: Pragma
+
+
+def read_text(fname: str) -> str:
+    """A schema file's text; raises OSError, or QAPIError for undecodable bytes."""
+    with open(fname, "rb") as f:
+        data = f.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        line_start = data.rfind(b"\n", 0, e.start) + 1
+        col = len(data[line_start:e.start].decode("utf-8", "replace")) + 1
+        info = SourceInfo(fname, line, None, Pragma())
+        raise QAPIError(info, "invalid UTF-8 in schema file", col) from None
+
+
+class SchemaParser:
+    """Parses a schema file and, recursively, everything it includes."""
+
+    def __init__(self, fname: str, lenient_docs: bool = False) -> None:
+        self.root = fname
+        self.lenient = lenient_docs
+        self.pragma = Pragma()
+        self.exprs: list[TopLevel] = []
+        self.docs: list[Doc] = []
+        self._seen: set[str] = set()
+
+    def parse(self) -> ParseResult:
+        try:
+            text = read_text(self.root)
+        except OSError as e:
+            raise QAPIError(None, f"can't read schema file '{self.root}': {e.strerror}") from None
+        self._seen.add(os.path.realpath(self.root))
+        _FileParser(self, self.root, text, None, [os.path.realpath(self.root)]).parse()
+        return ParseResult(self.exprs, self.docs, self.pragma)
+
+    def include(self, fname: str, info: SourceInfo, chain: list[str]) -> None:
+        real = os.path.realpath(fname)
+        if real in chain:
+            raise QAPIError(info, f"inclusion loop for {fname}")
+        if real in self._seen:
+            return
+        self._seen.add(real)
+        try:
+            text = read_text(fname)
+        except OSError as e:
+            raise QAPIError(info, f"can't read include file '{fname}': {e.strerror}") from None
+        except QAPIError as e:
+            assert e.info is not None
+            e.info.parent = info
+            raise
+        _FileParser(self, fname, text, info, [*chain, real]).parse()
+
+
+class _FileParser:
+    def __init__(self, top: SchemaParser, fname: str, src: str, parent: SourceInfo | None,
+                 chain: list[str]) -> None:
+        if not src.endswith("\n"):
+            src += "\n"
+        self.top = top
+        self.fname = fname
+        self.src = src
+        self.parent = parent
+        self.chain = chain
+        self.pragma = top.pragma
+        self._newlines: list[int] | None = None
+        self.cursor = 0
+        self.tok: str | None = None
+        self.val: Value = ""
+        self.pos = 0
+
+    # --- locations -------------------------------------------------------------------------
+
+    def _line_index(self, pos: int) -> int:
+        if self._newlines is None:
+            src = self.src
+            nl: list[int] = []
+            i = src.find("\n")
+            while i >= 0:
+                nl.append(i)
+                i = src.find("\n", i + 1)
+            self._newlines = nl
+        return bisect_left(self._newlines, pos)
+
+    def info_at(self, pos: int) -> SourceInfo:
+        return SourceInfo(self.fname, self._line_index(pos) + 1, self.parent, self.pragma)
+
+    def error_at(self, pos: int, msg: str) -> QAPIError:
+        idx = self._line_index(pos)
+        line_start = 0 if idx == 0 else self._newlines[idx - 1] + 1  # type: ignore[index]
+        return QAPIError(self.info_at(pos), msg, column(self.src, line_start, pos))
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    def advance(self) -> None:
+        """Move to the next token (doc comment lines included, ordinary comments skipped)."""
+        src = self.src
+        m = _TOKEN.match(src, self.cursor)
+        assert m is not None
+        kind = m.lastgroup
+        pos = m.start(kind) if kind else m.end()
+        self.pos = pos
+        self.cursor = m.end()
+        if kind is None:
+            # End of input; QEMU puts the end on the final newline.
+            self.pos = len(src) - 1
+            self.tok = None
+        elif kind == "punct":
+            self.tok = src[pos]
+        elif kind == "str":
+            self.pos = pos - 1
+            self.tok = "'"
+            self.val = m.group("str")
+        elif kind == "doc":
+            self.tok = "#"
+            self.val = m.group("doc")
+        elif kind == "quote":
+            self.tok = "'"
+            self.val = self._slow_string(pos)
+        elif kind in ("true", "false"):
+            self.tok = "b"
+            self.val = kind == "true"
+        else:
+            raise self.error_at(pos, f"stray '{m.group('stray')}'")
+
+    def _slow_string(self, start: int) -> str:
+        src = self.src
+        out: list[str] = []
+        i = start + 1
+        n = len(src)
+        while True:
+            if i >= n or src[i] == "\n":
+                raise self.error_at(start, "missing terminating \"'\"")
+            ch = src[i]
+            i += 1
+            if ch == "'":
+                break
+            if ch == "\\":
+                if i >= n or src[i] == "\n":
+                    raise self.error_at(start, "missing terminating \"'\"")
+                ch = src[i]
+                i += 1
+                if ch != "\\":
+                    raise self.error_at(start, f"unknown escape \\{ch}")
+            elif ch < " " or ch > "~":
+                raise self.error_at(start, "funny character in string")
+            out.append(ch)
+        self.cursor = i
+        return "".join(out)
+
+    # --- values ----------------------------------------------------------------------------
+
+    def get_value(self, depth: int, after_bracket: bool = False) -> Value:
+        tok = self.tok
+        if tok == "{":
+            return self.get_object(depth + 1)
+        if tok == "[":
+            return self.get_array(depth + 1)
+        if tok == "'" or tok == "b":
+            val = self.val
+            self.advance()
+            return val
+        if after_bracket:
+            raise self.error_at(self.pos, "expected '{', '[', ']', string, or boolean")
+        raise self.error_at(self.pos, "expected '{', '[', string, or boolean")
+
+    def _check_depth(self, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise self.error_at(self.pos, f"nesting deeper than {MAX_DEPTH} levels")
+
+    def get_object(self, depth: int) -> dict[str, Value]:
+        self._check_depth(depth)
+        self.advance()
+        obj: dict[str, Value] = {}
+        if self.tok == "}":
+            self.advance()
+            return obj
+        first = True
+        while True:
+            if self.tok != "'":
+                raise self.error_at(self.pos, "expected string or '}'" if first else
+                                    "expected string")
+            key = self.val
+            assert isinstance(key, str)
+            self.advance()
+            if self.tok != ":":
+                raise self.error_at(self.pos, "expected ':'")
+            self.advance()
+            if key in obj:
+                raise self.error_at(self.pos, f"duplicate key '{key}'")
+            obj[key] = self.get_value(depth)
+            if self.tok == "}":
+                self.advance()
+                return obj
+            if self.tok != ",":
+                raise self.error_at(self.pos, "expected ',' or '}'")
+            self.advance()
+            first = False
+
+    def get_array(self, depth: int) -> list[Value]:
+        self._check_depth(depth)
+        self.advance()
+        arr: list[Value] = []
+        if self.tok == "]":
+            self.advance()
+            return arr
+        arr.append(self.get_value(depth, after_bracket=True))
+        while True:
+            if self.tok == "]":
+                self.advance()
+                return arr
+            if self.tok != ",":
+                raise self.error_at(self.pos, "expected ',' or ']'")
+            self.advance()
+            arr.append(self.get_value(depth))
+
+    # --- doc comments ----------------------------------------------------------------------
+
+    def next_doc_line(self) -> str | None:
+        m = _DOC_LINE.match(self.src, self.cursor)
+        assert m is not None
+        val = m.group(1)
+        if val is None:
+            pos = m.end()
+            if pos >= len(self.src):
+                pos = len(self.src) - 1
+            raise self.error_at(pos, "documentation comment must end with '##'")
+        self.pos = m.start(1)
+        self.cursor = m.end()
+        if val.startswith("##"):
+            if val.rstrip() != "##":
+                raise self.error_at(self.pos, "junk after '##' at end of documentation comment")
+            return None
+        if val == "#":
+            return ""
+        if val[1] != " ":
+            raise self.error_at(self.pos, "missing space after #")
+        return val[2:].rstrip()
+
+    def doc_line_info(self) -> SourceInfo:
+        return self.info_at(self.pos)
+
+    def doc_line_error(self, msg: str) -> QAPIError:
+        return self.error_at(self.pos, msg)
+
+    def get_doc(self) -> Doc:
+        assert isinstance(self.val, str)
+        if self.val.rstrip() != "##":
+            raise self.error_at(self.pos, "junk after '##' at start of documentation comment")
+        doc = parse_doc(self, self.info_at(self.pos), self.top.lenient)
+        self.advance()
+        return doc
+
+    # --- top level -------------------------------------------------------------------------
+
+    def parse(self) -> None:
+        top = self.top
+        pending: Doc | None = None
+        self.advance()
+        while self.tok is not None:
+            if self.tok == "#":
+                self._reject_pending(pending)
+                pending = self.get_doc()
+                top.docs.append(pending)
+                continue
+            info = self.info_at(self.pos)
+            expr = self.get_value(0)
+            if not isinstance(expr, dict):
+                raise QAPIError(info, "top-level expression must be an object")
+            if "include" in expr:
+                self._reject_pending(pending)
+                if len(expr) != 1:
+                    raise QAPIError(info, "invalid 'include' directive")
+                incl = expr["include"]
+                if not isinstance(incl, str):
+                    raise QAPIError(info, "value of 'include' must be a string")
+                fname = os.path.join(os.path.dirname(self.fname), incl)
+                top.exprs.append(Include(fname, info))
+                top.include(fname, info, self.chain)
+            elif "pragma" in expr:
+                self._reject_pending(pending)
+                if len(expr) != 1:
+                    raise QAPIError(info, "invalid 'pragma' directive")
+                self._pragma(expr["pragma"], info)
+            else:
+                if pending is not None and pending.symbol is None:
+                    raise QAPIError(pending.info, "definition documentation required")
+                top.exprs.append(Definition(expr, info, pending))
+            pending = None
+        self._reject_pending(pending)
+
+    @staticmethod
+    def _reject_pending(doc: Doc | None) -> None:
+        if doc is not None and doc.symbol is not None:
+            raise QAPIError(doc.info,
+                            f"documentation for '{doc.symbol}' is not followed by the definition")
+
+    def _pragma(self, body: Value, info: SourceInfo) -> None:
+        if not isinstance(body, dict):
+            raise QAPIError(info, "value of 'pragma' must be an object")
+        pragma = self.pragma
+        for name, value in body.items():
+            if name == "doc-required":
+                if not isinstance(value, bool):
+                    raise QAPIError(info, f"pragma '{name}' must be boolean")
+                pragma.doc_required = value
+            elif name in _LIST_PRAGMAS:
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise QAPIError(info, f"pragma {name} must be a list of strings")
+                setattr(pragma, _LIST_PRAGMAS[name], [str(v) for v in value])
+            else:
+                raise QAPIError(info, f"unknown pragma '{name}'")
