@@ -1,0 +1,154 @@
+"""Building QEMU 10.0 with a given QAPI generator, and running what the build produced.
+
+The build itself is ``scripts/qemu-build`` (cached under ``$QAPIC_CACHE/qemu-build/NAME``); this
+module calls it for the two generators tests care about:
+
+- ``"upstream"``: QEMU's own ``scripts/qapi-gen.py`` (the baseline);
+- ``"qapic"``: a tree prepared by ``qapic qemu-setup``; unavailable (``GeneratorUnavailable``)
+  while ``python -m qapic generate --help`` does not work.
+
+Fixtures live in ``tests/qemu/fixtures.py`` so that several test packages can import them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+REPO: Final = Path(__file__).resolve().parent.parent.parent
+QEMU_BUILD: Final = REPO / "scripts" / "qemu-build"
+GENERATORS: Final = ("upstream", "qapic")
+SYSTEM_TARGETS: Final = ("aarch64", "x86_64")
+
+#: QEMU's QAPI unit-test programs (tests/unit/meson.build), built from tests/qapi-schema/.
+UNIT_TESTS: Final = (
+    "test-clone-visitor", "test-forward-visitor", "test-opts-visitor", "test-qapi-util",
+    "test-qmp-cmds", "test-qmp-event", "test-qobject-input-visitor", "test-qobject-output-visitor",
+    "test-string-input-visitor", "test-string-output-visitor", "test-visitor-serialization",
+)
+
+NOT_IMPLEMENTED: Final = "qapic generate is not implemented yet"
+
+
+class GeneratorUnavailable(Exception):
+    """The generator cannot be used yet; the message says why (tests skip with it)."""
+
+
+def qapic_generate_available() -> str | None:
+    """None when ``python -m qapic generate --help`` works, else the reason it does not."""
+    try:
+        proc = subprocess.run([sys.executable, "-m", "qapic", "generate", "--help"],
+                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return NOT_IMPLEMENTED
+    return None if proc.returncode == 0 else NOT_IMPLEMENTED
+
+
+def build_args(generator: str) -> list[str]:
+    """The scripts/qemu-build options that select *generator*."""
+    if generator == "upstream":
+        return ["--name", "upstream"]
+    if generator == "qapic":
+        setup = shlex.join([sys.executable, "-m", "qapic", "qemu-setup", "."])
+        # qapic's launcher runs the package from this checkout: its changes must regenerate.
+        return ["--name", "qapic", "--prepare", setup, "--generator-source", str(REPO / "qapic")]
+    raise ValueError(f"unknown generator {generator!r} (known: {', '.join(GENERATORS)})")
+
+
+@dataclass(frozen=True)
+class QemuBuild:
+    """A configured QEMU 10.0 build directory with the default targets built."""
+
+    generator: str
+    build_dir: Path
+
+    def system(self, target: str) -> Path:
+        return self.build_dir / f"qemu-system-{target}"
+
+    def unit_test(self, name: str) -> Path:
+        return self.build_dir / "tests" / "unit" / name
+
+    @property
+    def source_dir(self) -> Path:
+        return self.build_dir.parent / "src"
+
+
+_lock = threading.Lock()
+_builds: dict[str, QemuBuild] = {}
+
+
+def build(generator: str) -> QemuBuild:
+    """Build (or find in the cache) QEMU with *generator*; raise GeneratorUnavailable if needed.
+
+    Runs scripts/qemu-build once per process and generator; its output is shown on failure.
+    """
+    with _lock:
+        if generator in _builds:
+            return _builds[generator]
+        if generator == "qapic":
+            reason = qapic_generate_available()
+            if reason:
+                raise GeneratorUnavailable(reason)
+        cmd = [str(QEMU_BUILD), *build_args(generator)]
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
+                                    f"{os.environ.get('PATH', '')}")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{shlex.join(cmd)} failed ({proc.returncode}):\n"
+                               f"{proc.stderr[-6000:]}")
+        out = proc.stdout.strip().splitlines()
+        result = QemuBuild(generator, Path(out[-1]))
+        _builds[generator] = result
+        return result
+
+
+# --- GLib test programs ---------------------------------------------------------------------
+
+_TAP_OK = re.compile(r"^ok \d+ (\S+)(.*)$")
+_TAP_NOT_OK = re.compile(r"^not ok \d+ (\S+)(.*)$")
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """The outcome of one GLib test program run with --tap."""
+
+    name: str
+    returncode: int
+    passed: tuple[str, ...]
+    skipped: tuple[str, ...]
+    failed: tuple[str, ...]
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.failed and bool(self.passed)
+
+
+def run_unit_test(qemu: QemuBuild, name: str, timeout: float = 300) -> UnitResult:
+    """Run tests/unit/NAME of *qemu* as QEMU's meson does (TAP output) and parse its results."""
+    exe = qemu.unit_test(name)
+    env = dict(os.environ,
+               G_TEST_SRCDIR=str(qemu.source_dir / "tests" / "unit"),
+               G_TEST_BUILDDIR=str(qemu.build_dir / "tests" / "unit"),
+               MALLOC_PERTURB_="153")
+    proc = subprocess.run([str(exe), "--tap", "-k"], cwd=qemu.build_dir / "tests" / "unit",
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                          timeout=timeout)
+    passed: list[str] = []
+    skipped: list[str] = []
+    failed: list[str] = []
+    for line in proc.stdout.splitlines():
+        if m := _TAP_NOT_OK.match(line):
+            failed.append(m.group(1))
+        elif m := _TAP_OK.match(line):
+            (skipped if "# SKIP" in m.group(2) else passed).append(m.group(1))
+    return UnitResult(name, proc.returncode, tuple(passed), tuple(skipped), tuple(failed),
+                      proc.stdout)

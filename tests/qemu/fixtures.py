@@ -1,0 +1,32 @@
+"""pytest fixtures for QEMU builds; import them into a conftest.py to use them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.qemu import GeneratorUnavailable, QemuBuild, build
+
+
+@pytest.fixture(scope="session")
+def qemu_build() -> Callable[[str], QemuBuild]:
+    """``qemu_build(generator)``: QEMU 10.0 built with *generator* ("upstream" or "qapic").
+
+    The first call per generator runs scripts/qemu-build (a cold build takes minutes; a cached
+    one seconds). A generator that cannot be used yet skips the calling test with the reason.
+    """
+
+    def get(generator: str) -> QemuBuild:
+        try:
+            return build(generator)
+        except GeneratorUnavailable as e:
+            pytest.skip(str(e))
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def qemu_upstream(qemu_build: Callable[[str], QemuBuild]) -> QemuBuild:
+    """The baseline: QEMU 10.0 built with upstream's own generator."""
+    return qemu_build("upstream")
