@@ -33,7 +33,8 @@ def run_text(*argv: str | Path) -> tuple[int, str]:
     return status, out.getvalue()
 
 
-def run_cli(*argv: str | Path, module: str = "qapic.backends.diff") -> subprocess.CompletedProcess[str]:
+def run_cli(*argv: str | Path,
+            module: str = "qapic.backends.diff") -> subprocess.CompletedProcess[str]:
     """``qapic diff`` as a separate process (``python -m MODULE ARGV``)."""
     return subprocess.run([sys.executable, "-m", module, *map(str, argv)], cwd=REPO,
                           capture_output=True, text=True, check=False)
