@@ -45,6 +45,8 @@ TODO = "Todo"
 _TAG_KINDS = {"Returns": RETURNS, "Errors": ERRORS, "Since": SINCE, "TODO": TODO}
 
 _DESCRIPTION = re.compile(r"@([^:]*): *")
+# QEMU 7.2 recognized a description only when the line's first word was '@NAME:'.
+_LENIENT_DESCRIPTION = re.compile(r"@([^\s:]*):(?!\S) *")
 _TAG = re.compile(r"(Returns|Errors|Since|Notes?|Examples?|TODO):(?!:) *")
 _FREEFORM_DESCRIPTION = re.compile(r"@\S*:")
 _INDENT = re.compile(r"\s*")
@@ -57,6 +59,15 @@ _REMOVED_EXAMPLE = (
     "The '{}' section is no longer supported. Please use the '.. qmp-example::' "
     "directive, or other suitable markup instead."
 )
+
+
+def _is_adornment(line: str) -> bool:
+    """An rST section adornment (a line of '=' only), as QEMU 10.2 uses for headings.
+
+    QEMU 10.0 headings are '=' characters followed by a space and a title; an adornment line
+    is never such a heading, so accepting it keeps 10.0's rule while loading 10.2 schemas.
+    """
+    return line.rstrip("=") == ""
 
 
 class LineSource(Protocol):
@@ -148,7 +159,7 @@ class Doc:
         self._new_description(info, name, self.features, FEATURE)
 
     def append_line(self, line: str) -> None:
-        self._current.append_line(line)
+        self._current._lines.append(line)
 
     def finish(self) -> None:
         for section in self._all:
@@ -167,11 +178,11 @@ class Doc:
 
     # --- connecting to the definition -----------------------------------------------------
 
-    def check_expr(self, meta: str, has_returns: bool) -> None:
+    def check_expr(self, meta: str, has_returns: bool, lenient: bool = False) -> None:
         """Checks against the definition's expression (before the schema is built)."""
         returns = self.section(RETURNS)
         if meta == "command":
-            if returns is not None and not has_returns:
+            if returns is not None and not has_returns and not lenient:
                 raise QAPIError(returns.info,
                                 "'Returns' section, but command doesn't return anything")
             return
@@ -232,7 +243,7 @@ def parse_doc(src: LineSource, info: SourceInfo, lenient: bool = False) -> Doc:
             if match:
                 raise src.doc_line_error(
                     f"'{match.group(0)}' not allowed in free-form documentation")
-            if line.startswith("=") and not first and not lenient:
+            if line.startswith("=") and not first and not lenient and not _is_adornment(line):
                 raise src.doc_line_error("'=' heading must come first in a comment block")
             doc.append_line(line)
             first = False
@@ -246,6 +257,7 @@ class _DefinitionDocParser:
         self.src = src
         self.doc = doc
         self.lenient = lenient
+        self.description = _LENIENT_DESCRIPTION if lenient else _DESCRIPTION
 
     def run(self) -> None:
         src, doc = self.src, self.doc
@@ -261,17 +273,17 @@ class _DefinitionDocParser:
                 line = src.next_doc_line()
                 while line == "":
                     line = src.next_doc_line()
-                while line is not None and (match := _DESCRIPTION.match(line)):
+                while line is not None and (match := self.description.match(line)):
                     doc.new_feature(src.doc_line_info(), match.group(1))
                     line = self._description_text(line[match.end():])
                 if not doc.features:
                     raise src.doc_line_error("feature descriptions expected")
                 no_more_args = True
-            elif match := _DESCRIPTION.match(line):
+            elif match := self.description.match(line):
                 if no_more_args and not self.lenient:
                     raise src.doc_line_error(
                         f"description of '@{match.group(1)}:' follows a section")
-                while line is not None and (match := _DESCRIPTION.match(line)):
+                while line is not None and (match := self.description.match(line)):
                     doc.new_arg(src.doc_line_info(), match.group(1))
                     line = self._description_text(line[match.end():])
                 no_more_args = True
@@ -286,7 +298,7 @@ class _DefinitionDocParser:
                 doc.new_tagged(src.doc_line_info(), _TAG_KINDS[tag])
                 line = self._description_text(line[match.end():])
                 no_more_args = True
-            elif line.startswith("=") and not self.lenient:
+            elif line.startswith("=") and not self.lenient and not _is_adornment(line):
                 raise src.doc_line_error("unexpected '=' markup in definition documentation")
             else:
                 line = self._paragraph(line)
@@ -350,7 +362,7 @@ class _DefinitionDocParser:
                 blank = True
                 doc.append_line(line)
                 continue
-            if _DESCRIPTION.match(line) or _TAG.match(line) or line == "Features:":
+            if self.description.match(line) or _TAG.match(line) or line == "Features:":
                 return line
             if blank and not line[0].isspace():
                 return line

@@ -492,7 +492,7 @@ class _WithArgs(Definition):
         if typ.branches is not None and not self.boxed:
             raise QAPIError(self.info, f"{what} can take {typ.describe()} "
                                        "only with 'boxed': true")
-        if typ.has_conditional_members() and not self.boxed:
+        if typ.has_conditional_members() and not self.boxed and not schema.lenient_docs:
             raise QAPIError(self.info, f"conditional {self.meta} arguments require "
                                        "'boxed': true")
 

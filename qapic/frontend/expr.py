@@ -317,7 +317,7 @@ def definition_meta(expr: dict[str, Value]) -> str:
     raise AssertionError("unchecked definition")
 
 
-def check_definition(defn: Definition) -> None:
+def check_definition(defn: Definition, lenient_docs: bool = False) -> None:
     expr, info, doc = defn.expr, defn.info, defn.doc
     metas = [m for m in METAS if m in expr]
     if len(metas) != 1:
@@ -330,7 +330,7 @@ def check_definition(defn: Definition) -> None:
     if doc is not None:
         if doc.symbol != name:
             raise QAPIError(info, f"documentation comment is for '{doc.symbol}'")
-        doc.check_expr(meta, "returns" in expr)
+        doc.check_expr(meta, "returns" in expr, lenient_docs)
     elif info.pragma.doc_required:
         raise QAPIError(info, "documentation comment required")
     required, optional = _KEYS[meta]
@@ -341,6 +341,6 @@ def check_definition(defn: Definition) -> None:
     _check_flags(expr, info)
 
 
-def check_definitions(defns: Iterable[Definition]) -> None:
+def check_definitions(defns: Iterable[Definition], lenient_docs: bool = False) -> None:
     for defn in defns:
-        check_definition(defn)
+        check_definition(defn, lenient_docs)

@@ -32,7 +32,7 @@ _TOKEN = re.compile(
     + r"|(?P<true>true)|(?P<false>false)"
     + r"|(?P<stray>[^\[\]{}:,'\s]+))?"
 )
-_DOC_LINE = re.compile(r"\s*(#[^\n]*)?")
+_DOC_BLOCK = re.compile(r"(?:[^\S\n]*(?:#[^\n]*)?\n)*")
 _WS = re.compile(r"\s*")
 
 _LIST_PRAGMAS = {
@@ -138,6 +138,13 @@ class _FileParser:
         self.pragma = top.pragma
         self._newlines: list[int] | None = None
         self.cursor = 0
+        self._doc_lines: list[str] = []
+        self._doc_index = 0
+        self._doc_first_line = 0
+        self._doc_line = 0
+        self._doc_col_text = ""
+        self._doc_end = 0
+        self._doc_done = False
         self.tok: str | None = None
         self.val: Value = ""
         self.pos = 0
@@ -290,37 +297,62 @@ class _FileParser:
     # --- doc comments ----------------------------------------------------------------------
 
     def next_doc_line(self) -> str | None:
-        m = _DOC_LINE.match(self.src, self.cursor)
-        assert m is not None
-        val = m.group(1)
-        if val is None:
-            pos = m.end()
-            if pos >= len(self.src):
-                pos = len(self.src) - 1
-            raise self.error_at(pos, "documentation comment must end with '##'")
-        self.pos = m.start(1)
-        self.cursor = m.end()
-        if val.startswith("##"):
-            if val.rstrip() != "##":
-                raise self.error_at(self.pos, "junk after '##' at end of documentation comment")
-            return None
-        if val == "#":
-            return ""
-        if val[1] != " ":
-            raise self.error_at(self.pos, "missing space after #")
-        return val[2:].rstrip()
+        lines = self._doc_lines
+        i = self._doc_index
+        n = len(lines)
+        while i < n:
+            text = lines[i]
+            i += 1
+            stripped = text.lstrip()
+            if not stripped:
+                continue            # a blank line inside a doc comment
+            self._doc_index = i
+            self._doc_line = self._doc_first_line + i - 1
+            self._doc_col_text = text[:len(text) - len(stripped)]
+            if stripped.startswith("##"):
+                if stripped != "##":
+                    raise self.doc_line_error("junk after '##' at end of documentation comment")
+                self._doc_done = True
+                return None
+            if stripped == "#":
+                return ""
+            if stripped[1] != " ":
+                raise self.doc_line_error("missing space after #")
+            return stripped[2:].rstrip()
+        # The block ended without '##': the next token is not a comment.
+        pos = _WS.match(self.src, self._doc_end).end()
+        if pos >= len(self.src):
+            pos = len(self.src) - 1
+        raise self.error_at(pos, "documentation comment must end with '##'")
 
     def doc_line_info(self) -> SourceInfo:
-        return self.info_at(self.pos)
+        return SourceInfo(self.fname, self._doc_line, self.parent, self.pragma)
 
     def doc_line_error(self, msg: str) -> QAPIError:
-        return self.error_at(self.pos, msg)
+        return QAPIError(self.doc_line_info(), msg, column(self._doc_col_text, 0, 10**9))
 
     def get_doc(self) -> Doc:
-        assert isinstance(self.val, str)
-        if self.val.rstrip() != "##":
+        val = self.val
+        assert isinstance(val, str)
+        if val != "##":
             raise self.error_at(self.pos, "junk after '##' at start of documentation comment")
-        doc = parse_doc(self, self.info_at(self.pos), self.top.lenient)
+        info = self.info_at(self.pos)
+        # All the lines that can belong to this comment: comment lines and blank lines.
+        start = self.cursor + 1
+        m = _DOC_BLOCK.match(self.src, start)
+        assert m is not None and info.line is not None
+        self._doc_end = m.end()
+        self._doc_lines = self.src[start:m.end()].split("\n")
+        self._doc_first_line = info.line + 1
+        self._doc_index = 0
+        self._doc_done = False
+        doc = parse_doc(self, info, self.top.lenient)
+        assert self._doc_done
+        # Continue after the closing '##'.
+        nl = self._newlines
+        assert nl is not None
+        line_end = nl[self._doc_line - 1]
+        self.cursor = line_end
         self.advance()
         return doc
 

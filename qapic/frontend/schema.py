@@ -77,6 +77,7 @@ class Schema:
         self._entity_dict: dict[str, Entity] = {}
         self.definitions: list[Entity] = []
         self._modules: dict[str, Module] = {}
+        self._module_by_fname: dict[str, Module] = {}
         self._feature_names: set[str] = {"deprecated", "unstable"}
         self.entities: list[Entity] = []
         self.docs: list[Doc] = []
@@ -113,10 +114,14 @@ class Schema:
     # --- building --------------------------------------------------------------------------
 
     def _module(self, fname: str) -> Module:
+        mod = self._module_by_fname.get(fname)
+        if mod is not None:
+            return mod
         name = fname if fname == BUILTIN_MODULE else os.path.relpath(fname, self._dir)
         mod = self._modules.get(name)
         if mod is None:
             mod = self._modules[name] = Module(name)
+        self._module_by_fname[fname] = mod
         return mod
 
     def _define(self, ent: Entity) -> None:
@@ -308,7 +313,7 @@ def load_schema(path: str | os.PathLike[str], lenient_docs: bool = False) -> Sch
     try:
         parsed = SchemaParser(fname, lenient_docs).parse()
         defns = [t for t in parsed.exprs if isinstance(t, ParsedDefinition)]
-        check_definitions(defns)
+        check_definitions(defns, lenient_docs)
         schema = Schema(fname, lenient_docs)
         schema.docs = parsed.docs
         schema.pragma = parsed.pragma
