@@ -49,10 +49,10 @@ def dump_entities(schema: Schema) -> list[str]:
             out.append(f"enum {ent.name}")
             if ent.prefix:
                 out.append(f"    prefix {ent.prefix}")
-            for m in ent.members:
-                out.append(f"    member {m.name}")
-                _if(out, m.ifcond, 8)
-                _features(out, m.features, 8)
+            for value in ent.members:
+                out.append(f"    member {value.name}")
+                _if(out, value.ifcond, 8)
+                _features(out, value.features, 8)
             _if(out, ent.ifcond)
             _features(out, ent.features)
         elif isinstance(ent, ArrayType):

@@ -123,7 +123,9 @@ def check_if(expr: dict[str, Value], info: SourceInfo, source: str) -> None:
 
 
 def _normalize(items: list[Value], key: str) -> list[dict[str, Value]]:
-    out = [item if isinstance(item, dict) else {key: item} for item in items]
+    out: list[dict[str, Value]] = []
+    for item in items:
+        out.append(item if isinstance(item, dict) else {key: item})
     items[:] = out
     return out
 

@@ -320,7 +320,7 @@ class _FileParser:
                 raise self.doc_line_error("missing space after #")
             return stripped[2:].rstrip()
         # The block ended without '##': the next token is not a comment.
-        pos = _WS.match(self.src, self._doc_end).end()
+        pos = _WS.match(self.src, self._doc_end).end()  # type: ignore[union-attr]
         if pos >= len(self.src):
             pos = len(self.src) - 1
         raise self.error_at(pos, "documentation comment must end with '##'")

@@ -215,6 +215,7 @@ class Schema:
         elif meta == "struct":
             base = expr.get("base")
             assert base is None or isinstance(base, str)
+            assert data is not None
             self._define(ObjectType(name, info, doc, ifcond, features, base,
                                     self._members(data, info), None))
         elif meta == "union":
