@@ -58,8 +58,8 @@ def _check_value(file: str, value: Any) -> Value:
             raise bad(f"element {i} has no string 'name'")
         if meta not in META_TYPES:
             raise bad(f"'{name}' has no valid 'meta-type' (got {meta!r})")
-        if name in entries:
-            raise bad(f"'{name}' occurs twice")
+        if name in entries and entries[name] != e:
+            raise bad(f"'{name}' occurs twice, differently")
         entries[name] = e
 
     def ref(owner: str, obj: dict[str, Any], key: str) -> None:

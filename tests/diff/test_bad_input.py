@@ -5,12 +5,13 @@ from __future__ import annotations
 import importlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.diff.util import run_cli
 
-GOOD = [{"name": "str", "meta-type": "builtin", "json-type": "string"},
+GOOD: list[dict[str, Any]] = [{"name": "str", "meta-type": "builtin", "json-type": "string"},
         {"name": "0", "meta-type": "object", "members": []},
         {"name": "x", "meta-type": "command", "arg-type": "0", "ret-type": "0"}]
 
@@ -29,7 +30,7 @@ BAD_TEXT: dict[str, bytes] = {
     "bad-meta-type": b'[{"name": "x", "meta-type": "struct"}]',
     "dangling-type": json.dumps([{"name": "x", "meta-type": "command", "arg-type": "0",
                                   "ret-type": "0"}]).encode(),
-    "duplicate": json.dumps([*GOOD, GOOD[0]]).encode(),
+    "duplicate": json.dumps([*GOOD, {**GOOD[0], "json-type": "int"}]).encode(),
     "bad-members": json.dumps([*GOOD[:2], {"name": "1", "meta-type": "object",
                                            "members": "none"}]).encode(),
     "variants-without-tag": json.dumps([*GOOD, {"name": "1", "meta-type": "object", "members": [],
