@@ -56,6 +56,7 @@ class _Builder:
         self.names: dict[str, str] = {}         # schema type name -> name in introspection
         self.masked = 0
         self.queue: list[Type] = []
+        self.emitted: set[str] = set()
 
     def _canonical(self, typ: Type) -> Type:
         if isinstance(typ, BuiltinType) and typ.name in _INTEGER_TYPES:
@@ -70,18 +71,18 @@ class _Builder:
         known = self.names.get(typ.name)
         if known is not None:
             return known
+        position = len(self.queue)      # an array is listed before its element type
         if isinstance(typ, ArrayType):
-            element = self.ref(typ.element_type)
-            if isinstance(self._canonical(typ.element_type), BuiltinType) or self.unmask:
-                name = f"[{element}]"
-            else:
-                name = self._next_masked()
+            # Arrays are named after their element, so int8List and intList are both "[int]".
+            name = f"[{self.ref(typ.element_type)}]"
         elif isinstance(typ, BuiltinType) or self.unmask:
             name = typ.name
         else:
             name = self._next_masked()
         self.names[typ.name] = name
-        self.queue.append(typ)
+        if name not in self.emitted:
+            self.emitted.add(name)
+            self.queue.insert(position, typ)
         return name
 
     def _next_masked(self) -> str:
@@ -189,7 +190,7 @@ def schema_info(schema: Schema, unmask: bool = False) -> list[Guarded]:
     while done < len(builder.queue):
         typ = builder.queue[done]
         done += 1
-        masked = builder.names[typ.name] != typ.name
+        masked = builder.names[typ.name] != typ.name and not isinstance(typ, ArrayType)
         entries.append(
             Guarded(builder.type_entry(typ), typ.ifcond, typ.name if masked else None)
         )
