@@ -54,8 +54,8 @@ def main() -> int:
     check = best_of(args.runs, [sys.executable, "-m", "qapic", "check", str(schema)])
     dump = best_of(args.runs, [sys.executable, "-c",
                                "import sys; from qapic.frontend import load_schema; "
-                               "from qapic.frontend.dump import dump_schema; "
-                               "sys.stdout.write(dump_schema(load_schema(sys.argv[1])))",
+                               "from qapic.frontend.dump import dump; "
+                               "sys.stdout.write(dump(load_schema(sys.argv[1])))",
                                str(schema)])
     print(f"schema: QEMU {(tree / 'VERSION').read_text().strip()} qapi/qapi-schema.json, "
           f"best of {args.runs} runs")

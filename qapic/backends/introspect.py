@@ -26,10 +26,12 @@ from qapic.frontend import (
     Command,
     EnumType,
     Event,
+    Feature,
+    ObjectMember,
     ObjectType,
     Schema,
+    Type,
 )
-from qapic.frontend.schema import Feature, ObjectMember, Type
 
 Tree = Union[str, bool, None, "dict[str, Tree]", "list[Guarded]"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from qapic.frontend import load_schema
-from qapic.frontend.dump import dump_schema
+from qapic.frontend.dump import dump
 
 SCHEMAS = ["qapi/qapi-schema.json", "qga/qapi-schema.json", "storage-daemon/qapi/qapi-schema.json"]
 
@@ -43,7 +43,7 @@ def test_dump_equals_upstream(key: str, schema: str, tmp_path: Path,
                               qemu_10_0: Path, qemu_10_2: Path) -> None:
     tree = qemu_10_0 if key == "10.0" else qemu_10_2
     expected = upstream_dump(tree, schema, tmp_path)
-    actual = dump_schema(load_schema(str(tmp_path / schema)))
+    actual = dump(load_schema(str(tmp_path / schema)))
     if actual != expected:
         diff = difflib.unified_diff(expected.splitlines(), actual.splitlines(),
                                     "upstream", "qapic", lineterm="", n=2)
