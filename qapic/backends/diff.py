@@ -28,6 +28,16 @@ both.  A change is breaking when B lost something A had or demands more than A:
 Everything else (commands, events, optional members, enum values, branches and features added;
 ``deprecated``/``unstable`` dropped; a mandatory argument made optional; an optional return
 member made mandatory; compatible widening/narrowing) is reported but is not breaking.
+
+``--json`` prints ``{"a", "b", "compatible", "counts": {KIND: n, ..., "breaking", "total"},
+"changes": [...]}``; each change has ``entity`` (command/event), ``name``, ``where`` (as in the
+text output, e.g. ``argument 'cache.direct'``; empty for the command/event itself), ``path``
+(``["argument", "cache", "direct"]``), ``change`` (``command-removed``, ``member-added``,
+``member-mandatory``, ``member-optional``, ``enum-value-removed``, ``branch-added``,
+``alternate-branch-removed``, ``feature-added``, ``type-changed``, ``tag-changed``,
+``allow-oob-changed``...), ``message``, ``breaking``, details (``member``/``optional``,
+``value``, ``branch``, ``feature``, ``before``/``after``) and ``also``: the other places where
+the same pair of types is reached (the change is listed once, at the first place).
 """
 
 from __future__ import annotations
@@ -61,6 +71,12 @@ incompatible type change; allow-oob or a capability feature (not deprecated/unst
 Places are written 'command NAME: argument PATH', 'command NAME: return PATH' and 'event NAME:
 data PATH', where PATH joins member names with '.', '[]' is an array element, '{TAG=CASE}' a
 union branch and '<KIND>' the branch of an alternate for JSON values of KIND.
+
+Examples:
+  qapic diff old.json new.json                  two captured query-qmp-schema replies
+  qapic diff --json qemu-9.2.json qemu-10.0.json
+  qapic diff qapi/qapi-schema.json qapi/qapi-schema.json --a-target x86_64 --b-target aarch64
+  qapic diff captured.json qapi/qapi-schema.json -t x86_64 -D CONFIG_KVM -D CONFIG_LINUX
 """
 
 
@@ -73,8 +89,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="list only breaking changes (the exit status is the same)")
     g = parser.add_argument_group(
         "building a QAPI schema (A or B)",
-        "Options without a/b apply to each side that is a schema; --a-X / --b-X to one side "
-        "(a side's --a-target/--b-target replaces --target; its defines add to --define).")
+        "Options without a/b apply to each side that is a schema, --a-X/--b-X to one\n"
+        "side: --a-target/--b-target replaces --target, --a-define/--b-define add to --define.")
     for side, which in (("", "A and B"), ("a-", "A"), ("b-", "B")):
         dest = side.replace("-", "_")
         short_t = ["-t"] if not side else []
