@@ -156,7 +156,7 @@ COMMANDS = {"check": cmd_check, "introspect": cmd_introspect, "targets": cmd_tar
 
 # Commands that live in their own module: each has HELP, DESCRIPTION, configure(parser) and
 # run(args) -> exit status.
-PLUGGED_COMMANDS = {"diff": "qapic.backends.diff"}
+PLUGGED_COMMANDS = {"diff": "qapic.backends.diff", "generate": "qapic.backends.c.main"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
