@@ -55,38 +55,66 @@ def _normalized(v: Any) -> Any:
     if isinstance(v, list):
         return [_normalized(x) for x in v]
     if isinstance(v, str) and _NUMBERED.match(v):
-        return "#"
+        return re.sub(r"\d+", "#", v)          # "12" -> "#", "[12]" -> "[#]"
     return v
 
 
 def _align(exp: list[Any], act: list[Any], out: list[str], limit: int) -> None:
-    """Entities added, removed or changed, after aligning the two lists on their contents
-    (type numbers blanked)."""
+    """Entities added, removed, moved or changed, after aligning the two lists on their
+    contents (type numbers blanked)."""
     ke = [json.dumps(_normalized(e), sort_keys=True) for e in exp]
     ka = [json.dumps(_normalized(a), sort_keys=True) for a in act]
     sm = difflib.SequenceMatcher(None, ke, ka, autojunk=False)
+    removed: list[int] = []
+    added: list[int] = []
+    changed: list[tuple[int, int]] = []
     for op, i1, i2, j1, j2 in sm.get_opcodes():
-        if len(out) >= limit:
-            return
         if op == "equal":
             continue
         if op == "replace" and i2 - i1 == j2 - j1:
-            for k in range(i2 - i1):
-                _walk(f"$[{j1 + k}]", exp[i1 + k], act[j1 + k], out, limit)
+            changed += [(i1 + k, j1 + k) for k in range(i2 - i1)]
             continue
-        # pair up same-named entities, list the rest as removed / added
-        by_name = {_name(act[j]): j for j in range(j1, j2) if _name(act[j]) is not None}
-        paired: set[int] = set()
-        for i in range(i1, i2):
-            j = by_name.get(_name(exp[i]))
-            if j is not None and j not in paired:
-                paired.add(j)
-                _walk(f"$[{j}]", exp[i], act[j], out, limit)
-            elif len(out) < limit:
-                out.append(f"- expected [{i}] {_short(exp[i])}")
-        for j in range(j1, j2):
-            if j not in paired and len(out) < limit:
-                out.append(f"+ actual   [{j}] {_short(act[j])}")
+        removed += range(i1, i2)
+        added += range(j1, j2)
+    # pair up same-named entities; what is left is removed / added
+    by_name = {n: j for j in added if (n := _name(act[j])) is not None}
+    paired: set[int] = set()
+    still_removed: list[int] = []
+    for i in removed:
+        name = _name(exp[i])
+        j = by_name.get(name) if name is not None else None
+        if j is not None and j not in paired:
+            paired.add(j)
+            changed.append((i, j))
+        else:
+            still_removed.append(i)
+    removed = still_removed
+    added = [j for j in added if j not in paired]
+    # an entity removed here and added there (same contents) has moved
+    added_at: dict[str, list[int]] = {}
+    for j in added:
+        added_at.setdefault(ka[j], []).append(j)
+    events: list[tuple[int, str]] = []
+    moved_to: set[int] = set()
+    for i in removed:
+        js = added_at.get(ke[i])
+        if js:
+            j = js.pop(0)
+            moved_to.add(j)
+            events.append((i, f"~ moved: expected at [{i}], actual at [{j}]: {_short(exp[i])}"))
+        else:
+            events.append((i, f"- missing: expected [{i}] {_short(exp[i])}"))
+    for j in added:
+        if j not in moved_to:
+            events.append((j, f"+ unexpected: actual [{j}] {_short(act[j])}"))
+    for i, j in changed:
+        sub: list[str] = []
+        _walk(f"$[{j}]", exp[i], act[j], sub, 3)
+        events.append((i, "\n  ".join(sub)))
+    for _, text in sorted(events, key=lambda e: e[0]):
+        if len(out) >= limit:
+            return
+        out.append(text)
 
 
 def _name(v: Any) -> str | None:

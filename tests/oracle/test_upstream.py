@@ -191,3 +191,17 @@ def test_target_symbols(qemu_10_0: Path) -> None:
         assert "TARGET_XML_FILES" not in syms
         assert "TARGET_BASE_ARCH" not in syms
         assert all(s.startswith("TARGET_") for s in syms)
+
+
+def test_describe_aligns_entities() -> None:
+    exp = [{"name": "a"}, {"name": "5", "meta-type": "array"}, {"name": "b", "x": 1},
+           {"name": "c"}]
+    act = [{"name": "a"}, {"name": "b", "x": 2}, {"name": "6", "meta-type": "array"},
+           {"name": "d"}]
+    text = describe(exp, act)
+    assert "$[1].x: got 2, expected 1" in text
+    assert "- missing: expected [3]" in text
+    assert "+ unexpected: actual [3]" in text
+    moved = describe([{"name": "1"}, {"name": "q"}, {"name": "r"}],
+                     [{"name": "q"}, {"name": "r"}, {"name": "1"}])
+    assert "~ moved: expected at [0], actual at [2]" in moved
