@@ -63,7 +63,7 @@ def test_only_qapi_errors_escape(seed_texts: list[tuple[Path, bytes]], tmp_path:
             dirs[path.parent] = dest
     texts = [t for _, t in seed_texts]
 
-    @settings(max_examples=250, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=1000, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(mutated(texts))
     def run(case: tuple[int, bytes]) -> None:
