@@ -42,6 +42,7 @@ ERRORS = "Errors"
 SINCE = "Since"
 TODO = "Todo"
 
+_UNIQUE_KINDS = (RETURNS, ERRORS, SINCE)   # TODO may be repeated
 _TAG_KINDS = {"Returns": RETURNS, "Errors": ERRORS, "Since": SINCE, "TODO": TODO}
 
 _DESCRIPTION = re.compile(r"@([^:]*): *")
@@ -136,7 +137,7 @@ class Doc:
         self._add(section)
 
     def new_tagged(self, info: SourceInfo, kind: str) -> None:
-        if any(s.kind == kind for s in self.sections):
+        if kind in _UNIQUE_KINDS and any(s.kind == kind for s in self.sections):
             raise QAPIError(info, f"duplicated '{kind}' section")
         section = DocSection(info, kind)
         self.sections.append(section)
@@ -342,7 +343,7 @@ class _DefinitionDocParser:
             if line is None:
                 return None
             if line and _INDENT.match(line).end() < indent:  # type: ignore[union-attr]
-                if not strict:
+                if not strict or self.description.match(line):
                     return line
                 raise src.doc_line_error(
                     f"unexpected de-indent (expected at least {indent} spaces)")

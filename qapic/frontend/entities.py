@@ -171,8 +171,9 @@ class Branches:
         seen: dict[str, Member] = {}
         types_seen: dict[str, str] = {}
         for v in self.variants:
-            v.check_clash(info, seen)
             v.check(schema)
+        for v in self.variants:
+            v.check_clash(info, seen)
             qtype = v.type.alternate_qtype()
             if qtype is None:
                 raise QAPIError(info, f"{v.describe(info)} cannot use {v.type.describe()}")

@@ -319,11 +319,10 @@ class _FileParser:
             if stripped[1] != " ":
                 raise self.doc_line_error("missing space after #")
             return stripped[2:].rstrip()
-        # The block ended without '##': the next token is not a comment.
-        pos = _WS.match(self.src, self._doc_end).end()  # type: ignore[union-attr]
-        if pos >= len(self.src):
-            pos = len(self.src) - 1
-        raise self.error_at(pos, "documentation comment must end with '##'")
+        # The block ended without '##': the next token is not a comment (lexing it may fail).
+        self.cursor = self._doc_end
+        self.advance()
+        raise self.error_at(self.pos, "documentation comment must end with '##'")
 
     def doc_line_info(self) -> SourceInfo:
         return SourceInfo(self.fname, self._doc_line, self.parent, self.pragma)

@@ -285,7 +285,8 @@ class Schema:
                 exempt = (self.lenient_docs
                           or doc.symbol in ent.info.pragma.documentation_exceptions)
                 ent.connect_doc(doc, exempt)
-                doc.check()
+        for doc in self.docs:
+            doc.check()
         builtin = self._modules[BUILTIN_MODULE]
         for ent in self.definitions:
             ent.module = self._owner_module(ent, builtin)
