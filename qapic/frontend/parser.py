@@ -20,7 +20,8 @@ from .source import Pragma, QAPIError, SourceInfo, column
 # A value as the parser builds it.
 Value = dict[str, "Value"] | list["Value"] | str | bool
 
-MAX_DEPTH = 128
+MAX_DEPTH = 128            # brackets; QEMU's own parser overflows the Python stack well before
+MAX_INCLUDE_DEPTH = 64     # nested includes
 
 _SKIP = r"(?:\s|#(?!#)[^\n]*)*"
 _TOKEN = re.compile(
@@ -109,6 +110,8 @@ class SchemaParser:
 
     def include(self, fname: str, info: SourceInfo, chain: list[str]) -> None:
         real = os.path.realpath(fname)
+        if len(chain) > MAX_INCLUDE_DEPTH:
+            raise QAPIError(info, f"includes nest deeper than {MAX_INCLUDE_DEPTH} levels")
         if real in chain:
             raise QAPIError(info, f"inclusion loop for {fname}")
         if real in self._seen:

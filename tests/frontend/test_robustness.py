@@ -1,0 +1,157 @@
+"""Bad input of every kind gives one QAPIError with a location, never another exception."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qapic.frontend import QAPIError, load_schema
+
+LOCATED = re.compile(r"^(In file included from .*:\d+:\n)*(.*: In .*\n)?[^\n:]+:\d+(:\d+)?: ")
+
+
+def _error(path: Path) -> QAPIError:
+    with pytest.raises(QAPIError) as exc:
+        load_schema(path)
+    return exc.value
+
+
+def _write(tmp_path: Path, data: bytes | str, name: str = "s.json") -> Path:
+    path = tmp_path / name
+    if isinstance(data, str):
+        path.write_text(data)
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = _write(tmp_path, b"{ 'enum': 'Foo',\n  'data': [ 'caf\xe9' ] }\n")
+    err = _error(path)
+    assert str(err) == f"{path}:2:17: invalid UTF-8 in schema file"
+
+
+def test_not_utf8_in_include(tmp_path: Path) -> None:
+    _write(tmp_path, b"\n\xff\n", "sub.json")
+    path = _write(tmp_path, "{ 'include': 'sub.json' }\n")
+    assert str(_error(path)) == (f"In file included from {path}:1:\n"
+                                 f"{tmp_path}/sub.json:2:1: invalid UTF-8 in schema file")
+
+
+def test_binary(tmp_path: Path) -> None:
+    err = _error(_write(tmp_path, bytes(range(256)) * 4))
+    assert LOCATED.match(str(err))
+
+
+def test_nul_bytes(tmp_path: Path) -> None:
+    assert str(_error(_write(tmp_path, "\0\0\0"))).endswith(":1:1: stray '\0\0\0'")
+
+
+def test_empty_and_blank(tmp_path: Path) -> None:
+    # QEMU accepts an empty schema (tests/qapi-schema/empty.json).
+    for text in ("", "\n\n", "# just a comment\n", "   "):
+        load_schema(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("opener", ["[", "{ 'a': ", "[ { 'a': "])
+def test_deep_nesting(tmp_path: Path, opener: str) -> None:
+    err = _error(_write(tmp_path, opener * 100_000))
+    assert LOCATED.match(str(err))
+    assert "nesting deeper than" in str(err)
+
+
+def test_deep_condition_within_limit(tmp_path: Path) -> None:
+    cond = "'A'"
+    for _ in range(100):
+        cond = "{ 'not': " + cond + " }"
+    schema = load_schema(_write(tmp_path, "{ 'struct': 'Foo', 'data': {}, 'if': " + cond + " }"))
+    assert schema.lookup_type("Foo") is not None
+
+
+def test_long_base_chain(tmp_path: Path) -> None:
+    lines = ["{ 'struct': 'T0', 'data': {} }"]
+    lines += [f"{{ 'struct': 'T{i}', 'base': 'T{i - 1}', 'data': {{}} }}"
+              for i in range(1, 5000)]
+    err = _error(_write(tmp_path, "\n".join(lines[::-1])))
+    assert LOCATED.match(str(err))
+
+
+def test_missing_schema(tmp_path: Path) -> None:
+    err = _error(tmp_path / "nope.json")
+    assert str(err) == f"can't read schema file '{tmp_path}/nope.json': No such file or directory"
+
+
+def test_missing_include(tmp_path: Path) -> None:
+    path = _write(tmp_path, "\n{ 'include': 'nope.json' }\n")
+    assert str(_error(path)) == (f"{path}:2: can't read include file '{tmp_path}/nope.json': "
+                                 "No such file or directory")
+
+
+def test_include_cycle(tmp_path: Path) -> None:
+    _write(tmp_path, "{ 'include': 'a.json' }\n", "b.json")
+    path = _write(tmp_path, "{ 'include': 'b.json' }\n", "a.json")
+    assert str(_error(path)) == (f"In file included from {path}:1:\n"
+                                 f"{tmp_path}/b.json:1: inclusion loop for {path}")
+
+
+def test_deep_include_chain(tmp_path: Path) -> None:
+    for i in range(200):
+        _write(tmp_path, f"{{ 'include': 'f{i + 1}.json' }}\n", f"f{i}.json")
+    _write(tmp_path, "", "f200.json")
+    err = _error(tmp_path / "f0.json")
+    assert "includes nest deeper than" in str(err)
+    assert LOCATED.match(str(err))
+
+
+def test_directory(tmp_path: Path) -> None:
+    assert str(_error(tmp_path)) == f"can't read schema file '{tmp_path}': Is a directory"
+    (tmp_path / "sub").mkdir()
+    path = _write(tmp_path, "{ 'include': 'sub' }\n")
+    assert str(_error(path)) == (f"{path}:1: can't read include file '{tmp_path}/sub': "
+                                 "Is a directory")
+
+
+def test_huge_file(tmp_path: Path) -> None:
+    defs = [f"{{ 'enum': 'Enum{i}', 'data': [ 'a', 'b', 'c' ] }}" for i in range(20_000)]
+    defs.append("{ 'struct': 'Last', 'data': { 'x': 'Enum0' } }")
+    schema = load_schema(_write(tmp_path, "\n".join(defs)))
+    assert schema.lookup_type("Enum19999") is not None
+
+
+def test_huge_string(tmp_path: Path) -> None:
+    name = "x" * 1_000_000
+    schema = load_schema(_write(tmp_path, "{ 'command': '" + name + "' }"))
+    assert schema.lookup_entity(name) is not None
+    err = _error(_write(tmp_path, "{ 'command': '" + name))
+    assert str(err) == f"{tmp_path}/s.json:1:14: missing terminating \"'\""
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300))
+def test_random_bytes(tmp_path: Path, data: bytes) -> None:
+    path = _write(tmp_path, data)
+    try:
+        load_schema(path)
+    except QAPIError as err:
+        assert LOCATED.match(str(err)), str(err)
+
+
+_ALPHABET = st.sampled_from(["{", "}", "[", "]", ":", ",", " ", "\n", "'", "#", "##", "\\",
+                             "'a'", "'struct'", "'data'", "true", "'if'", "'include'", "@",
+                             "'enum'", "'command'", "'Foo'", "'*x'", "\t", "x", "é"])
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(_ALPHABET, max_size=60))
+def test_random_tokens(tmp_path: Path, parts: list[str]) -> None:
+    path = _write(tmp_path, "".join(parts))
+    try:
+        load_schema(path)
+    except QAPIError as err:
+        assert LOCATED.match(str(err)), str(err)
