@@ -1,0 +1,252 @@
+"""What every C backend shares: C names and types of schema things, and the :class:`Emitter`.
+
+The C names are part of QEMU's API (hand-written code uses them), so they follow QEMU's rules
+exactly: ``c_name`` for identifiers, ``camel_to_upper`` and ``c_enum_const`` for enum constants,
+``c_type`` for the C type of a value.
+
+The emitter writes C the way it reads: ``line()`` for a line, ``with indent():`` for a block,
+``with guarded(cond):`` for code that exists only under a schema condition.  :meth:`Emitter.guarded`
+is the one place where a condition becomes C text; it asks :mod:`qapic.conditions` for it.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from qapic.conditions import Condition, to_c_preprocessor
+from qapic.frontend import (
+    AlternateType,
+    ArrayType,
+    BuiltinType,
+    EnumType,
+    ObjectMember,
+    ObjectType,
+    Type,
+)
+
+# --- names ------------------------------------------------------------------------------------
+
+_C_RESERVED = frozenset(str.split("""
+    auto break case char const continue default do double else enum extern float for goto if
+    int long register return short signed sizeof static struct switch typedef union unsigned
+    void volatile while
+    inline restrict _Bool _Complex _Imaginary
+    _Alignas _Alignof _Atomic _Generic _Noreturn _Static_assert _Thread_local
+    asm typeof
+    bool catch class const_cast delete dynamic_cast explicit false friend mutable namespace new
+    operator private protected public reinterpret_cast static_cast template this throw true try
+    typeid typename using virtual wchar_t
+    and and_eq bitand bitor compl not not_eq or or_eq xor xor_eq
+"""))
+"""C89/C99/C11 keywords, GNU C extensions and C++ words: a schema name equal to one gets ``q_``."""
+
+_POLLUTED = frozenset({"unix", "errno", "mips", "sparc", "i386", "linux"})
+"""Names that system headers define as macros on some hosts."""
+
+_NOT_C_CHAR = re.compile(r"[^A-Za-z0-9_]")
+
+
+def c_name(name: str, protect: bool = True) -> str:
+    """The C identifier for schema name *name*: every character that cannot be in an identifier
+    becomes ``_``; with *protect*, a name that would clash with a C/C++ word, a polluting system
+    macro, or that starts with a digit gets the prefix ``q_``."""
+    ident = _NOT_C_CHAR.sub("_", name)
+    if protect and (ident in _C_RESERVED or ident in _POLLUTED or ident[:1].isdigit()):
+        return "q_" + ident
+    return ident
+
+
+def camel_to_upper(name: str) -> str:
+    """``CamelCase`` to ``CAMEL_CASE``, as QEMU spells enum constant prefixes.
+
+    A ``_`` goes where the case changes from lower to upper after a letter or digit
+    (``fooBar`` -> ``FOO_BAR``, ``x_Enum`` -> ``X_ENUM``) and before
+    the last capital of an upper-case run that a lower-case letter follows (``QCryptoX`` ->
+    ``QCRYPTO_X``, but ``ABc`` stays ``ABC`` when the run starts the name).
+    """
+    out = name[0]
+    prev_upper = name[0].isupper()
+    for ch in name[1:]:
+        upper = ch.isupper()
+        if upper != prev_upper:
+            if prev_upper:
+                # An upper-case run ends: its last capital begins a new word.
+                if len(out) > 2 and out[-2].isalnum():
+                    out = out[:-1] + "_" + out[-1]
+            elif out[-1].isalnum():
+                out += "_"
+        prev_upper = upper
+        out += ch
+    return c_name(out.upper()).lstrip("_")
+
+
+def c_enum_const(type_name: str, const_name: str, prefix: str | None = None) -> str:
+    """The C constant for value *const_name* of enum *type_name* (or of the enum's ``prefix``)."""
+    return camel_to_upper(prefix if prefix is not None else type_name) + "_" + \
+        c_name(const_name, False).upper()
+
+
+def c_string(s: str) -> str:
+    """*s* as a C string literal."""
+    out = []
+    for ch in s:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif " " <= ch <= "~":
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
+    return '"' + "".join(out) + '"'
+
+
+# --- types ------------------------------------------------------------------------------------
+
+_BUILTIN_C_TYPES = {
+    "str": "char *", "number": "double", "int": "int64_t", "int8": "int8_t", "int16": "int16_t",
+    "int32": "int32_t", "int64": "int64_t", "uint8": "uint8_t", "uint16": "uint16_t",
+    "uint32": "uint32_t", "uint64": "uint64_t", "size": "uint64_t", "bool": "bool",
+    "any": "QObject *", "null": "QNull *",
+}
+
+POINTER_SUFFIX = " *"
+
+
+def c_type(typ: Type) -> str:
+    """The C type that holds a value of *typ*: scalars by value, objects, lists and alternates
+    by pointer."""
+    if isinstance(typ, BuiltinType):
+        return _BUILTIN_C_TYPES[typ.name]
+    if isinstance(typ, EnumType):
+        return c_name(typ.name)
+    return c_name(typ.name) + POINTER_SUFFIX
+
+
+def c_unboxed_type(typ: Type) -> str:
+    """The C type of *typ* embedded by value (a union branch): objects without the pointer."""
+    if isinstance(typ, ObjectType | AlternateType):
+        return c_name(typ.name)
+    return c_type(typ)
+
+
+def c_param_type(typ: Type) -> str:
+    """The C type of *typ* as a function parameter: strings are ``const char *``."""
+    if isinstance(typ, BuiltinType) and typ.name == "str":
+        return "const char *"
+    return c_type(typ)
+
+
+def is_pointer(typ: Type) -> bool:
+    return c_type(typ).endswith(POINTER_SUFFIX)
+
+
+def need_has(member: ObjectMember) -> bool:
+    """Whether optional *member* has a ``has_`` flag: when absence cannot be told by a NULL
+    pointer (scalars), and for lists (where NULL is the empty list)."""
+    return member.optional and (not is_pointer(member.type) or isinstance(member.type, ArrayType))
+
+
+# --- the emitter ------------------------------------------------------------------------------
+
+INDENT = "    "
+
+
+def guard_expression(cond: Condition) -> str:
+    """The build-time test for *cond*: the text of an ``#if``.  Only :meth:`Emitter.guarded`
+    calls it."""
+    return to_c_preprocessor(cond)
+
+
+class Emitter:
+    """Lines of C under construction."""
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._depth = 0
+
+    def line(self, text: str = "") -> None:
+        """One line at the current indentation (preprocessor lines at column 0)."""
+        if not text:
+            self._lines.append("")
+        elif text.startswith("#"):
+            self._lines.append(text)
+        else:
+            self._lines.append(INDENT * self._depth + text)
+
+    def lines(self, block: str) -> None:
+        """A block of lines given as an indented triple-quoted string (dedented; its own
+        relative indentation kept)."""
+        for text in textwrap.dedent(block).strip("\n").splitlines():
+            stripped = text.lstrip(" ")
+            depth, rest = divmod(len(text) - len(stripped), len(INDENT))
+            if not stripped:
+                self.line()
+            elif stripped.startswith("#"):
+                self._lines.append(stripped)
+            else:
+                self._lines.append(INDENT * (self._depth + depth) + " " * rest + stripped)
+
+    def blank(self) -> None:
+        """A blank line, unless the last line is already blank or this is the start."""
+        if self._lines and self._lines[-1] != "":
+            self._lines.append("")
+
+    def extend(self, other: Emitter) -> None:
+        """Append what *other* holds, at the current indentation."""
+        for text in other._lines:
+            if text and not text.startswith("#"):
+                text = INDENT * self._depth + text
+            self._lines.append(text)
+
+    @contextmanager
+    def indent(self, levels: int = 1) -> Iterator[None]:
+        self._depth += levels
+        try:
+            yield
+        finally:
+            self._depth -= levels
+
+    @contextmanager
+    def block(self, opening: str, closing: str = "}") -> Iterator[None]:
+        """``opening {`` ... ``closing``: a braced block, its content indented."""
+        self.line(opening + " {" if not opening.endswith("{") else opening)
+        with self.indent():
+            yield
+        self.line(closing)
+
+    @contextmanager
+    def guarded(self, cond: Condition) -> Iterator[None]:
+        """Code that exists only where *cond* holds.  Nothing is added for an unconditional
+        *cond*, and a guard around nothing is dropped."""
+        if cond.is_always:
+            yield
+            return
+        expr = guard_expression(cond)
+        start = len(self._lines)
+        self._lines.append(f"#if {expr}")
+        yield
+        if all(not text for text in self._lines[start + 1:]):
+            del self._lines[start:]
+            return
+        self._lines.append(f"#endif /* {expr} */")
+
+    def is_empty(self) -> bool:
+        return not any(self._lines)
+
+    def text(self) -> str:
+        """The lines, each ending in a newline."""
+        return "".join(text + "\n" for text in self._lines)
+
+
+@dataclass(frozen=True)
+class GenContext:
+    """The options of ``qapic generate`` that shape the output."""
+
+    prefix: str = ""
+    builtins: bool = False          # -b: also generate the built-in types' module
+    unmask: bool = False            # -u: non-ABI names in introspection
+    suppress_tracing: bool = False  # --suppress-tracing: no trace events in command marshals
+    schema_name: str = ""           # the schema file, named in each file's header comment
