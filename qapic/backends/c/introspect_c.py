@@ -1,0 +1,83 @@
+"""``PREFIXqapi-introspect.[ch]``: the value of query-qmp-schema as a QLit initialiser.
+
+The value itself is built once, by :func:`qapic.backends.introspect.schema_info`, with the
+condition of every list element; this module only spells that tree in C::
+
+    const QLitObject qmp_schema_qlit = QLIT_QLIST(((QLitObject[]) {
+        QLIT_QDICT(((QLitDictEntry[]) {
+            { "arg-type", QLIT_QSTR("0"), },
+            ...
+            {}
+        })),
+        ...
+        {}
+    }));
+
+A conditional element is wrapped in the emitter's guard; a masked type name gets a comment with
+its real name, for people reading the file.
+"""
+
+from __future__ import annotations
+
+from qapic.backends.introspect import Guarded, Tree, schema_info
+from qapic.frontend import Schema
+
+from .common import Emitter, GenContext, c_name, c_string
+from .output import OutputSet
+
+BLURB = "QAPI/QMP schema introspection"
+
+
+def _scalar(value: Tree) -> str | None:
+    """The QLit of a scalar, None for a list or dictionary."""
+    if isinstance(value, str):
+        return f"QLIT_QSTR({c_string(value)})"
+    if isinstance(value, bool):
+        return f"QLIT_QBOOL({'true' if value else 'false'})"
+    if value is None:
+        return "QLIT_QNULL"
+    return None
+
+
+def _emit_value(e: Emitter, value: Tree, before: str, after: str) -> None:
+    """*value* as QLit; its first line starts with *before*, its last ends with *after*."""
+    scalar = _scalar(value)
+    if scalar is not None:
+        e.line(f"{before}{scalar}{after}")
+    elif isinstance(value, dict):
+        e.line(f"{before}QLIT_QDICT(((QLitDictEntry[]) {{")
+        with e.indent():
+            for key, item in value.items():
+                _emit_value(e, item, f"{{ {c_string(key)}, ", ", },")
+            e.line("{}")
+        e.line(f"}})){after}")
+    else:
+        assert isinstance(value, list)
+        e.line(f"{before}QLIT_QLIST(((QLitObject[]) {{")
+        with e.indent():
+            for element in value:
+                _emit_element(e, element)
+            e.line("{}")
+        e.line(f"}})){after}")
+
+
+def _emit_element(e: Emitter, element: Guarded) -> None:
+    with e.guarded(element.ifcond):
+        if element.comment is not None and isinstance(element.value, dict):
+            e.line(f"/* {c_string(str(element.value.get('name')))} = {element.comment} */")
+        _emit_value(e, element.value, "", ",")
+
+
+def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
+    prefix = c_name(ctx.prefix, protect=False)
+    variable = f"{prefix}qmp_schema_qlit"
+    c_file = out.c_file(ctx.prefix + "qapi-introspect.c", BLURB)
+    h_file = out.h_file(ctx.prefix + "qapi-introspect.h", BLURB)
+
+    h_file.preamble.line('#include "qobject/qlit.h"')
+    h_file.body.line(f"extern const QLitObject {variable};")
+
+    c_file.preamble.line('#include "qemu/osdep.h"')
+    c_file.preamble.line(f'#include "{ctx.prefix}qapi-introspect.h"')
+    _emit_value(c_file.body, schema_info(schema, ctx.unmask), f"const QLitObject {variable} = ",
+                 ";")
