@@ -13,6 +13,7 @@ import os
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from typing import NoReturn
 
 from .doc import Doc, parse_doc
 from .source import Pragma, QAPIError, SourceInfo, column
@@ -24,14 +25,16 @@ MAX_DEPTH = 128            # brackets; QEMU's own parser overflows the Python st
 MAX_INCLUDE_DEPTH = 64     # nested includes
 
 _SKIP = r"(?:\s|#(?!#)[^\n]*)*"
+# Groups: 1 punctuation, 2 well-formed string, 3 '##' comment, 4 any other string (an error),
+# 5 true, 6 false, 7 a stray word.  An empty match is the end of input.
 _TOKEN = re.compile(
     _SKIP
-    + r"(?:(?P<doc>#[^\n]*)"
-    + r"|(?P<punct>[{}\[\]:,])"
-    + r"|'(?P<str>[ !#-&(-\[\]-~]*)'"
-    + r"|(?P<quote>')"
-    + r"|(?P<true>true)|(?P<false>false)"
-    + r"|(?P<stray>[^\[\]{}:,'\s]+))?"
+    + r"(?:([{}\[\]:,])"
+    + r"|'((?:[ !#-&(-\[\]-~]|\\\\)*)'"
+    + r"|(#[^\n]*)"
+    + r"|(')"
+    + r"|(true)|(false)"
+    + r"|([^\[\]{}:,'\s]+))?"
 )
 _DOC_BLOCK = re.compile(r"(?:[^\S\n]*(?:#[^\n]*)?\n)*")
 _WS = re.compile(r"\s*")
@@ -141,6 +144,7 @@ class _FileParser:
         self.pragma = top.pragma
         self._newlines: list[int] | None = None
         self.cursor = 0
+        self._tokens = _TOKEN.finditer(src)
         self._doc_lines: list[str] = []
         self._doc_index = 0
         self._doc_first_line = 0
@@ -177,38 +181,42 @@ class _FileParser:
 
     def advance(self) -> None:
         """Move to the next token (doc comment lines included, ordinary comments skipped)."""
-        src = self.src
-        m = _TOKEN.match(src, self.cursor)
-        assert m is not None
-        kind = m.lastgroup
-        pos = m.start(kind) if kind else m.end()
-        self.pos = pos
-        self.cursor = m.end()
-        if kind is None:
-            # End of input; QEMU puts the end on the final newline.
-            self.pos = len(src) - 1
-            self.tok = None
-        elif kind == "punct":
-            self.tok = src[pos]
-        elif kind == "str":
-            self.pos = pos - 1
+        m = next(self._tokens)
+        kind = m.lastindex
+        self.cursor = end = m.end()
+        if kind == 1:                                   # punctuation
+            self.pos = end - 1
+            self.tok = m.group(1)
+        elif kind == 2:                                 # well-formed string
+            self.pos = m.start(2) - 1
             self.tok = "'"
-            self.val = m.group("str")
-        elif kind == "doc":
+            val = m.group(2)
+            self.val = val.replace("\\\\", "\\") if "\\" in val else val
+        elif kind == 3:                                 # '##...' comment
+            self.pos = m.start(3)
             self.tok = "#"
-            self.val = m.group("doc")
-        elif kind == "quote":
-            self.tok = "'"
-            self.val = self._slow_string(pos)
-        elif kind in ("true", "false"):
+            self.val = m.group(3)
+        elif kind is None:
+            # End of input; QEMU puts the end on the final newline.
+            self.pos = len(self.src) - 1
+            self.tok = None
+        elif kind == 4:                                 # a string that is not well-formed
+            self.pos = m.start(4)
+            self._bad_string(self.pos)
+        elif kind == 5 or kind == 6:
+            self.pos = m.start(kind)
             self.tok = "b"
-            self.val = kind == "true"
+            self.val = kind == 5
         else:
-            raise self.error_at(pos, f"stray '{m.group('stray')}'")
+            self.pos = m.start(7)
+            raise self.error_at(self.pos, f"stray '{m.group(7)}'")
 
-    def _slow_string(self, start: int) -> str:
+    def _restart(self, pos: int) -> None:
+        self._tokens = _TOKEN.finditer(self.src, pos)
+
+    def _bad_string(self, start: int) -> NoReturn:
+        """Report what is wrong with the string starting at *start*."""
         src = self.src
-        out: list[str] = []
         i = start + 1
         n = len(src)
         while True:
@@ -217,7 +225,7 @@ class _FileParser:
             ch = src[i]
             i += 1
             if ch == "'":
-                break
+                raise AssertionError("well-formed string taken for a bad one")
             if ch == "\\":
                 if i >= n or src[i] == "\n":
                     raise self.error_at(start, "missing terminating \"'\"")
@@ -227,9 +235,6 @@ class _FileParser:
                     raise self.error_at(start, f"unknown escape \\{ch}")
             elif ch < " " or ch > "~":
                 raise self.error_at(start, "funny character in string")
-            out.append(ch)
-        self.cursor = i
-        return "".join(out)
 
     # --- values ----------------------------------------------------------------------------
 
@@ -323,7 +328,7 @@ class _FileParser:
                 raise self.doc_line_error("missing space after #")
             return stripped[2:].rstrip()
         # The block ended without '##': the next token is not a comment (lexing it may fail).
-        self.cursor = self._doc_end
+        self._restart(self._doc_end)
         self.advance()
         raise self.error_at(self.pos, "documentation comment must end with '##'")
 
@@ -353,8 +358,7 @@ class _FileParser:
         # Continue after the closing '##'.
         nl = self._newlines
         assert nl is not None
-        line_end = nl[self._doc_line - 1]
-        self.cursor = line_end
+        self._restart(nl[self._doc_line - 1])
         self.advance()
         return doc
 
