@@ -37,6 +37,8 @@ CORPUS: Final = Path(__file__).resolve().parent / "corpus"
 BASE_ARGS: Final = ("-machine", "none", "-nodefaults", "-display", "none", "-S", "-qmp", "stdio")
 SYNC_ID: Final = "qmp-corpus-sync"
 REPLY_TIMEOUT: Final = 30.0
+NON_JSON: Final = "non-JSON line"
+RUNNER_ERROR: Final = "runner error"
 
 JSON = Any
 
@@ -80,7 +82,7 @@ class Run:
 
 
 class QMPError(Exception):
-    """The QEMU process misbehaved: died, timed out, or sent something that is not JSON."""
+    """The QEMU process misbehaved: died or timed out."""
 
 
 # --- corpus ---------------------------------------------------------------------------------
@@ -185,11 +187,12 @@ class QMPProcess:
         return line
 
     def _read(self) -> JSON:
-        line = self._readline()
+        line = self._readline().rstrip(b"\r")
         try:
             return json.loads(line)
-        except json.JSONDecodeError as e:
-            raise QMPError(f"QEMU sent a line that is not JSON: {line!r}") from e
+        except (json.JSONDecodeError, RecursionError):
+            # Recorded, not fatal: e.g. QEMU 7.2 echoes the id 1e999 as "inf".
+            return {NON_JSON: line.decode(errors="backslashreplace")}
 
     def send(self, text: str) -> None:
         assert self.proc.stdin is not None
@@ -235,20 +238,32 @@ class QMPProcess:
 
 def run_corpus(binary: Path | str, corpus: dict[str, list[Request]] | None = None,
                extra_args: Sequence[str] = ()) -> Run:
-    """Run every file of *corpus* (default: the repository's) in its own QEMU process."""
+    """Run every file of *corpus* (default: the repository's) in its own QEMU process.
+
+    A request after which QEMU dies or stops answering is recorded with a ``RUNNER_ERROR``
+    message; the rest of its file runs in a new process.
+    """
     if corpus is None:
         corpus = load_corpus()
     run = Run()
     for name, requests in corpus.items():
-        with QMPProcess(binary, extra_args) as qmp:
-            run.greetings[name] = normalise(qmp.greeting)
+        qmp = QMPProcess(binary, extra_args)
+        run.greetings[name] = normalise(qmp.greeting)
+        stderr = []
+        try:
             for req in requests:
                 try:
                     replies = qmp.exchange(req.text)
                 except QMPError as e:
-                    raise QMPError(f"{req.where}: {req.text}: {e}") from e
+                    replies = [{RUNNER_ERROR: str(e).split("; stderr:")[0]}]
+                    stderr.append(f"--- after {req.where}\n{qmp.stderr()}")
+                    qmp.close()
+                    qmp = QMPProcess(binary, extra_args)
                 run.exchanges.append(Exchange(req, [normalise(m) for m in replies]))
-            run.stderr[name] = qmp.stderr()
+            stderr.append(qmp.stderr())
+        finally:
+            qmp.close()
+        run.stderr[name] = "".join(stderr)
     return run
 
 
@@ -258,6 +273,10 @@ def malformed_message(msg: JSON) -> str | None:
     """Why *msg* is not a well-formed QMP reply or event, or None when it is."""
     if not isinstance(msg, dict):
         return "not a JSON object"
+    if NON_JSON in msg:
+        return "not JSON"
+    if RUNNER_ERROR in msg:
+        return f"QEMU failed: {msg[RUNNER_ERROR]}"
     keys = set(msg) - {"id"}
     if keys == {"return"}:
         return None

@@ -1,0 +1,91 @@
+"""scripts/qemu-build regenerates the QAPI files exactly when the generator changed.
+
+Uses a build of its own (``--name regen-check``) where only the two QAPI code-generation steps
+are built (QEMU's schema and the test schema), with a wrapper generator that logs each call and
+runs upstream's script. Cold: a tree copy and a configure (about half a minute); then seconds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.qemu import QEMU_BUILD
+
+NAME = "regen-check"
+#: One generated file of each qapi-gen.py call QEMU's build makes for these targets.
+OUTPUTS = ("qapi/qapi-builtin-types.h", "tests/test-qapi-types.h")
+
+WRAPPER = """#!/usr/bin/env python3
+# A generator that logs its calls and runs upstream's. Variant: {variant}
+import os
+import sys
+
+with open({log!r}, "a") as f:
+    f.write(" ".join(sys.argv[1:]) + "\\n")
+upstream = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qapi-gen-upstream.py")
+os.execv(sys.executable, [sys.executable, upstream, *sys.argv[1:]])
+"""
+
+
+def _build(*args: str) -> Path:
+    proc = subprocess.run([str(QEMU_BUILD), "--name", NAME, *args, *OUTPUTS],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def _calls(log: Path) -> list[str]:
+    """The generator calls logged since the last look (and forget them)."""
+    calls = log.read_text().splitlines() if log.exists() else []
+    log.write_text("")
+    return sorted(calls)
+
+
+def test_generator_change_regenerates(tmp_path: Path) -> None:
+    log = tmp_path / "calls.log"
+    v1, v2 = tmp_path / "gen-v1.py", tmp_path / "gen-v2.py"
+    v1.write_text(WRAPPER.format(variant=1, log=str(log)))
+    v2.write_text(WRAPPER.format(variant=2, log=str(log)))
+    v1.chmod(0o755)
+    v2.chmod(0o755)
+
+    build = _build("--generator", str(v1))
+    src = build.parent / "src"
+    assert (src / "scripts" / "qapi-gen-upstream.py").exists()
+    assert (src / "scripts" / "qapi-gen.py").read_text() == v1.read_text()
+    first = _calls(log)
+    # This session's wrapper differs from any earlier one (the log path): both steps ran.
+    assert len(first) == 2
+    assert any(" -p test- " in c for c in first)
+    assert all((build / o).exists() for o in OUTPUTS)
+
+    # Same generator: nothing to do.
+    _build("--generator", str(v1))
+    assert _calls(log) == []
+
+    # Another generator: both steps run again, with the arguments QEMU's meson gives.
+    _build("--generator", str(v2))
+    calls = _calls(log)
+    assert len(calls) == 2
+    assert calls == first
+
+    # A prepare step that rewrites the generator with the same content does not regenerate...
+    same = "cp scripts/qapi-gen.py /tmp/qapi-gen.$$ && cp /tmp/qapi-gen.$$ scripts/qapi-gen.py"
+    _build("--generator", str(v2), "--prepare", same + " && rm /tmp/qapi-gen.$$")
+    assert _calls(log) == []
+    # ... one that installs another generator does.
+    _build("--prepare", f"cp {v1} scripts/qapi-gen.py")
+    assert len(_calls(log)) == 2
+
+    # --generator-source: a change in what the generator reads at run time regenerates.
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "module.py").write_text("X = 1\n")
+    _build("--generator", str(v1), "--generator-source", str(lib))
+    _calls(log)  # the first time records the sources' state (and may regenerate)
+    _build("--generator", str(v1), "--generator-source", str(lib))
+    assert _calls(log) == []
+    (lib / "module.py").write_text("X = 2\n")
+    _build("--generator", str(v1), "--generator-source", str(lib))
+    assert len(_calls(log)) == 2
