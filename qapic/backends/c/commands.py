@@ -1,0 +1,332 @@
+"""``PREFIXqapi-commands[-MODULE].[ch]``, their ``.trace-events``, and
+``PREFIXqapi-init-commands.[ch]``.
+
+For every command with ``'gen': true`` (the default) a module's header declares the handler that
+QEMU implements by hand and the marshaller generated here::
+
+    ReturnType *qmp_NAME(ARGS..., Error **errp);
+    void qmp_marshal_NAME(QDict *args, QObject **ret, Error **errp);
+
+The marshaller reads the arguments with a QObject input visitor, calls the handler, converts its
+result with an output visitor (a ``qmp_marshal_output_TYPE`` helper per return type and file),
+and frees the arguments with the dealloc visitor.  Unless tracing is suppressed it traces the
+request and the reply (``qmp_enter_NAME`` / ``qmp_exit_NAME`` in the module's trace-events).
+
+``PREFIXqmp_init_marshal()`` registers every command with its options and feature bits.
+"""
+
+from __future__ import annotations
+
+from qapic.conditions import ALWAYS, Any, Condition
+from qapic.frontend import BuiltinType, Command, Include, Module, ObjectType, Schema, Type
+
+from .common import (
+    Emitter,
+    GenContext,
+    c_name,
+    c_param_type,
+    c_type,
+    need_has,
+)
+from .features import feature_mask
+from .output import CFile, OutputSet, is_system_module
+
+BLURB = "Schema-defined QAPI/QMP commands"
+INIT_BLURB = "QAPI Commands initialization"
+INIT_MODULE = "./init"
+
+
+# --- C declarations -----------------------------------------------------------------------
+
+
+def type_c_name(typ: Type) -> str:
+    """The C name of a type as it appears in ``visit_type_NAME``: built-in names unprotected."""
+    return typ.name if isinstance(typ, BuiltinType) else c_name(typ.name)
+
+
+def declare(ctype: str, name: str) -> str:
+    """``int64_t x`` but ``Foo *x``."""
+    return f"{ctype}{name}" if ctype.endswith("*") else f"{ctype} {name}"
+
+
+def params(arg_type: ObjectType | None, boxed: bool, extra: str | None) -> str:
+    """The parameter list of a handler or event sender, without parentheses."""
+    out: list[str] = []
+    if boxed:
+        assert arg_type is not None
+        out.append(declare(c_param_type(arg_type), "arg"))
+    elif arg_type is not None:
+        for member in arg_type.members:
+            if need_has(member):
+                out.append(f"bool has_{c_name(member.name)}")
+            out.append(declare(c_param_type(member.type), c_name(member.name)))
+    if extra is not None:
+        out.append(extra)
+    return ", ".join(out) if out else "void"
+
+
+def has_args(arg_type: ObjectType | None, boxed: bool) -> bool:
+    """Whether a command or event passes arguments (a boxed empty struct still does)."""
+    return arg_type is not None and (boxed or not arg_type.is_empty())
+
+
+def _handler_decl(cmd: Command) -> str:
+    ret = c_type(cmd.ret_type) if cmd.ret_type is not None else "void"
+    name = ("coroutine_fn " if cmd.coroutine else "") + f"qmp_{c_name(cmd.name)}"
+    return declare(ret, name) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
+
+
+def _marshal_decl(cmd: Command) -> str:
+    fn = "void coroutine_fn" if cmd.coroutine else "void"
+    return f"{fn} qmp_marshal_{c_name(cmd.name)}(QDict *args, QObject **ret, Error **errp)"
+
+
+def _output_fn(typ: Type) -> str:
+    return f"qmp_marshal_output_{type_c_name(typ)}"
+
+
+# --- the marshaller -----------------------------------------------------------------------
+
+
+def _emit_marshal_output(e: Emitter, typ: Type) -> None:
+    """The static helper that turns a handler's result into a QObject, then frees it."""
+    visit = f"visit_type_{type_c_name(typ)}"
+    e.line(f"static void {_output_fn(typ)}({declare(c_type(typ), 'ret_in')}, "
+           "QObject **ret_out, Error **errp)")
+    with e.block("{"):
+        e.lines(f"""
+            Visitor *v;
+
+            v = qobject_output_visitor_new_qmp(ret_out);
+            if ({visit}(v, "unused", &ret_in, errp)) {{
+                visit_complete(v, ret_out);
+            }}
+            visit_free(v);
+            v = qapi_dealloc_visitor_new();
+            {visit}(v, "unused", &ret_in, NULL);
+            visit_free(v);
+        """)
+
+
+def _call_args(cmd: Command) -> str:
+    if not has_args(cmd.arg_type, cmd.boxed):
+        return "&err"
+    if cmd.boxed:
+        return "&arg, &err"
+    assert cmd.arg_type is not None
+    out: list[str] = []
+    for member in cmd.arg_type.members:
+        if need_has(member):
+            out.append(f"arg.has_{c_name(member.name)}")
+        out.append(f"arg.{c_name(member.name)}")
+    return ", ".join([*out, "&err"])
+
+
+def _emit_marshal(e: Emitter, cmd: Command, tracing: bool) -> None:
+    name = c_name(cmd.name)
+    upper = name.upper()
+    args = has_args(cmd.arg_type, cmd.boxed)
+    arg_members = f"visit_type_{type_c_name(cmd.arg_type)}_members" if cmd.arg_type else ""
+    e.line(_marshal_decl(cmd))
+    with e.block("{"):
+        e.line("Error *err = NULL;")
+        e.line("bool ok = false;")
+        e.line("Visitor *v;")
+        if cmd.ret_type is not None:
+            e.line(declare(c_type(cmd.ret_type), "retval;"))
+        if args:
+            assert cmd.arg_type is not None
+            e.line(f"{type_c_name(cmd.arg_type)} arg = {{0}};")
+        e.line()
+        e.line("v = qobject_input_visitor_new_qmp(QOBJECT(args));")
+        with e.block("if (!visit_start_struct(v, NULL, NULL, 0, errp))"):
+            e.line("goto out;")
+        if args:
+            with e.block(f"if ({arg_members}(v, &arg, errp))"):
+                e.line("ok = visit_check_struct(v, errp);")
+        else:
+            e.line("ok = visit_check_struct(v, errp);")
+        e.line("visit_end_struct(v, NULL);")
+        with e.block("if (!ok)"):
+            e.line("goto out;")
+        e.line()
+
+        if tracing:
+            with e.block(f"if (trace_event_get_state_backends(TRACE_QMP_ENTER_{upper}))"):
+                e.line("g_autoptr(GString) req_json = qobject_to_json(QOBJECT(args));")
+                e.line()
+                e.line(f"trace_qmp_enter_{name}(req_json->str);")
+            e.line()
+
+        assign = "retval = " if cmd.ret_type is not None else ""
+        e.line(f"{assign}qmp_{name}({_call_args(cmd)});")
+        with e.block("if (err)"):
+            if tracing:
+                e.line(f"trace_qmp_exit_{name}(error_get_pretty(err), false);")
+            e.line("error_propagate(errp, err);")
+            e.line("goto out;")
+        e.line()
+
+        if cmd.ret_type is not None:
+            e.line(f"{_output_fn(cmd.ret_type)}(retval, ret, errp);")
+            e.line()
+            if tracing:
+                with e.block(f"if (trace_event_get_state_backends(TRACE_QMP_EXIT_{upper}))"):
+                    e.line("g_autoptr(GString) ret_json = qobject_to_json(*ret);")
+                    e.line()
+                    e.line(f"trace_qmp_exit_{name}(ret_json->str, true);")
+                e.line()
+        elif tracing:
+            e.line(f'trace_qmp_exit_{name}("{{}}", true);')
+            e.line()
+
+        with e.indent(-1):
+            e.line("out:")
+        e.line("visit_free(v);")
+        e.line("v = qapi_dealloc_visitor_new();")
+        e.line("visit_start_struct(v, NULL, NULL, 0, NULL);")
+        if args:
+            e.line(f"{arg_members}(v, &arg, NULL);")
+        e.line("visit_end_struct(v, NULL);")
+        e.line("visit_free(v);")
+
+
+def _trace_events(cmd: Command) -> list[str]:
+    name = c_name(cmd.name)
+    return [f'qmp_enter_{name}(const char *json) "%s"',
+            f'qmp_exit_{name}(const char *result, bool succeeded) "%s %d"']
+
+
+# --- registration -------------------------------------------------------------------------
+
+
+def _options(cmd: Command) -> str:
+    flags = [flag for flag, on in (("QCO_NO_SUCCESS_RESP", not cmd.success_response),
+                                   ("QCO_ALLOW_OOB", cmd.allow_oob),
+                                   ("QCO_ALLOW_PRECONFIG", cmd.allow_preconfig),
+                                   ("QCO_COROUTINE", cmd.coroutine)) if on]
+    return " | ".join(flags) if flags else "0"
+
+
+def _emit_register(e: Emitter, cmd: Command) -> None:
+    e.line(f'qmp_register_command(cmds, "{cmd.name}",')
+    e.line(f"                     qmp_marshal_{c_name(cmd.name)}, {_options(cmd)}, "
+           f"{feature_mask(cmd.features)});")
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def any_of(conds: list[Condition]) -> Condition:
+    """The condition under which at least one of *conds* holds."""
+    unique: list[Condition] = []
+    for cond in conds:
+        if cond.is_always:
+            return ALWAYS
+        if cond not in unique:
+            unique.append(cond)
+    return unique[0] if len(unique) == 1 else Any(tuple(unique))
+
+
+def placeholder(c_file: CFile) -> None:
+    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
+    if c_file.body.is_empty():
+        ident = "".join(ch if ch.isalnum() else "_" for ch in c_file.name)
+        c_file.body.line(f"char qapi_dummy_{ident};")
+
+
+class _CommandsGen:
+    def __init__(self, schema: Schema, out: OutputSet, ctx: GenContext) -> None:
+        self.schema = schema
+        self.out = out
+        self.ctx = ctx
+        self.tracing = not ctx.suppress_tracing
+
+    def module(self, module: Module) -> None:
+        out = self.out
+        c_file, h_file = out.module_files("qapi-commands", module.name, BLURB)
+        base = out.module_basename("qapi-commands", module.name)
+        commands = [e for e in module.entities if isinstance(e, Command) and e.gen]
+
+        h = h_file.preamble
+        for inc in module.entities:
+            if isinstance(inc, Include):
+                h.line(f'#include "{out.module_include("qapi-commands", module.name, inc.name)}"')
+        h.line(f'#include "{out.module_include("qapi-types", module.name, module.name)}"')
+
+        c = c_file.preamble
+        for header in ("qemu/osdep.h", "qapi/compat-policy.h", "qapi/visitor.h",
+                       "qobject/qdict.h", "qapi/dealloc-visitor.h", "qapi/error.h"):
+            c.line(f'#include "{header}"')
+        c.line(f'#include "{out.module_include("qapi-visit", module.name, module.name)}"')
+        c.line(f'#include "{out.module_include("qapi-commands", module.name, module.name)}"')
+        if self.tracing and commands:
+            # Named as QEMU's trace/meson.build names the header of each trace-events file.
+            trace_header = c_name(base.rsplit("/", 1)[-1], protect=False)
+            c.line('#include "qobject/qjson.h"')
+            c.line(f'#include "trace/trace-{trace_header}_trace_events.h"')
+
+        trace = out.trace_file(base + ".trace-events") if self.tracing else None
+
+        # One output helper per return type and file, under the condition of its users.
+        users: dict[str, list[Condition]] = {}
+        for cmd in commands:
+            if cmd.ret_type is not None:
+                users.setdefault(cmd.ret_type.name, []).append(cmd.ifcond)
+        helpers_done: set[str] = set()
+
+        for cmd in commands:
+            ret = cmd.ret_type
+            if ret is not None and ret.name not in helpers_done:
+                helpers_done.add(ret.name)
+                c_file.body.blank()
+                with c_file.body.guarded(any_of(users[ret.name])):
+                    _emit_marshal_output(c_file.body, ret)
+            with h_file.body.guarded(cmd.ifcond):
+                h_file.body.line(_handler_decl(cmd) + ";")
+                h_file.body.line(_marshal_decl(cmd) + ";")
+            c_file.body.blank()
+            with c_file.body.guarded(cmd.ifcond):
+                _emit_marshal(c_file.body, cmd, self.tracing)
+            if trace is not None:
+                for event in _trace_events(cmd):
+                    trace.body.line(event)
+        placeholder(c_file)
+
+    def init(self) -> None:
+        out, prefix = self.out, self.ctx.prefix
+        c_file, h_file = out.module_files("qapi-commands", INIT_MODULE, INIT_BLURB)
+        init_fn = f"void {c_name(prefix, protect=False)}qmp_init_marshal(QmpCommandList *cmds)"
+
+        h_file.preamble.line('#include "qapi/qmp-registry.h"')
+        h_file.body.line(init_fn + ";")
+
+        c = c_file.preamble
+        c.line('#include "qemu/osdep.h"')
+        c.line(f'#include "{prefix}qapi-commands.h"')
+        c.line(f'#include "{prefix}qapi-init-commands.h"')
+        c.line(f'#include "{prefix}qapi-features.h"')
+
+        e = c_file.body
+        e.line(init_fn)
+        with e.block("{"):
+            e.line("QTAILQ_INIT(cmds);")
+            e.line()
+            for cmd in self.schema.commands():
+                if cmd.gen:
+                    with e.guarded(cmd.ifcond):
+                        _emit_register(e, cmd)
+        if self.tracing:
+            out.trace_file(out.module_basename("qapi-commands", INIT_MODULE) + ".trace-events")
+
+
+def user_modules(schema: Schema) -> list[Module]:
+    """The schema files, main file first, then in the order they were first included."""
+    return [m for m in schema.modules if not is_system_module(m.name)]
+
+
+def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
+    gen = _CommandsGen(schema, out, ctx)
+    for module in user_modules(schema):
+        gen.module(module)
+    gen.init()
