@@ -9,22 +9,35 @@ sections (``Returns:``, ``Errors:``, ``Since:``, ``TODO:``).
 The parser pulls lines from a :class:`LineSource` one at a time, so that errors come out in
 source order, exactly like QEMU's.
 
-Lenient mode (``lenient=True``), for schemas written for older QEMU (7.2), relaxes only rules
-about doc-comment *layout* that QEMU introduced later:
+Lenient mode (``load_schema(..., lenient_docs=True)``) is for schemas written for older QEMU
+(7.2).  It relaxes exactly these doc-comment rules, all introduced after 7.2:
 
-* an ``=`` heading need not be the first line of a free-form block (it is kept as text);
-* ``Note:``, ``Notes:``, ``Example:`` and ``Examples:`` lines start an ordinary untagged
-  section instead of being rejected as removed section kinds;
-* the continuation lines of a member, feature or tagged section need no indentation: they
-  run until a blank line followed by an unindented line (QEMU 7.2's rule), so an "unexpected
-  de-indent" is never reported;
-* a member description may follow a plain or tagged section (no "follows a section" error);
-* members lacking documentation are accepted as if the definition were listed in pragma
-  ``documentation-exceptions`` (QEMU 7.2 did not check them).  Features must still be
-  documented, and documented members/features must still exist.
+1. an ``=`` heading need not be the first line of a free-form block (it is kept as text), and
+   ``=`` lines are not rejected in definition documentation;
+2. ``Note:``, ``Notes:``, ``Example:`` and ``Examples:`` start an ordinary untagged paragraph
+   instead of being rejected as removed section kinds;
+3. a description is recognized as QEMU 7.2 did, only when the line's first word is
+   ``@NAME:`` (so ``@id : text`` is plain text);
+4. continuation lines of a member, feature or tagged section need no indentation: the section
+   runs until a new description or tag, or until a blank line followed by an unindented line
+   (7.2's rule), so "unexpected de-indent" is never reported;
+5. a member description may follow a plain or tagged section (no "follows a section");
+6. members lacking documentation are accepted, as if the definition were listed in pragma
+   ``documentation-exceptions``;
+7. a ``Returns:`` section is accepted on a command that returns nothing.
 
-Everything else (symbol lines, ``##`` framing, duplicate descriptions or sections, empty
-tagged sections, Returns/Errors placement) stays strict.
+Besides these, one code-generation rule newer than 7.2 is relaxed (in :mod:`.entities`): a
+command's or event's implicit arguments may be conditional without ``'boxed': true`` (QEMU
+7.2's own ``qapi-schema-test.json`` has such a command).  It does not change the interface.
+
+Everything else stays strict: the ``##`` framing, symbol lines, duplicate descriptions or
+``Returns``/``Errors``/``Since`` sections, empty tagged sections, ``Returns``/``Errors`` on
+non-commands, documented members/features that do not exist, undocumented features, and every
+interface rule (names, types, members, branches, conditions, features, flags).
+
+One extension applies in both modes: a line made only of ``=`` characters (an rST heading
+underline, as QEMU 10.2 writes headings) is text, not an ``=`` heading; QEMU 10.0 rejects it
+when it is not the first line of a block.  This lets QEMU 10.2's schemas load.
 """
 
 from __future__ import annotations

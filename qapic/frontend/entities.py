@@ -493,6 +493,7 @@ class _WithArgs(Definition):
         if typ.branches is not None and not self.boxed:
             raise QAPIError(self.info, f"{what} can take {typ.describe()} "
                                        "only with 'boxed': true")
+        # Lenient mode accepts this (QEMU 7.2 did): see qapic.frontend.doc.
         if typ.has_conditional_members() and not self.boxed and not schema.lenient_docs:
             raise QAPIError(self.info, f"conditional {self.meta} arguments require "
                                        "'boxed': true")

@@ -312,8 +312,9 @@ def load_schema(path: str | os.PathLike[str], lenient_docs: bool = False) -> Sch
     """Parse and check the schema in *path* (following includes).
 
     Raises :class:`QAPIError` for anything wrong with the input, and nothing else.
-    With *lenient_docs*, doc-comment layout rules introduced after QEMU 7.2 are relaxed (see
-    :mod:`qapic.frontend.doc`); interface rules stay strict.
+    With *lenient_docs*, doc-comment rules introduced after QEMU 7.2 are relaxed, and so is
+    the rule that conditional implicit arguments need ``'boxed': true``; the exact list is in
+    :mod:`qapic.frontend.doc`.  Interface rules stay strict.
     """
     fname = os.fspath(path)
     try:
