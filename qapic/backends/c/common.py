@@ -85,9 +85,11 @@ def camel_to_upper(name: str) -> str:
 
 
 def c_enum_const(type_name: str, const_name: str, prefix: str | None = None) -> str:
-    """The C constant for value *const_name* of enum *type_name* (or of the enum's ``prefix``)."""
-    return camel_to_upper(prefix if prefix is not None else type_name) + "_" + \
-        c_name(const_name, False).upper()
+    """The C constant for value *const_name* of enum *type_name*; an enum's ``prefix``, when it
+    has one, replaces the upper-cased type name as it is."""
+    if prefix is None:
+        prefix = camel_to_upper(type_name)
+    return prefix + "_" + c_name(const_name, False).upper()
 
 
 def c_string(s: str) -> str:

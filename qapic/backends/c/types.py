@@ -1,0 +1,268 @@
+"""``qapi-types[-MODULE].[ch]``: the C types of the schema.
+
+For every module (and ``qapi-builtin-types`` with ``-b``):
+
+- the header declares each struct and list type (``typedef struct Foo Foo;``) and defines each
+  enum with its ``Foo_str()`` macro and ``Foo_lookup`` table, then defines the structs: members
+  in schema order, a ``has_`` flag before an optional member that needs one, a union's branches
+  in ``union { ... } u``, an alternate's in ``u`` beside its ``QType type``; each non-implicit
+  type gets ``qapi_free_Foo()`` and a ``g_autoptr`` cleanup;
+- the ``.c`` file defines the enum lookup tables and the ``qapi_free_Foo()`` functions (which
+  run the dealloc visitor).
+
+A union or alternate embeds its object branches by value, so their structs are defined first
+(once, in the first header that needs them, as QEMU does).
+"""
+
+from __future__ import annotations
+
+from qapic.frontend import (
+    AlternateType,
+    ArrayType,
+    Branch,
+    Entity,
+    EnumType,
+    Include,
+    Module,
+    ObjectMember,
+    ObjectType,
+    Schema,
+)
+
+from .common import (
+    GenContext,
+    c_enum_const,
+    c_name,
+    c_string,
+    c_type,
+    c_unboxed_type,
+    need_has,
+)
+from .features import feature_mask
+from .output import BUILTIN_MODULE, OutputSet
+
+USER_BLURB = "Schema-defined QAPI types"
+BUILTIN_BLURB = "Built-in QAPI types"
+EMPTY = "q_empty"
+
+
+def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
+    defined: set[str] = set()    # structs already defined (in whichever header)
+    for module in schema.modules:
+        if module.name == BUILTIN_MODULE and not ctx.builtins:
+            continue
+        _TypesModule(module, out, ctx, defined).generate()
+
+
+def enum_max(typ: EnumType) -> str:
+    return c_enum_const(typ.name, "_MAX", typ.prefix)
+
+
+def enum_const(typ: EnumType, value: str) -> str:
+    return c_enum_const(typ.name, value, typ.prefix)
+
+
+class _TypesModule:
+    """The types header and source of one module."""
+
+    def __init__(self, module: Module, out: OutputSet, ctx: GenContext,
+                 defined: set[str]) -> None:
+        self.module = module
+        self.out = out
+        self.ctx = ctx
+        self.defined = defined
+        builtin = module.name == BUILTIN_MODULE
+        blurb = BUILTIN_BLURB if builtin else USER_BLURB
+        self.c_file, self.h_file = out.module_files("qapi-types", module.name, blurb)
+        self.decls = self.h_file.preamble     # includes, typedefs, enums
+        self.structs = self.h_file.body       # struct definitions
+        self.defs = self.c_file.body
+        self._includes(builtin)
+
+    def _includes(self, builtin: bool) -> None:
+        types_h = self.out.module_basename("qapi-types", self.module.name) + ".h"
+        visit_h = self.out.module_basename("qapi-visit", self.module.name) + ".h"
+        c = self.c_file.preamble
+        c.line('#include "qemu/osdep.h"')
+        c.line('#include "qapi/dealloc-visitor.h"')
+        if builtin:
+            self.decls.line('#include "qapi/util.h"')
+            c.line(f'#include "qapi/{types_h}"')
+            c.line(f'#include "qapi/{visit_h}"')
+        else:
+            self.decls.line('#include "qapi/qapi-builtin-types.h"')
+            c.line(f'#include "{types_h.rsplit("/", 1)[-1]}"')
+            c.line(f'#include "{visit_h.rsplit("/", 1)[-1]}"')
+            c.line(f'#include "{self.ctx.prefix}qapi-features.h"')
+
+    def generate(self) -> None:
+        for ent in self.module.entities:
+            self._entity(ent)
+        self.defs.blank()
+        self.defs.line("/* Dummy declaration to prevent empty .o file */")
+        self.defs.line(f"char qapi_dummy_{c_name(self.c_file.name, False)};")
+
+    def _entity(self, ent: Entity) -> None:
+        if isinstance(ent, Include):
+            path = self.out.module_include("qapi-types", self.module.name, ent.name)
+            self.decls.line(f'#include "{path}"')
+        elif isinstance(ent, EnumType):
+            with self.decls.guarded(ent.ifcond), self.defs.guarded(ent.ifcond):
+                self._enum(ent)
+        elif isinstance(ent, ArrayType):
+            with self.decls.guarded(ent.ifcond), self.structs.guarded(ent.ifcond), \
+                    self.defs.guarded(ent.ifcond):
+                self._array(ent)
+        elif isinstance(ent, ObjectType | AlternateType):
+            if ent.name == EMPTY:
+                return
+            with self.decls.guarded(ent.ifcond):
+                self.decls.blank()
+                self.decls.line(f"typedef struct {c_name(ent.name)} {c_name(ent.name)};")
+            self._struct_type(ent)
+
+    # --- enums ------------------------------------------------------------------------------
+
+    def _enum(self, typ: EnumType) -> None:
+        name = c_name(typ.name)
+        h = self.decls
+        h.blank()
+        with h.block(f"typedef enum {name}", f"}} {name};"):
+            for value in typ.members:
+                with h.guarded(value.ifcond):
+                    h.line(f"{enum_const(typ, value.name)},")
+            h.line(f"{enum_max(typ)},")
+        h.blank()
+        h.line(f"#define {name}_str(val) \\")
+        h.line(f"    qapi_enum_lookup(&{name}_lookup, (val))")
+        h.blank()
+        h.line(f"extern const QEnumLookup {name}_lookup;")
+
+        c = self.defs
+        c.blank()
+        with c.block(f"const QEnumLookup {name}_lookup =", "};"):
+            with c.block(".array = (const char *const[])", "},"):
+                for value in typ.members:
+                    with c.guarded(value.ifcond):
+                        c.line(f"[{enum_const(typ, value.name)}] = {c_string(value.name)},")
+            if any(value.features for value in typ.members):
+                with c.block(f".features = (const uint64_t[{enum_max(typ)}])", "},"):
+                    for value in typ.members:
+                        if value.features:
+                            with c.guarded(value.ifcond):
+                                c.line(f"[{enum_const(typ, value.name)}] = "
+                                       f"{feature_mask(value.features)},")
+            c.line(f".size = {enum_max(typ)}")
+
+    # --- lists ------------------------------------------------------------------------------
+
+    def _array(self, typ: ArrayType) -> None:
+        name = c_name(typ.name)
+        self.decls.blank()
+        self.decls.line(f"typedef struct {name} {name};")
+        s = self.structs
+        s.blank()
+        with s.block(f"struct {name}", "};"):
+            s.line(f"{name} *next;")
+            s.line(_declaration(c_type(typ.element_type), "value"))
+        self._free(name)
+
+    # --- structs, unions, alternates --------------------------------------------------------
+
+    def _struct_type(self, typ: ObjectType | AlternateType) -> None:
+        self._define_struct(typ)
+        if not (isinstance(typ, ObjectType) and typ.is_implicit()):
+            with self.structs.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
+                self._free(c_name(typ.name))
+
+    def _define_struct(self, typ: ObjectType | AlternateType) -> None:
+        """Define *typ*'s struct here unless some header already did, after the structs it
+        embeds by value."""
+        if typ.name in self.defined:
+            return
+        self.defined.add(typ.name)
+        for branch in typ.branches.variants if typ.branches is not None else []:
+            if isinstance(branch.type, ObjectType) and branch.type.name != EMPTY:
+                self._define_struct(branch.type)
+        s = self.structs
+        with s.guarded(typ.ifcond):
+            s.blank()
+            with s.block(f"struct {c_name(typ.name)}", "};"):
+                if isinstance(typ, AlternateType):
+                    s.line("QType type;")
+                    self._union(typ.branches.variants, "type")
+                else:
+                    self._object_members(typ)
+            if isinstance(typ, ObjectType) and typ.base is not None \
+                    and not typ.base.is_implicit():
+                base, name = c_name(typ.base.name), c_name(typ.name)
+                s.blank()
+                s.lines(f"""
+                    static inline {base} *qapi_{name}_base(const {name} *obj)
+                    {{
+                        return ({base} *)obj;
+                    }}
+                """)
+
+    def _object_members(self, typ: ObjectType) -> None:
+        s = self.structs
+        base = typ.base
+        inherited = base.members if base is not None else []
+        if base is not None and not base.is_implicit():
+            s.line(f"/* Members inherited from {c_name(base.name)}: */")
+            self._members(inherited)
+            s.line("/* Own members: */")
+        else:
+            self._members(inherited)
+        self._members(typ.local_members)
+        if typ.branches is not None:
+            self._union(typ.branches.variants, typ.branches.tag_member.name)
+        elif not typ.members:
+            # A struct needs a member: C forbids empty ones (and C++ gives them size 1).
+            s.line("char qapi_dummy_for_empty_struct;")
+
+    def _members(self, members: list[ObjectMember]) -> None:
+        s = self.structs
+        for m in members:
+            with s.guarded(m.ifcond):
+                if need_has(m):
+                    s.line(f"bool has_{c_name(m.name)};")
+                s.line(_declaration(c_type(m.type), c_name(m.name)))
+
+    def _union(self, branches: list[Branch], tag: str) -> None:
+        s = self.structs
+        s.line(f"union {{ /* union tag is @{c_name(tag)} */")
+        with s.indent():
+            for branch in branches:
+                if branch.type.name == EMPTY:
+                    continue
+                with s.guarded(branch.ifcond):
+                    s.line(_declaration(c_unboxed_type(branch.type), c_name(branch.name)))
+        s.line("} u;")
+
+    def _free(self, name: str) -> None:
+        s = self.structs
+        s.blank()
+        s.line(f"void qapi_free_{name}({name} *obj);")
+        s.line(f"G_DEFINE_AUTOPTR_CLEANUP_FUNC({name}, qapi_free_{name})")
+        c = self.defs
+        c.blank()
+        c.lines(f"""
+            void qapi_free_{name}({name} *obj)
+            {{
+                Visitor *v;
+
+                if (!obj) {{
+                    return;
+                }}
+
+                v = qapi_dealloc_visitor_new();
+                visit_type_{name}(v, NULL, &obj, NULL);
+                visit_free(v);
+            }}
+        """)
+
+
+def _declaration(ctype: str, name: str) -> str:
+    """``int64_t foo;``, ``char *foo;``."""
+    return f"{ctype}{name};" if ctype.endswith("*") else f"{ctype} {name};"
