@@ -310,6 +310,11 @@ def _short(value: JSON, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
 
 
+def _ordered(value: JSON) -> str:
+    """*value* as text, member order kept: the order of QEMU's output is compared too."""
+    return json.dumps(value)
+
+
 def _pretty(value: JSON) -> list[str]:
     return json.dumps(value, indent=1, sort_keys=False).splitlines()
 
@@ -325,7 +330,7 @@ def compare_runs(a: Run, b: Run, label_a: str = "a", label_b: str = "b",
         ndiff += 1
         if ndiff > max_diffs:
             return
-        out.append(f"--- {title}")
+        out.append(f"=== {title}")
         lines = list(difflib.unified_diff(_pretty(x), _pretty(y), label_a, label_b,
                                           n=context, lineterm=""))
         if len(lines) > 80:
@@ -333,7 +338,7 @@ def compare_runs(a: Run, b: Run, label_a: str = "a", label_b: str = "b",
         out.extend(lines)
 
     for name in sorted(set(a.greetings) | set(b.greetings)):
-        if a.greetings.get(name) != b.greetings.get(name):
+        if _ordered(a.greetings.get(name)) != _ordered(b.greetings.get(name)):
             diff(f"greeting of {name}", a.greetings.get(name), b.greetings.get(name))
     by_where_b = {e.request.where: e for e in b.exchanges}
     seen = set()
@@ -345,8 +350,10 @@ def compare_runs(a: Run, b: Run, label_a: str = "a", label_b: str = "b",
             diff(f"{where}: only in {label_a}", ea.as_json(), None)
         elif ea.request.text != eb.request.text:
             diff(f"{where}: different requests", ea.request.text, eb.request.text)
-        elif ea.replies != eb.replies:
-            diff(f"{where}: {_short(ea.request.text, 200)}", ea.replies, eb.replies)
+        elif _ordered(ea.replies) != _ordered(eb.replies):
+            text = ea.request.text
+            diff(f"{where}: {text if len(text) <= 200 else text[:200] + '...'}",
+                 ea.replies, eb.replies)
     for eb in b.exchanges:
         if eb.request.where not in seen:
             diff(f"{eb.request.where}: only in {label_b}", None, eb.as_json())
