@@ -63,7 +63,8 @@ def main() -> int:
     print(f"{'upstream test-qapi.py (parse+check+dump)':<42} {upstream:8.3f} {1:7.2f}")
     print(f"{'qapic check (parse+check)':<42} {check:8.3f} {check / upstream:7.2f}")
     print(f"{'qapic parse+check+dump':<42} {dump:8.3f} {dump / upstream:7.2f}")
-    print(f"goal: qapic check at most 0.5x upstream -> {'met' if check <= 0.5 * upstream else 'NOT met'}")
+    verdict = "met" if check <= 0.5 * upstream else "NOT met"
+    print(f"goal: qapic check at most 0.5x upstream -> {verdict}")
     return 0
 
 

@@ -20,7 +20,8 @@ class UsageError(Exception):
 
 
 def _schema_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("schema", metavar="SCHEMA", help="the main schema file, e.g. qapi/qapi-schema.json")
+    p.add_argument("schema", metavar="SCHEMA",
+                   help="the main schema file, e.g. qapi/qapi-schema.json")
     p.add_argument(
         "--lenient-docs", action="store_true",
         help="accept doc comments written for older QEMU (e.g. 7.2); interface rules stay strict",

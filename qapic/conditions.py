@@ -320,7 +320,7 @@ class TargetTable:
         return [t.name for i, t in enumerate(self.targets) if mask >> i & 1]
 
     def target_symbols(self, target: Target) -> frozenset[str]:
-        """Run-time symbols *target* defines: its TARGET_* symbols, plus CONFIG_KVM if it has KVM."""
+        """Run-time symbols *target* defines: its TARGET_* symbols, and CONFIG_KVM with KVM."""
         return target.symbols | ({"CONFIG_KVM"} if target.kvm else frozenset())
 
 
