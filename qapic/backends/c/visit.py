@@ -1,0 +1,361 @@
+"""``qapi-visit[-MODULE].[ch]``: the visitor functions of the schema's types.
+
+A visitor function walks one value with a QAPI ``Visitor`` (input, output, clone, dealloc, ...;
+``include/qapi/visitor.h``):
+
+- ``visit_type_Foo()`` for an enum goes through ``visit_type_enum()`` and the lookup table;
+- ``visit_type_FooList()`` walks a list with ``visit_start_list()`` / ``visit_next_list()``;
+- ``visit_type_Foo_members()`` visits an object's members: the base's first, then its own (an
+  optional one only when ``visit_optional()`` says it is there; one with features only when the
+  ``deprecated``/``unstable`` policy lets it through), then the union branch the tag selects;
+- ``visit_type_Foo()`` for an object wraps the members in ``visit_start_struct()`` /
+  ``visit_end_struct()``; for an alternate, ``visit_start_alternate()`` tells the branch by the
+  input's QType.
+
+On an input visitor, a failed visit frees what it built (``qapi_free_Foo()``) and sets ``*obj``
+to NULL.  Implicit types (``q_obj_...``) get only the members function.
+"""
+
+from __future__ import annotations
+
+from qapic.frontend import (
+    AlternateType,
+    ArrayType,
+    Branch,
+    BuiltinType,
+    Entity,
+    EnumType,
+    Include,
+    Module,
+    ObjectMember,
+    ObjectType,
+    Schema,
+    Type,
+)
+
+from .common import GenContext, c_enum_const, c_name, c_string, need_has
+from .features import feature_mask
+from .output import BUILTIN_MODULE, OutputSet
+
+USER_BLURB = "Schema-defined QAPI visitors"
+BUILTIN_BLURB = "Built-in QAPI visitors"
+EMPTY = "q_empty"
+
+
+def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
+    for module in schema.modules:
+        if module.name == BUILTIN_MODULE and not ctx.builtins:
+            continue
+        _VisitModule(module, out, ctx).generate()
+
+
+def visitor(typ: Type) -> str:
+    """The name of the function that visits a value of *typ* (``visit_type_str``, ...)."""
+    if isinstance(typ, BuiltinType):
+        return f"visit_type_{typ.name}"    # in qapi/visitor.h; "int" is no C keyword here
+    return f"visit_type_{c_name(typ.name)}"
+
+
+def _prototype(name: str, ctype: str) -> str:
+    """The signature of ``visit_type_NAME()`` for a value held in *ctype*."""
+    return (f"bool visit_type_{name}(Visitor *v, const char *name,\n"
+            f"                 {ctype}obj, Error **errp)")
+
+
+def _members_prototype(name: str) -> str:
+    return f"bool visit_type_{name}_members(Visitor *v, {name} *obj, Error **errp)"
+
+
+class _VisitModule:
+    """The visitor header and source of one module."""
+
+    def __init__(self, module: Module, out: OutputSet, ctx: GenContext) -> None:
+        self.module = module
+        self.out = out
+        self.ctx = ctx
+        builtin = module.name == BUILTIN_MODULE
+        blurb = BUILTIN_BLURB if builtin else USER_BLURB
+        self.c_file, self.h_file = out.module_files("qapi-visit", module.name, blurb)
+        self.decls = self.h_file.body
+        self.defs = self.c_file.body
+        self._includes(builtin)
+
+    def _includes(self, builtin: bool) -> None:
+        h = self.h_file.preamble
+        c = self.c_file.preamble
+        types_h = self.out.module_basename("qapi-types", self.module.name) + ".h"
+        visit_h = self.out.module_basename("qapi-visit", self.module.name) + ".h"
+        c.line('#include "qemu/osdep.h"')
+        c.line('#include "qapi/error.h"')
+        if builtin:
+            h.line('#include "qapi/visitor.h"')
+            h.line(f'#include "qapi/{types_h}"')
+            c.line(f'#include "qapi/{visit_h}"')
+        else:
+            h.line('#include "qapi/qapi-builtin-visit.h"')
+            h.line(f'#include "{types_h.rsplit("/", 1)[-1]}"')
+            c.line(f'#include "{visit_h.rsplit("/", 1)[-1]}"')
+            c.line(f'#include "{self.ctx.prefix}qapi-features.h"')
+
+    def generate(self) -> None:
+        for ent in self.module.entities:
+            self._entity(ent)
+        self.defs.blank()
+        self.defs.line("/* Dummy declaration to prevent empty .o file */")
+        self.defs.line(f"char qapi_dummy_{c_name(self.c_file.name, False)};")
+
+    def _entity(self, ent: Entity) -> None:
+        if isinstance(ent, Include):
+            path = self.out.module_include("qapi-visit", self.module.name, ent.name)
+            self.h_file.preamble.line(f'#include "{path}"')
+            return
+        if not isinstance(ent, EnumType | ArrayType | ObjectType | AlternateType) \
+                or ent.name == EMPTY:
+            return
+        with self.decls.guarded(ent.ifcond), self.defs.guarded(ent.ifcond):
+            self.decls.blank()
+            self.defs.blank()
+            if isinstance(ent, EnumType):
+                self._enum(ent)
+            elif isinstance(ent, ArrayType):
+                self._list(ent)
+            elif isinstance(ent, ObjectType):
+                self._members(ent)
+                if not ent.is_implicit():
+                    self.defs.blank()
+                    self._object(ent)
+            else:
+                self._alternate(ent)
+
+    def _declare(self, prototype: str) -> None:
+        self.decls.lines(prototype + ";")
+
+    def _define(self, prototype: str, body: str) -> None:
+        self.defs.lines(prototype)
+        self.defs.lines(body)
+
+    # --- enums and lists --------------------------------------------------------------------
+
+    def _enum(self, typ: EnumType) -> None:
+        name = c_name(typ.name)
+        proto = _prototype(name, f"{name} *")
+        self._declare(proto)
+        self._define(proto, f"""
+            {{
+                int value = *obj;
+                bool ok = visit_type_enum(v, name, &value, &{name}_lookup, errp);
+                *obj = value;
+                return ok;
+            }}
+        """)
+
+    def _list(self, typ: ArrayType) -> None:
+        name = c_name(typ.name)
+        proto = _prototype(name, f"{name} **")
+        self._declare(proto)
+        self._define(proto, f"""
+            {{
+                bool ok = false;
+                {name} *tail;
+                size_t size = sizeof(**obj);
+
+                if (!visit_start_list(v, name, (GenericList **)obj, size, errp)) {{
+                    return false;
+                }}
+
+                for (tail = *obj; tail;
+                     tail = ({name} *)visit_next_list(v, (GenericList *)tail, size)) {{
+                    if (!{visitor(typ.element_type)}(v, NULL, &tail->value, errp)) {{
+                        goto out_obj;
+                    }}
+                }}
+
+                ok = visit_check_list(v, errp);
+            out_obj:
+                visit_end_list(v, (void **)obj);
+                if (!ok && visit_is_input(v)) {{
+                    qapi_free_{name}(*obj);
+                    *obj = NULL;
+                }}
+                return ok;
+            }}
+        """)
+
+    # --- objects ----------------------------------------------------------------------------
+
+    def _members(self, typ: ObjectType) -> None:
+        name = c_name(typ.name)
+        proto = _members_prototype(name)
+        self._declare(proto)
+        c = self.defs
+        c.line(proto)
+        with c.block("{"):
+            # An optional member held in a pointer has no has_ flag: NULL means absent.
+            flags = [m for m in typ.local_members if m.optional and not need_has(m)]
+            for m in flags:
+                with c.guarded(m.ifcond):
+                    c.line(f"bool has_{c_name(m.name)} = !!obj->{c_name(m.name)};")
+            if flags:
+                c.line()
+            if typ.base is not None:
+                base = c_name(typ.base.name)
+                with c.block(f"if (!visit_type_{base}_members(v, ({base} *)obj, errp))"):
+                    c.line("return false;")
+            for m in typ.local_members:
+                with c.guarded(m.ifcond):
+                    self._member(m)
+            if typ.branches is not None:
+                self._union_branch(typ)
+            c.line("return true;")
+
+    def _member(self, m: ObjectMember) -> None:
+        c = self.defs
+        name = c_name(m.name)
+        key = c_string(m.name)
+        if m.optional:
+            flag = f"&obj->has_{name}" if need_has(m) else f"&has_{name}"
+            with c.block(f"if (visit_optional(v, {key}, {flag}))"):
+                self._member_with_policy(m, key)
+        else:
+            self._member_with_policy(m, key)
+
+    def _member_with_policy(self, m: ObjectMember, key: str) -> None:
+        c = self.defs
+        features = feature_mask(m.features)
+        if features == "0":
+            self._member_value(m, key)
+            return
+        with c.block(f"if (visit_policy_reject(v, {key}, {features}, errp))"):
+            c.line("return false;")
+        with c.block(f"if (!visit_policy_skip(v, {key}, {features}))"):
+            self._member_value(m, key)
+
+    def _member_value(self, m: ObjectMember, key: str) -> None:
+        c = self.defs
+        with c.block(f"if (!{visitor(m.type)}(v, {key}, &obj->{c_name(m.name)}, errp))"):
+            c.line("return false;")
+
+    def _union_branch(self, typ: ObjectType) -> None:
+        assert typ.branches is not None
+        c = self.defs
+        tag = typ.branches.tag_member
+        assert isinstance(tag.type, EnumType)
+        tag_type = tag.type
+        c.line(f"switch (obj->{c_name(tag.name)}) {{")
+        for branch in typ.branches.variants:
+            with c.guarded(branch.ifcond):
+                const = c_enum_const(tag_type.name, branch.name, tag_type.prefix)
+                c.line(f"case {const}:")
+                with c.indent():
+                    if branch.type.name == EMPTY:
+                        c.line("break;")
+                    else:
+                        c.line(f"return {visitor(branch.type)}_members"
+                               f"(v, &obj->u.{c_name(branch.name)}, errp);")
+        c.line("default:")
+        with c.indent():
+            c.line("abort();")
+        c.line("}")
+
+    def _object(self, typ: ObjectType) -> None:
+        name = c_name(typ.name)
+        proto = _prototype(name, f"{name} **")
+        self._declare(proto)
+        self._define(proto, f"""
+            {{
+                bool ok = false;
+
+                if (!visit_start_struct(v, name, (void **)obj, sizeof({name}), errp)) {{
+                    return false;
+                }}
+                if (!*obj) {{
+                    /* incomplete */
+                    assert(visit_is_dealloc(v));
+                    ok = true;
+                    goto out_obj;
+                }}
+                if (!visit_type_{name}_members(v, *obj, errp)) {{
+                    goto out_obj;
+                }}
+                ok = visit_check_struct(v, errp);
+            out_obj:
+                visit_end_struct(v, (void **)obj);
+                if (!ok && visit_is_input(v)) {{
+                    qapi_free_{name}(*obj);
+                    *obj = NULL;
+                }}
+                return ok;
+            }}
+        """)
+
+    # --- alternates -------------------------------------------------------------------------
+
+    def _alternate(self, typ: AlternateType) -> None:
+        name = c_name(typ.name)
+        proto = _prototype(name, f"{name} **")
+        self._declare(proto)
+        c = self.defs
+        c.lines(proto)
+        c.lines("""
+            {
+                bool ok = false;
+
+                if (!visit_start_alternate(v, name, (GenericAlternate **)obj,
+                                           sizeof(**obj), errp)) {
+                    return false;
+                }
+                if (!*obj) {
+                    /* incomplete */
+                    assert(visit_is_dealloc(v));
+                    ok = true;
+                    goto out_obj;
+                }
+        """)
+        with c.indent():
+            c.line("switch ((*obj)->type) {")
+            for branch in typ.branches.variants:
+                with c.guarded(branch.ifcond):
+                    self._alternate_branch(branch)
+            c.lines(f"""
+                case QTYPE_NONE:
+                    abort();
+                default:
+                    assert(visit_is_input(v));
+                    error_setg(errp,
+                               "Invalid parameter type for '%s', expected: {typ.name}",
+                               name ? name : "null");
+                    /* Avoid passing invalid *obj to qapi_free_{name}() */
+                    g_free(*obj);
+                    *obj = NULL;
+                }}
+            """)
+        c.lines(f"""
+            out_obj:
+                visit_end_alternate(v, (void **)obj);
+                if (!ok && visit_is_input(v)) {{
+                    qapi_free_{name}(*obj);
+                    *obj = NULL;
+                }}
+                return ok;
+            }}
+        """)
+
+    def _alternate_branch(self, branch: Branch) -> None:
+        c = self.defs
+        qtype = branch.type.alternate_qtype()
+        member = f"&(*obj)->u.{c_name(branch.name)}"
+        c.line(f"case {qtype}:")
+        with c.indent():
+            if isinstance(branch.type, ObjectType):
+                c.lines(f"""
+                    if (!visit_start_struct(v, name, NULL, 0, errp)) {{
+                        break;
+                    }}
+                    if ({visitor(branch.type)}_members(v, {member}, errp)) {{
+                        ok = visit_check_struct(v, errp);
+                    }}
+                    visit_end_struct(v, NULL);
+                """)
+            else:
+                c.line(f"ok = {visitor(branch.type)}(v, name, {member}, errp);")
+            c.line("break;")
