@@ -312,8 +312,8 @@ class _CommandsGen:
         with e.block("{"):
             e.line("QTAILQ_INIT(cmds);")
             e.line()
-            for cmd in self.schema.commands():
-                if cmd.gen:
+            for cmd in self.schema.entities:
+                if isinstance(cmd, Command) and cmd.gen:
                     with e.guarded(cmd.ifcond):
                         _emit_register(e, cmd)
         if self.tracing:

@@ -156,7 +156,8 @@ def _module(schema: Schema, out: OutputSet, module: Module, names: _Names) -> No
 
 def _emit_events(schema: Schema, out: OutputSet, names: _Names) -> None:
     c_file, h_file = out.module_files("qapi-events", EMIT_MODULE, EMIT_BLURB)
-    events = schema.events()
+    # In the order QEMU visits them (module by module), which numbers the enum.
+    events = [e for e in schema.entities if isinstance(e, Event)]
     lookup = f"{names.enum}_lookup"
 
     h_file.preamble.line('#include "qapi/util.h"')
