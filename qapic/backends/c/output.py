@@ -173,6 +173,10 @@ class OutputSet:
         pending: list[tuple[Path, Path]] = []
         try:
             for name, text in self.texts().items():
+                if name.startswith("../"):
+                    # A module of another schema reused by this one (the storage daemon's
+                    # schema includes ../qapi/...): its files belong to that schema's output.
+                    continue
                 dest = root / name
                 data = text.encode("utf-8")
                 try:
