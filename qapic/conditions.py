@@ -362,6 +362,42 @@ def visible(cond_mask: int, active_mask: int) -> bool:
     return bool(cond_mask & active_mask)
 
 
+Availability = tuple[tuple[tuple[str, ...], Condition], ...]
+"""Where something exists: groups of target names, each with the build-time requirement left."""
+
+
+def availability(
+    cond: Condition,
+    table: TargetTable,
+    classes: SymbolClasses = SymbolClasses(),
+    build_known: Callable[[str], bool | None] = lambda _sym: None,
+    kvm_known: bool = False,
+) -> Availability:
+    """Split *cond* per target: decide each target's run-time symbols, group the targets by what
+    is left (the build-time requirement, :data:`ALWAYS` when none).  Targets where it can never
+    hold are left out.  *build_known* decides build-time symbols (None leaves one open); CONFIG_KVM
+    is decided per target only when *kvm_known*."""
+    groups: dict[Condition, list[str]] = {}
+    for target in table:
+        syms = table.target_symbols(target)
+
+        def known(sym: str, syms: frozenset[str] = syms) -> bool | None:
+            if sym == "CONFIG_KVM" and not kvm_known:
+                return None
+            if classes.is_runtime(sym):
+                return sym in syms
+            return build_known(sym)
+
+        rest = partial(cond, known)
+        if rest is not NEVER:
+            groups.setdefault(rest, []).append(target.name)
+    return tuple((tuple(names), rest) for rest, names in groups.items())
+
+
+def is_everywhere(where: Availability, table: TargetTable) -> bool:
+    return len(where) == 1 and where[0][1].is_always and len(where[0][0]) == len(table)
+
+
 # --- Renderings -------------------------------------------------------------------------------
 
 
@@ -401,3 +437,29 @@ def to_text(cond: Condition) -> str:
         raise TypeError(f"unknown condition {c!r}")
 
     return render(cond, True)
+
+
+def _words(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe_availability(where: Availability, table: TargetTable) -> str:
+    """Plain words for people: ``""`` (everywhere), ``only on x86_64 and i386``,
+    ``needs a build with CONFIG_SPICE``, ``only on s390x, in a build with CONFIG_KVM``."""
+    if not where:
+        return "on no target"
+    if is_everywhere(where, table):
+        return ""
+    parts = []
+    for names, rest in where:
+        need = "" if rest.is_always else f"a build with {to_text(rest)}"
+        if len(names) == len(table):
+            parts.append(f"needs {need}")
+        else:
+            missing = [n for n in table.names() if n not in names]
+            if len(where) == 1 and 2 * len(missing) < len(names):
+                place = f"on every target but {_words(missing)}"
+            else:
+                place = f"only on {_words(names)}" if len(where) == 1 else f"on {_words(names)}"
+            parts.append(place + (f", in {need}" if need else ""))
+    return "; ".join(parts)

@@ -109,3 +109,24 @@ def test_target_masks_and_the_multi_target_policy() -> None:
     assert visible(gic, table.mask(["aarch64"]))
     assert not visible(gic, table.mask(["x86_64"]))
     assert visible(gic, table.mask(["x86_64", "aarch64"]))
+
+
+def test_availability_in_plain_words() -> None:
+    table = _table()
+
+    def say(raw: object, kvm_known: bool = False) -> str:
+        cond = from_json(raw)
+        where = conditions.availability(cond, table, kvm_known=kvm_known)
+        return conditions.describe_availability(where, table)
+
+    assert say(None) == ""
+    assert say({"any": ["TARGET_I386", "TARGET_ARM"]}) == "only on aarch64 and x86_64"
+    assert say("CONFIG_SPICE") == "needs a build with CONFIG_SPICE"
+    assert say({"all": ["TARGET_S390X", "CONFIG_KVM"]}) == \
+        "only on s390x, in a build with CONFIG_KVM"
+    assert say({"all": ["TARGET_S390X", "CONFIG_KVM"]}, kvm_known=True) == "only on s390x"
+    assert say({"not": "TARGET_ARM"}) == "only on s390x and x86_64"
+    assert say({"not": "TARGET_S390X"}, kvm_known=True) == "only on aarch64 and x86_64"
+    assert say({"all": ["TARGET_ARM", {"not": "TARGET_ARM"}]}) == "on no target"
+    assert say({"any": ["TARGET_ARM", {"all": ["TARGET_I386", "CONFIG_SPICE"]}]}) == \
+        "on aarch64; on x86_64, in a build with CONFIG_SPICE"

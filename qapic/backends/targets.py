@@ -12,21 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qapic import conditions
-from qapic.conditions import Condition, SymbolClasses, TargetTable
+from qapic.conditions import SymbolClasses, TargetTable
 from qapic.frontend import Command, Event, Schema
 
 
 @dataclass(frozen=True)
-class Availability:
-    """Where one command or event exists: groups of targets, each with its build requirement."""
+class Item:
+    """Where one command or event exists."""
 
     kind: str                                   # "command" or "event"
     name: str
-    groups: tuple[tuple[tuple[str, ...], Condition], ...]
-
-    def everywhere(self, table: TargetTable) -> bool:
-        return len(self.groups) == 1 and self.groups[0][1].is_always and \
-            len(self.groups[0][0]) == len(table)
+    groups: conditions.Availability
 
 
 def availability(
@@ -35,37 +31,17 @@ def availability(
     classes: SymbolClasses,
     build_known: Callable[[str], bool | None],
     kvm_known: bool,
-) -> list[Availability]:
-    """The availability of every command and event of *schema* on every target of *table*.
-
-    *build_known* decides build-time symbols (None: left open).  CONFIG_KVM is decided per target
-    only when *kvm_known*; otherwise it stays an open requirement.
-    """
-    result: list[Availability] = []
-    for entity in schema.entities:
-        if not isinstance(entity, Command | Event):
-            continue
-        by_requirement: dict[Condition, list[str]] = {}
-        for target in table:
-            syms = table.target_symbols(target)
-
-            def known(sym: str, syms: frozenset[str] = syms) -> bool | None:
-                if sym == "CONFIG_KVM" and not kvm_known:
-                    return None
-                if classes.is_runtime(sym):
-                    return sym in syms
-                return build_known(sym)
-
-            requirement = conditions.partial(entity.ifcond, known)
-            if requirement is not conditions.NEVER:
-                by_requirement.setdefault(requirement, []).append(target.name)
-        groups = tuple((tuple(names), req) for req, names in by_requirement.items())
-        kind = "command" if isinstance(entity, Command) else "event"
-        result.append(Availability(kind, entity.name, groups))
-    return result
+) -> list[Item]:
+    """The availability of every command and event of *schema* on every target of *table*."""
+    return [
+        Item("command" if isinstance(e, Command) else "event", e.name,
+             conditions.availability(e.ifcond, table, classes, build_known, kvm_known))
+        for e in schema.entities
+        if isinstance(e, Command | Event)
+    ]
 
 
-def _describe(item: Availability, table: TargetTable) -> str:
+def _describe(item: Item, table: TargetTable) -> str:
     if not item.groups:
         return "no target"
     parts = []
@@ -75,11 +51,12 @@ def _describe(item: Availability, table: TargetTable) -> str:
     return "; ".join(parts)
 
 
-def render_table(items: list[Availability], table: TargetTable, show_all: bool) -> str:
+def render_table(items: list[Item], table: TargetTable, show_all: bool) -> str:
     """A table for people: target-dependent items one per line; the rest counted."""
     lines: list[str] = []
-    common = [i for i in items if i.everywhere(table)]
-    special = items if show_all else [i for i in items if not i.everywhere(table)]
+    common = [i for i in items if conditions.is_everywhere(i.groups, table)]
+    special = items if show_all else [
+        i for i in items if not conditions.is_everywhere(i.groups, table)]
     lines.append(f"{len(table)} targets: {' '.join(table.names())}")
     for kind in ("command", "event"):
         n_all = sum(1 for i in common if i.kind == kind)
@@ -94,7 +71,7 @@ def render_table(items: list[Availability], table: TargetTable, show_all: bool) 
     return "\n".join(lines) + "\n"
 
 
-def render_json(items: list[Availability], table: TargetTable) -> str:
+def render_json(items: list[Item], table: TargetTable) -> str:
     """For programs: every command and event with its groups of targets and build conditions."""
     doc = {
         "targets": table.names(),
