@@ -1,0 +1,210 @@
+"""``qapic docs SCHEMA -o DIR``: a QMP reference from the schema's doc comments.
+
+HTML (one page with its style sheet and script, readable from the file system, no network) and
+reStructuredText (one file, plain rST for Sphinx).  Every command, event and type is shown with
+its members, features, "since", notes and examples, cross-linked, under the free-form headings of
+the schema.  Whatever does not exist everywhere says where it exists (from
+:mod:`qapic.conditions`), and the HTML target picker hides what the chosen target lacks.
+``--target``/``--define`` document one build instead, leaving out what it lacks.
+
+The pieces: :mod:`.markup` (the rST subset of doc comments), :mod:`.model` (the view),
+:mod:`.html` and :mod:`.rst` (renderers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from qapic.conditions import TargetTable
+from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
+
+from . import html, rst
+from .model import Build, View, build_view
+
+HELP = "generate a QMP reference (HTML, reStructuredText) from the schema's doc comments"
+DESCRIPTION = """\
+Write a reference of SCHEMA's commands, events and types, from its doc comments, into DIR:
+index.html (with qapi-docs.css and qapi-docs.js; open it from the file system, it needs no
+server and no network) and/or qapi-reference.rst (plain reStructuredText for Sphinx).
+
+Items that do not exist on every target, or need a build option, say where they exist, in
+plain words; in the HTML a target picker hides what the chosen target lacks and a search box
+filters by name.  Targets are read from the QEMU source tree containing SCHEMA (or --qemu-src).
+
+With --target and/or --define the reference documents one build: exactly those symbols are
+defined, and whatever the build lacks is left out.
+
+Examples:
+  qapic docs qapi/qapi-schema.json -o build/qmp-ref
+  qapic docs qapi/qapi-schema.json -o out --target x86_64 --define CONFIG_SPICE
+  qapic docs qapi/qapi-schema.json -o out --format html,rst
+"""
+
+FORMATS = {"html": html.render, "rst": rst.render}
+
+
+class DocsUsageError(Exception):
+    """A command-line mistake (exit status 2)."""
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("schema", metavar="SCHEMA",
+                   help="the main schema file, e.g. qapi/qapi-schema.json")
+    p.add_argument("-o", "--output", metavar="DIR", required=True, type=Path,
+                   help="the directory to write (created, or its files replaced)")
+    p.add_argument("-t", "--target", metavar="NAME",
+                   help="document one build for target NAME (e.g. x86_64)")
+    p.add_argument("-D", "--define", metavar="SYM", action="append", default=[],
+                   help="document one build defining SYM (repeatable), e.g. CONFIG_SPICE")
+    p.add_argument("--qemu-src", metavar="DIR", type=Path,
+                   help="QEMU source tree to read targets from (default: the tree containing "
+                   "SCHEMA)")
+    p.add_argument("--format", default="html", metavar="FMT[,FMT]",
+                   help="html, rst or both (comma-separated); default html")
+    p.add_argument("--title", default="QMP Reference", help="the document's title")
+    p.add_argument("--lenient-docs", action="store_true",
+                   help="accept doc comments written for older QEMU (e.g. 7.2)")
+
+
+def _formats(text: str) -> list[str]:
+    names = [f.strip() for f in text.split(",") if f.strip()]
+    bad = [f for f in names if f not in FORMATS]
+    if bad or not names:
+        raise DocsUsageError(f"unknown format '{','.join(bad) or text}' "
+                             f"(known: {', '.join(FORMATS)})")
+    return list(dict.fromkeys(names))
+
+
+def _table(args: argparse.Namespace) -> TargetTable | None:
+    tree = args.qemu_src
+    if tree is None:
+        tree = find_tree(Path(args.schema).parent)
+        if tree is None:
+            if args.target:
+                raise DocsUsageError(f"{args.schema} is not inside a QEMU source tree: "
+                                     "use --qemu-src DIR to find target "
+                                     f"'{args.target}'")
+            return None
+    try:
+        return read_target_table(tree)
+    except (QemuTreeError, OSError) as err:
+        raise DocsUsageError(str(err)) from None
+
+
+def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
+    if not args.target and not args.define:
+        return None
+    defined = set(args.define)
+    words = []
+    if args.target:
+        assert table is not None
+        try:
+            target = table.get(args.target)
+        except KeyError:
+            raise DocsUsageError(f"unknown target '{args.target}' "
+                                 f"(known: {', '.join(table.names())})") from None
+        defined |= target.symbols
+        words.append(f"target {args.target}")
+    else:
+        words.append("no target")
+    if args.define:
+        words.append("with " + ", ".join(dict.fromkeys(args.define)))
+    else:
+        words.append("no other symbol defined")
+    return Build(frozenset(defined), ", ".join(words))
+
+
+def generate(args: argparse.Namespace) -> dict[str, str]:
+    """The output files (name -> content) for the parsed command line *args*."""
+    from qapic.frontend import load_schema
+
+    formats = _formats(args.format)
+    table = _table(args)
+    build = _build(args, table)
+    schema = load_schema(args.schema, lenient_docs=args.lenient_docs)
+    view: View = build_view(schema, table, build, title=args.title)
+    files: dict[str, str] = {}
+    for fmt in formats:
+        files.update(FORMATS[fmt](view))
+    return files
+
+
+def write_output(out_dir: Path, files: dict[str, str]) -> None:
+    """Write *files* into *out_dir* so that no reader ever sees a half-written output: a new
+    directory is filled under a temporary name and renamed; in an existing directory each file
+    is written under a temporary name, then all are renamed into place."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DocsUsageError(f"{out_dir} exists and is not a directory")
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if not out_dir.exists():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+        try:
+            for name, content in files.items():
+                (tmp / name).write_text(content, encoding="utf-8")
+            tmp.chmod(0o777 & ~_umask())
+            os.replace(tmp, out_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, content in files.items():
+            fd, tmpname = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
+            staged.append((Path(tmpname), out_dir / name))
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(content)
+            os.chmod(tmpname, 0o666 & ~_umask())
+        for tmp_file, final in staged:
+            os.replace(tmp_file, final)
+    except BaseException:
+        for tmp_file, _final in staged:
+            tmp_file.unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``qapic docs`` command.  Schema errors propagate as QAPIError (the caller prints
+    them); command-line mistakes are reported here (exit status 2)."""
+    try:
+        files = generate(args)
+        write_output(args.output, files)
+    except DocsUsageError as err:
+        sys.stderr.write(f"qapic docs: error: {err}\n")
+        return 2
+    except OSError as err:
+        sys.stderr.write(f"qapic docs: error: cannot write {args.output}: {err.strerror or err}\n")
+        return 1
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``qapic docs`` on its own (the arguments after ``docs``)."""
+    from qapic.frontend import QAPIError
+
+    parser = argparse.ArgumentParser(prog="qapic docs", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    configure(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except QAPIError as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,463 @@
+"""A documentation view of a schema: what the reference shows, in order, with where each part
+exists.
+
+The view is built once and rendered by :mod:`.html` and :mod:`.rst`.  It follows the schema's
+doc comments in source order (includes expanded where first included): free-form blocks give
+headings and text, definition blocks give entries.  Definitions without documentation (allowed
+by pragma ``doc-required: false``) are placed after the entry before them.
+
+Where things exist comes from :mod:`qapic.conditions` only: every entry, member, enum value,
+branch and feature gets :func:`qapic.conditions.availability` over the QEMU tree's targets and
+its plain-words description, plus the set of targets on which it can exist (for the HTML target
+picker).  For one build (:class:`Build`: a target and/or defined symbols), whatever the build
+lacks is left out, and nothing needs describing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from qapic import conditions
+from qapic.conditions import Condition, SymbolClasses, TargetTable
+from qapic.frontend import (
+    AlternateType,
+    ArrayType,
+    BuiltinType,
+    Command,
+    Definition,
+    Doc,
+    DocSection,
+    EnumType,
+    Event,
+    Feature,
+    ObjectMember,
+    ObjectType,
+    Schema,
+    Type,
+)
+from qapic.frontend.doc import MEMBER, PLAIN
+
+from . import markup
+from .markup import Block
+
+# --- the view ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where something exists: ``text`` in plain words ("" when everywhere); ``targets`` the
+    targets it can exist on, None when it is on every target (nothing to hide)."""
+
+    text: str = ""
+    targets: tuple[str, ...] | None = None
+
+
+EVERYWHERE = Where()
+
+
+@dataclass
+class TypeRef:
+    """A reference to a type: ``name`` as shown (``['str']`` for arrays), ``target`` the name of
+    the documented definition it links to (None for built-in types)."""
+
+    name: str
+    target: str | None
+
+
+@dataclass
+class Text:
+    """Doc text: the source (``raw``) and its parsed blocks; ``section`` is where it came from."""
+
+    raw: str
+    blocks: list[Block]
+    section: DocSection | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.raw.strip()
+
+
+@dataclass
+class FeatureView:
+    name: str
+    where: Where
+    text: Text
+    anchor: str
+
+    @property
+    def special(self) -> bool:
+        return self.name in ("deprecated", "unstable")
+
+
+@dataclass
+class MemberView:
+    """An object member, command argument, event datum, enum value or branch."""
+
+    name: str
+    anchor: str
+    where: Where
+    text: Text
+    type: TypeRef | None = None       # None for enum values
+    optional: bool = False
+    features: list[FeatureView] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    """A titled list of members: "Members", "Arguments", "Values", "The members of X", one
+    union branch ("When type is 'file'")..."""
+
+    title: str
+    members: list[MemberView] = field(default_factory=list)
+    ref: TypeRef | None = None        # "the members of REF"
+    where: Where = EVERYWHERE
+    anchor: str = ""
+    note: str = ""                    # e.g. "no members"
+
+
+@dataclass
+class SectionView:
+    """A tagged or plain section after the members, in source order."""
+
+    kind: str                         # Returns Errors Since Plain Todo
+    text: Text
+    returns: TypeRef | None = None
+
+
+@dataclass
+class Entry:
+    """One documented definition."""
+
+    kind: str                         # command event enum struct union alternate
+    name: str
+    anchor: str
+    where: Where
+    body: Text
+    groups: list[Group]
+    features: list[FeatureView]
+    sections: list[SectionView]
+    module: str
+    since: str = ""
+    flags: list[str] = field(default_factory=list)
+    returns: TypeRef | None = None
+    doc: Doc | None = None
+
+
+@dataclass
+class Heading:
+    level: int
+    title: str
+    anchor: str
+
+
+@dataclass
+class FreeText:
+    text: Text
+    doc: Doc
+
+
+Node = Entry | Heading | FreeText
+
+
+@dataclass
+class View:
+    nodes: list[Node]
+    targets: list[str]                # the target picker's choices (empty for one build)
+    build: str                        # "" or words for the one build documented
+    title: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+
+# --- which build ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build to document: exactly these symbols are defined (a target's TARGET_* symbols
+    and the ``--define`` ones), as ``qapic introspect`` does."""
+
+    defined: frozenset[str]
+    words: str
+
+    def keeps(self, cond: Condition) -> bool:
+        return cond.holds_for(self.defined)
+
+
+class _Where:
+    """Availability per condition, computed once per distinct condition."""
+
+    def __init__(self, table: TargetTable | None, classes: SymbolClasses) -> None:
+        self.table = table
+        self.classes = classes
+        self._cache: dict[Condition, Where] = {}
+
+    def __call__(self, cond: Condition) -> Where:
+        if cond.is_always:
+            return EVERYWHERE
+        where = self._cache.get(cond)
+        if where is None:
+            where = self._compute(cond)
+            self._cache[cond] = where
+        return where
+
+    def _compute(self, cond: Condition) -> Where:
+        table = self.table
+        if table is None:
+            # No QEMU tree: no targets to group by; say what the condition is.
+            return Where(f"only when {conditions.to_text(cond)}", None)
+        groups = conditions.availability(cond, table, self.classes)
+        text = conditions.describe_availability(groups, table)
+        names = {n for names, _rest in groups for n in names}
+        targets = None if len(names) == len(table) else tuple(
+            n for n in table.names() if n in names)
+        return Where(text, targets)
+
+
+# --- building the view ------------------------------------------------------------------------
+
+
+def anchor(name: str, member: str | None = None) -> str:
+    """The HTML id of a definition (or of one of its members)."""
+    return f"def-{name}" if member is None else f"def-{name}.{member}"
+
+
+def _text(section: DocSection | None, description: bool = True) -> Text:
+    if section is None:
+        return Text("", [])
+    raw = markup.normalize(section.text) if description else section.text
+    return Text(raw, markup.parse(raw), section)
+
+
+class _Builder:
+    def __init__(self, schema: Schema, where: Callable[[Condition], Where],
+                 build: Build | None) -> None:
+        self.schema = schema
+        self.where = where
+        self.build = build
+        self.keeps: Callable[[Condition], bool] = build.keeps if build else lambda _c: True
+        self.documented: set[str] = set()
+
+    # -- references
+
+    def type_ref(self, typ: Type) -> TypeRef:
+        if isinstance(typ, ArrayType):
+            inner = self.type_ref(typ.element_type)
+            return TypeRef(f"[{inner.name}]", inner.target)
+        if isinstance(typ, BuiltinType) or typ.is_implicit() or typ.name not in self.documented:
+            return TypeRef(typ.name, None)
+        return TypeRef(typ.name, typ.name)
+
+    # -- parts
+
+    def features(self, owner: str, feats: list[Feature], doc: Doc | None) -> list[FeatureView]:
+        out = []
+        for f in feats:
+            if not self.keeps(f.ifcond):
+                continue
+            sec = doc.features.get(f.name) if doc else None
+            out.append(FeatureView(f.name, self.where(f.ifcond), _text(sec),
+                                   anchor(owner, "feature-" + f.name)))
+        return out
+
+    def member(self, owner: str, m: ObjectMember, doc: Doc | None) -> MemberView | None:
+        if not self.keeps(m.ifcond):
+            return None
+        sec = doc.args.get(m.name) if doc else None
+        return MemberView(m.name, anchor(owner, m.name), self.where(m.ifcond), _text(sec),
+                          self.type_ref(m.type), m.optional,
+                          self.features(owner, m.features, doc))
+
+    def object_groups(self, owner: str, typ: ObjectType, doc: Doc | None,
+                      title: str) -> list[Group]:
+        """The members of *typ* as shown on *owner*'s entry."""
+        groups: list[Group] = []
+        own = Group(title)
+        base = typ.base
+        if base is not None and not base.is_implicit():
+            groups.append(Group(title, ref=self.type_ref(base)))
+            own = Group("Further " + title.lower()) if typ.local_members else own
+        if base is not None and base.is_implicit():
+            own.members += [mv for m in base.local_members
+                            if (mv := self.member(owner, m, doc)) is not None]
+        own.members += [mv for m in typ.local_members
+                        if (mv := self.member(owner, m, doc)) is not None]
+        if own.members:
+            groups.append(own)
+        elif not groups and typ.branches is None:
+            groups.append(Group(title, note="none"))
+        if typ.branches is not None:
+            tag = typ.branches.tag_member.name
+            for v in typ.branches.variants:
+                if not self.keeps(v.ifcond):
+                    continue
+                g = Group(f"When {tag} is \"{v.name}\"", where=self.where(v.ifcond),
+                          anchor=anchor(owner, f"{tag}={v.name}"))
+                assert isinstance(v.type, ObjectType)
+                if v.type.is_empty():
+                    g.note = "no further members"
+                elif v.type.is_implicit():
+                    g.members = [mv for m in v.type.members
+                                 if (mv := self.member(owner, m, None)) is not None]
+                else:
+                    g.ref = self.type_ref(v.type)
+                groups.append(g)
+        return groups
+
+    def args_groups(self, ent: Command | Event, title: str) -> list[Group]:
+        typ = ent.arg_type
+        if typ is None:
+            return []
+        if typ.is_implicit():
+            return self.object_groups(ent.name, typ, ent.doc, title)
+        return [Group(title, ref=self.type_ref(typ))]
+
+    def sections(self, ent: Definition, doc: Doc | None) -> tuple[list[SectionView], str]:
+        out: list[SectionView] = []
+        since = ""
+        if doc is None:
+            return out, since
+        for sec in doc.sections:
+            text = _text(sec, description=sec.kind != PLAIN)
+            if sec.kind == "Since":
+                since = sec.text.strip()
+            out.append(SectionView(sec.kind, text))
+        return out, since
+
+    # -- entries
+
+    def entry(self, ent: Definition) -> Entry | None:
+        if not self.keeps(ent.ifcond):
+            return None
+        doc = ent.doc
+        name = ent.name
+        groups: list[Group] = []
+        flags: list[str] = []
+        returns: TypeRef | None = None
+        if isinstance(ent, Command):
+            kind = "command"
+            groups = self.args_groups(ent, "Arguments")
+            if ent.boxed:
+                flags.append("boxed")
+            if ent.allow_oob:
+                flags.append("allow-oob")
+            if ent.allow_preconfig:
+                flags.append("allow-preconfig")
+            if ent.coroutine:
+                flags.append("coroutine")
+            if not ent.success_response:
+                flags.append("no success response")
+            if ent.ret_type is not None:
+                returns = self.type_ref(ent.ret_type)
+        elif isinstance(ent, Event):
+            kind = "event"
+            groups = self.args_groups(ent, "Data")
+        elif isinstance(ent, EnumType):
+            kind = "enum"
+            g = Group("Values")
+            for value in ent.members:
+                if not self.keeps(value.ifcond):
+                    continue
+                sec = doc.args.get(value.name) if doc else None
+                g.members.append(MemberView(value.name, anchor(name, value.name),
+                                            self.where(value.ifcond), _text(sec), None, False,
+                                            self.features(name, value.features, doc)))
+            groups = [g]
+        elif isinstance(ent, AlternateType):
+            kind = "alternate"
+            g = Group("One of")
+            for branch in ent.branches.variants:
+                mv = self.member(name, branch, doc)
+                if mv is not None:
+                    g.members.append(mv)
+            groups = [g]
+        elif isinstance(ent, ObjectType):
+            kind = ent.meta
+            groups = self.object_groups(name, ent, doc, "Members")
+        else:   # pragma: no cover - arrays and built-ins are never documented
+            return None
+        sections, since = self.sections(ent, doc)
+        for s in sections:
+            if s.kind == "Returns":
+                s.returns = returns
+        return Entry(kind, name, anchor(name), self.where(ent.ifcond),
+                     _text(doc.body if doc else None, description=False), groups,
+                     self.features(name, ent.features, doc), sections,
+                     ent.module.name if ent.module else "", since, flags, returns, doc)
+
+
+def _documentable(ent: object) -> bool:
+    if isinstance(ent, Command | Event):
+        return ent.info is not None
+    return (isinstance(ent, EnumType | AlternateType | ObjectType)
+            and ent.info is not None and not ent.is_implicit())
+
+
+def build_view(schema: Schema, table: TargetTable | None, build: Build | None = None,
+               classes: SymbolClasses | None = None, title: str = "QMP Reference") -> View:
+    """The documentation view of *schema*: for every target of *table* (with a target picker),
+    or for one *build*."""
+    where = _Where(None if build else table, classes or SymbolClasses())
+    builder = _Builder(schema, where if build is None else (lambda _c: EVERYWHERE), build)
+    # Order: doc blocks in source order; undocumented definitions after the previous entry.
+    position = {id(doc): i for i, doc in enumerate(schema.docs)}
+    order: list[tuple[int, int, object]] = [(i, 0, doc) for i, doc in enumerate(schema.docs)
+                                           if doc.symbol is None]
+    last, sub = -1, 0
+    for ent in schema.definitions:
+        if not _documentable(ent):
+            continue
+        assert isinstance(ent, Definition)
+        builder.documented.add(ent.name)
+        if ent.doc is not None and id(ent.doc) in position:
+            last, sub = position[id(ent.doc)], 0
+            order.append((last, 0, ent))
+        else:
+            sub += 1
+            order.append((last, sub, ent))
+    order.sort(key=lambda t: (t[0], t[1]))
+
+    nodes: list[Node] = []
+    used: set[str] = set()
+    view = View(nodes, table.names() if table is not None and build is None else [],
+                build.words if build else "", title)
+    for _pos, _sub, obj in order:
+        if isinstance(obj, Doc):
+            _freeform(obj, nodes, used)
+            continue
+        assert isinstance(obj, Definition)
+        entry = builder.entry(obj)
+        if entry is not None:
+            nodes.append(entry)
+            view.entries[entry.name] = entry
+    return view
+
+
+def _freeform(doc: Doc, nodes: list[Node], used: set[str]) -> None:
+    """Headings of a free-form block become :class:`Heading` nodes, the rest text."""
+    blocks = markup.parse(doc.body.text)
+    pending: list[Block] = []
+
+    def flush() -> None:
+        if pending:
+            nodes.append(FreeText(Text(doc.body.text, list(pending), doc.body), doc))
+            pending.clear()
+
+    for b in blocks:
+        if b.kind == "heading":
+            flush()
+            slug = "sec-" + "".join(c if c.isalnum() else "-" for c in b.text.lower()).strip("-")
+            base, n = slug, 1
+            while slug in used:
+                n += 1
+                slug = f"{base}-{n}"
+            used.add(slug)
+            nodes.append(Heading(b.level, b.text, slug))
+        else:
+            pending.append(b)
+    flush()
+
+
+def member_sections(doc: Doc) -> list[DocSection]:
+    """The member descriptions of *doc* that have text (for checks)."""
+    return [s for s in doc.args.values() if s.kind == MEMBER and s.text.strip()]
