@@ -12,7 +12,18 @@ from html import escape
 
 from . import markup
 from .markup import Block, Span
-from .model import Entry, FeatureView, FreeText, Group, Heading, MemberView, Text, View, Where
+from .model import (
+    Entry,
+    FeatureView,
+    FreeText,
+    Group,
+    Heading,
+    MemberView,
+    Text,
+    View,
+    Where,
+    mentions,
+)
 
 KIND_LABEL = {"command": "Command", "event": "Event", "enum": "Enum", "struct": "Struct",
               "union": "Union", "alternate": "Alternate"}
@@ -161,13 +172,15 @@ class _Renderer:
             return f'<span class="type">{code}</span>'
         return f'<a class="type" href="#{_attr(entry.anchor)}">{code}</a>'
 
-    def feature_badge(self, f: FeatureView) -> str:
+    def feature_badge(self, f: FeatureView, link: bool = True) -> str:
         cls = "feature special" if f.special else "feature"
         cls += f" feature-{_attr(f.name)}" if f.special else ""
         tip = f' title="{_attr(markup.plain_text(f.text.blocks))}"' if not f.text.empty else ""
         where = f" ({escape(f.where.text)})" if f.where.text else ""
-        return (f'<span class="{cls}"{_targets_attr(f.where)}{tip}>'
-                f"{escape(f.name)}{where}</span>")
+        name = escape(f.name)
+        if link:
+            name = f'<a href="#{_attr(f.anchor)}">{name}</a>'
+        return f'<span class="{cls}"{_targets_attr(f.where)}{tip}>{name}{where}</span>'
 
     def member(self, m: MemberView) -> None:
         out = self.out
@@ -206,7 +219,7 @@ class _Renderer:
     def entry(self, e: Entry) -> None:
         out = self.out
         self.members = {m.name: m.anchor for g in e.groups for m in g.members}
-        self.members.update({f.name: f.anchor for f in e.features})
+        self.members.update({f.name: f.anchor for f in e.all_features})
         h = self.entry_level
         out.append(f'<section class="def def-{e.kind}" id="{_attr(e.anchor)}" '
                    f'data-name="{_attr(e.name)}"{_targets_attr(e.where)}>\n'
@@ -219,8 +232,6 @@ class _Renderer:
             meta.append(_where(e.where))
         meta += [f'<span class="flag">{escape(flag)}</span>' for flag in e.flags]
         meta += [self.feature_badge(f) for f in e.features if f.special]
-        if e.since:
-            meta.append(f'<span class="since">Since {escape(e.since)}</span>')
         if meta:
             out.append(f'<p class="meta">{" ".join(meta)}</p>\n')
         self.text(e.body, "text body")
@@ -229,12 +240,16 @@ class _Renderer:
         if e.returns is not None and not any(s.kind == "Returns" for s in e.sections):
             out.append(f'<div class="section section-returns"><h{h + 1}>Returns</h{h + 1}>'
                        f"<p>{self.type_ref(e.returns.name, e.returns.target)}</p></div>\n")
-        if e.features:
+        if e.all_features:
             out.append(f'<div class="features"><h{h + 1}>Features</h{h + 1}>\n'
                        '<dl class="members">\n')
-            for f in e.features:
+            for f in e.all_features:
+                on = ""
+                if f.members:
+                    names = ", ".join(f"<code>{escape(n)}</code>" for n in f.members)
+                    on = f' <span class="on">of {names}</span>'
                 out.append(f'<div class="member" id="{_attr(f.anchor)}"{_targets_attr(f.where)}>'
-                           f"<dt>{self.feature_badge(f)}</dt>\n<dd>")
+                           f"<dt>{self.feature_badge(f, link=False)}{on}</dt>\n<dd>")
                 self.blocks(f.text.blocks)
                 out.append("</dd></div>\n")
             out.append("</dl></div>\n")
@@ -243,7 +258,7 @@ class _Renderer:
             out.append(f'<div class="section section-{kind}">')
             if s.kind in SECTION_TITLE:
                 out.append(f"<h{h + 1}>{SECTION_TITLE[s.kind]}</h{h + 1}>\n")
-            if s.returns is not None:
+            if s.returns is not None and not mentions(s.text, s.returns.target):
                 out.append(f"<p>{self.type_ref(s.returns.name, s.returns.target)}</p>\n")
             self.blocks(s.text.blocks)
             out.append("</div>\n")
@@ -379,6 +394,7 @@ dd p { margin: 0.3rem 0; }
                                                                background: #fffaf0; }
 .example-title, .admonition-title, .directive-title { font-weight: 600; margin: 0.3rem 0; }
 .xref { font-style: italic; }
+.on { color: var(--muted); font-size: 0.9em; }
 .section-since { color: var(--muted); font-size: 0.9rem; }
 .section-since h4, .section-since h5, .section-since h6 { display: inline; margin-right: 0.4em; }
 .section-since p { display: inline; }

@@ -84,6 +84,7 @@ class FeatureView:
     where: Where
     text: Text
     anchor: str
+    members: list[str] = field(default_factory=list)   # for a feature of members only
 
     @property
     def special(self) -> bool:
@@ -142,6 +143,9 @@ class Entry:
     flags: list[str] = field(default_factory=list)
     returns: TypeRef | None = None
     doc: Doc | None = None
+    # Every feature documented on this entry: the definition's own, then those only its
+    # members (or enum values) have, with the names of those members.
+    all_features: list[FeatureView] = field(default_factory=list)
 
 
 @dataclass
@@ -167,6 +171,18 @@ class View:
     build: str                        # "" or words for the one build documented
     title: str
     entries: dict[str, Entry] = field(default_factory=dict)
+
+
+def mentions(text: Text, name: str | None) -> bool:
+    """Whether *text* refers to definition *name* itself (a Returns section often names the
+    returned type: then the type need not be shown twice)."""
+    if name is None:
+        return False
+    for b in text.blocks:
+        if b.kind == "para" and any(s.kind in ("ref", "xref") and s.target == name
+                                    for s in markup.inline(b.text)):
+            return True
+    return False
 
 
 # --- which build ------------------------------------------------------------------------------
@@ -380,10 +396,21 @@ class _Builder:
         for s in sections:
             if s.kind == "Returns":
                 s.returns = returns
+        own = self.features(name, ent.features, doc)
+        all_features = list(own)
+        seen = {f.name: f for f in own}
+        for g in groups:
+            for m in g.members:
+                for f in m.features:
+                    if f.name not in seen:
+                        seen[f.name] = FeatureView(f.name, f.where, f.text, f.anchor)
+                        all_features.append(seen[f.name])
+                    if seen[f.name] not in own:
+                        seen[f.name].members.append(m.name)
         return Entry(kind, name, anchor(name), self.where(ent.ifcond),
                      _text(doc.body if doc else None, description=False), groups,
-                     self.features(name, ent.features, doc), sections,
-                     ent.module.name if ent.module else "", since, flags, returns, doc)
+                     own, sections, ent.module.name if ent.module else "", since, flags,
+                     returns, doc, all_features)
 
 
 def _documentable(ent: object) -> bool:

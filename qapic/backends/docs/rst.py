@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from . import markup
 from .markup import Block, Span
-from .model import Entry, FeatureView, FreeText, Group, Heading, MemberView, Text, View
+from .model import (
+    Entry,
+    FeatureView,
+    FreeText,
+    Group,
+    Heading,
+    MemberView,
+    Text,
+    View,
+    mentions,
+)
 
 _ADORN = "=-~^\"'`"
 _KIND = {"command": "command", "event": "event", "enum": "enum", "struct": "struct",
@@ -174,7 +184,7 @@ class _Writer:
 
     def entry(self, e: Entry, level: int) -> list[str]:
         self.members = {m.name for g in e.groups for m in g.members}
-        self.members |= {f.name for f in e.features}
+        self.members |= {f.name for f in e.all_features}
         title = f"{_literal(e.name)} ({_KIND[e.kind]})"
         out = [f".. _{label(e.name)}:", "", title, _ADORN[min(level, len(_ADORN)) - 1]
                * len(title), ""]
@@ -191,11 +201,12 @@ class _Writer:
         if e.returns is not None and not any(s.kind == "Returns" for s in e.sections):
             out += [".. rubric:: Returns", "", self.type_ref(e.returns.name, e.returns.target),
                     ""]
-        if e.features:
+        if e.all_features:
             out += [".. rubric:: Features", ""]
-            for f in e.features:
+            for f in e.all_features:
                 body = self.blocks(f.text.blocks)
-                out += [f"- {self.feature(f)}", *(["", *_indent(body, "  ")] if body else []),
+                on = f" -- of {', '.join(_literal(n) for n in f.members)}" if f.members else ""
+                out += [f"- {self.feature(f)}{on}", *(["", *_indent(body, "  ")] if body else []),
                         ""]
         for s in e.sections:
             if s.kind == "Since":
@@ -203,7 +214,7 @@ class _Writer:
                 continue
             if s.kind != "Plain":
                 out += [f".. rubric:: {'To do' if s.kind == 'Todo' else s.kind}", ""]
-            if s.returns is not None:
+            if s.returns is not None and not mentions(s.text, s.returns.target):
                 out += [self.type_ref(s.returns.name, s.returns.target), ""]
             out += self.text(s.text)
         self.members = set()
