@@ -66,7 +66,8 @@ class HtmlTree(HTMLParser):
         if tag in VOID:
             return
         if not self.stack or self.stack[-1][0] != tag:
-            self.errors.append(f"</{tag}> does not close <{self.stack[-1][0] if self.stack else ''}>")
+            open_tag = self.stack[-1][0] if self.stack else ""
+            self.errors.append(f"</{tag}> does not close <{open_tag}>")
             return
         self.stack.pop()
         self._separate()
