@@ -16,6 +16,7 @@ lacks is left out, and nothing needs describing.
 from __future__ import annotations
 
 from collections.abc import Callable
+import re
 from dataclasses import dataclass, field
 
 from qapic import conditions
@@ -460,6 +461,9 @@ def build_view(schema: Schema, table: TargetTable | None, build: Build | None = 
     return view
 
 
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def _freeform(doc: Doc, nodes: list[Node], used: set[str]) -> None:
     """Headings of a free-form block become :class:`Heading` nodes, the rest text."""
     blocks = markup.parse(doc.body.text)
@@ -473,7 +477,7 @@ def _freeform(doc: Doc, nodes: list[Node], used: set[str]) -> None:
     for b in blocks:
         if b.kind == "heading":
             flush()
-            slug = "sec-" + "".join(c if c.isalnum() else "-" for c in b.text.lower()).strip("-")
+            slug = "sec-" + (_NON_SLUG.sub("-", b.text.lower()).strip("-") or "section")
             base, n = slug, 1
             while slug in used:
                 n += 1
