@@ -15,8 +15,8 @@ lacks is left out, and nothing needs describing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from qapic import conditions
