@@ -157,7 +157,12 @@ COMMANDS = {"check": cmd_check, "introspect": cmd_introspect, "targets": cmd_tar
 
 # Commands that live in their own module: each has HELP, DESCRIPTION, configure(parser) and
 # run(args) -> exit status.
-PLUGGED_COMMANDS = {"diff": "qapic.backends.diff", "generate": "qapic.backends.c.main"}
+PLUGGED_COMMANDS = {
+    "diff": "qapic.backends.diff",
+    "docs": "qapic.backends.docs",
+    "generate": "qapic.backends.c.main",
+    "qemu-setup": "qapic.qemu_setup",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
