@@ -35,7 +35,9 @@ def _tree_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with *command*, plugged modules other than that command's are not imported
+    (they are only needed to list every command)."""
     parser = argparse.ArgumentParser(
         prog="qapic",
         description="A QAPI schema compiler for QEMU.",
@@ -79,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="list items that are everywhere too")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
+    known = command in COMMANDS or command in PLUGGED_COMMANDS
     for name, module in PLUGGED_COMMANDS.items():
+        if known and name != command:
+            continue
         mod = importlib.import_module(module)
         mod.configure(sub.add_parser(name, help=mod.HELP, description=mod.DESCRIPTION))
     return parser
@@ -168,8 +173,10 @@ PLUGGED_COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     from qapic.frontend import QAPIError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(command)
+    args = parser.parse_args(words)
     try:
         if args.command in PLUGGED_COMMANDS:
             status: int = importlib.import_module(PLUGGED_COMMANDS[args.command]).run(args)
