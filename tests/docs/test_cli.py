@@ -42,7 +42,7 @@ def test_target_x86_64(qemu_10_0: Path, tmp_path: Path) -> None:
     # Nor build-time-conditional items, no symbol being defined: query-spice needs CONFIG_SPICE.
     assert anchor("query-spice") not in tree.by_id
     rst = (out / "qapi-reference.rst").read_text(encoding="utf-8")
-    assert ".. _qapi-def-query-sev:" in rst
+    assert ".. _qapi-command-query-sev:" in rst
     assert "query-gic-capabilities" not in rst
 
 

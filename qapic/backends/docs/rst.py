@@ -2,7 +2,7 @@
 
 The output is plain rST: it needs no QEMU Sphinx extension.  Doc text is re-emitted from the
 parsed tree, with QEMU-specific markup turned into standard markup: ``@name`` and ```Name```
-become ``:ref:`` links to the definition's label (``qapi-def-NAME``) or literals, roles into
+become ``:ref:`` links to the definition's label (``qapi-KIND-NAME``) or literals, roles into
 QEMU's own manuals (``:doc:``) become their text, and ``.. qmp-example::`` becomes an
 admonition around a literal block.  Each definition is a section under the free-form headings
 of the schema, preceded by its label.
@@ -29,8 +29,21 @@ _KIND = {"command": "command", "event": "event", "enum": "enum", "struct": "stru
          "union": "union", "alternate": "alternate"}
 
 
-def label(name: str) -> str:
-    return f"qapi-def-{name}"
+def labels(view: View) -> dict[str, str]:
+    """Each entry's label: ``qapi-KIND-NAME`` (Sphinx folds case: event ``STOP`` and command
+    ``stop`` differ by kind; should two names of one kind differ only in case, the later one
+    gets a suffix)."""
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, entry in view.entries.items():
+        base = lab = f"qapi-{entry.kind}-{name}"
+        n = 1
+        while lab.lower() in seen:
+            n += 1
+            lab = f"{base}-{n}"
+        seen.add(lab.lower())
+        out[name] = lab
+    return out
 
 
 def _literal(text: str) -> str:
@@ -47,7 +60,7 @@ def _indent(lines: list[str], by: str) -> list[str]:
 class _Writer:
     def __init__(self, view: View) -> None:
         self.view = view
-        self.labels = {name: label(name) for name in view.entries}
+        self.labels = labels(view)
         self.members: set[str] = set()
 
     # -- inline
@@ -186,7 +199,7 @@ class _Writer:
         self.members = {m.name for g in e.groups for m in g.members}
         self.members |= {f.name for f in e.all_features}
         title = f"{_literal(e.name)} ({_KIND[e.kind]})"
-        out = [f".. _{label(e.name)}:", "", title, _ADORN[min(level, len(_ADORN)) - 1]
+        out = [f".. _{self.labels[e.name]}:", "", title, _ADORN[min(level, len(_ADORN)) - 1]
                * len(title), ""]
         meta: list[str] = []
         if e.where.text:
