@@ -30,7 +30,8 @@ CASES = {
     # qapi/meson.build: the system emulator's schema, with the built-in types.
     "qemu": Case("qapi/qapi-schema.json", ("-b",)),
     # tests/meson.build: the unit tests' schema.
-    "test": Case("tests/qapi-schema/qapi-schema-test.json", ("-p", "test-")),
+    "test": Case("tests/qapi-schema/qapi-schema-test.json",
+                 ("-b", "-p", "test-", "--suppress-tracing")),
 }
 
 
