@@ -305,12 +305,22 @@ class _Builder:
             groups.append(Group(title, note="none"))
         if typ.branches is not None:
             tag = typ.branches.tag_member.name
+            # Branches without members and without condition are shown together.
+            empty: Group | None = None
+            empty_names: list[str] = []
             for v in typ.branches.variants:
                 if not self.keeps(v.ifcond):
                     continue
+                assert isinstance(v.type, ObjectType)
+                if v.type.is_empty() and v.ifcond.is_always:
+                    empty_names.append(f"\"{v.name}\"")
+                    if empty is None:
+                        empty = Group("", anchor=anchor(owner, f"{tag}={v.name}"),
+                                      note="no further members")
+                        groups.append(empty)
+                    continue
                 g = Group(f"When {tag} is \"{v.name}\"", where=self.where(v.ifcond),
                           anchor=anchor(owner, f"{tag}={v.name}"))
-                assert isinstance(v.type, ObjectType)
                 if v.type.is_empty():
                     g.note = "no further members"
                 elif v.type.is_implicit():
@@ -319,6 +329,10 @@ class _Builder:
                 else:
                     g.ref = self.type_ref(v.type)
                 groups.append(g)
+            if empty is not None:
+                one_of = empty_names[0] if len(empty_names) == 1 else \
+                    "one of " + ", ".join(empty_names)
+                empty.title = f"When {tag} is {one_of}"
         return groups
 
     def args_groups(self, ent: Command | Event, title: str) -> list[Group]:
