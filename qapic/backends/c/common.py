@@ -227,13 +227,21 @@ class Emitter:
             yield
             return
         expr = guard_expression(cond)
+        opening, closing = f"#if {expr}", f"#endif /* {expr} */"
+        # Right after a guard of the same condition: continue it rather than open another.
+        continued = bool(self._lines) and self._lines[-1] == closing
+        if continued:
+            self._lines.pop()
+        else:
+            self._lines.append(opening)
         start = len(self._lines)
-        self._lines.append(f"#if {expr}")
         yield
-        if all(not text for text in self._lines[start + 1:]):
+        if all(not text for text in self._lines[start:]):
             del self._lines[start:]
-            return
-        self._lines.append(f"#endif /* {expr} */")
+            if not continued:
+                self._lines.pop()       # the guard around nothing
+                return
+        self._lines.append(closing)
 
     def is_empty(self) -> bool:
         return not any(self._lines)
