@@ -398,6 +398,85 @@ def is_everywhere(where: Availability, table: TargetTable) -> bool:
     return len(where) == 1 and where[0][1].is_always and len(where[0][0]) == len(table)
 
 
+@dataclass(frozen=True)
+class RuntimeSplit:
+    """A condition split for code compiled once for all targets.
+
+    *cases* are mutually exclusive build-time conditions, each with the mask of targets on which
+    the original condition then holds; build assignments where it holds on no target are left
+    out.  *exists* is the disjunction of the cases: the preprocessor condition under which the
+    thing is compiled in at all (a struct member, an enum constant).  Code that acts on it checks
+    the case's mask against the active targets at run time, unless the mask is every target.
+    """
+
+    exists: Condition
+    cases: tuple[tuple[Condition, int], ...]
+
+    def needs_runtime_check(self, table: TargetTable) -> bool:
+        return any(mask != table.all_mask for _, mask in self.cases)
+
+
+_MAX_BUILD_SYMBOLS = 10
+
+
+def split_runtime(cond: Condition, table: TargetTable,
+                  classes: SymbolClasses = SymbolClasses()) -> RuntimeSplit:
+    """Split *cond* into its build-time part (kept for the preprocessor) and, per build-time
+    case, the set of targets where it holds (decided at run time)."""
+    runtime = classes.runtime_symbols(cond)
+    if not runtime:
+        return RuntimeSplit(cond, ((cond, table.all_mask),) if not cond.is_always
+                            else ((ALWAYS, table.all_mask),))
+    build = sorted(classes.build_symbols(cond))
+    if len(build) > _MAX_BUILD_SYMBOLS:
+        raise ValueError(f"condition mixes run-time symbols with too many build symbols: {cond}")
+    by_mask: dict[int, list[dict[str, bool]]] = {}
+    for bits in range(1 << len(build)):
+        assignment = {sym: bool(bits >> i & 1) for i, sym in enumerate(build)}
+        rest = partial(cond, lambda sym, a=assignment: a.get(sym))
+        mask = target_mask(rest, table, classes)
+        if mask:
+            by_mask.setdefault(mask, []).append(assignment)
+    cases = tuple((_minimal_cover(build, assignments), mask)
+                  for mask, assignments in by_mask.items())
+    exists = _minimal_cover(build, [a for group in by_mask.values() for a in group])
+    return RuntimeSplit(exists if by_mask else NEVER, cases)
+
+
+def _minimal_cover(symbols: Sequence[str], assignments: list[dict[str, bool]]) -> Condition:
+    """A small condition over *symbols* true exactly for *assignments* (merging minterms that
+    differ in one symbol, repeatedly; enough for the handful of symbols a schema mixes)."""
+    terms = {tuple(a[s] for s in symbols) for a in assignments}
+    cubes: set[tuple[bool | None, ...]] = set(terms)
+    merged = True
+    while merged:
+        merged = False
+        result: set[tuple[bool | None, ...]] = set()
+        used: set[tuple[bool | None, ...]] = set()
+        for a in cubes:
+            for b in cubes:
+                diff = [i for i in range(len(symbols)) if a[i] != b[i]]
+                if len(diff) == 1 and a[diff[0]] is not None and b[diff[0]] is not None:
+                    i = diff[0]
+                    result.add((*a[:i], None, *a[i + 1:]))
+                    used |= {a, b}
+        if result:
+            merged = True
+            cubes = (cubes - used) | result
+    parts: list[Condition] = []
+    for cube in sorted(cubes, key=lambda c: [(-1 if v is None else int(v)) for v in c]):
+        lits: list[Condition] = [
+            Symbol(sym) if v else Not(Symbol(sym))
+            for sym, v in zip(symbols, cube, strict=True) if v is not None
+        ]
+        if not lits:
+            return ALWAYS
+        parts.append(lits[0] if len(lits) == 1 else All(tuple(lits)))
+    if not parts:
+        return NEVER
+    return parts[0] if len(parts) == 1 else Any(tuple(parts))
+
+
 # --- Renderings -------------------------------------------------------------------------------
 
 

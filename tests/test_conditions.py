@@ -130,3 +130,37 @@ def test_availability_in_plain_words() -> None:
     assert say({"all": ["TARGET_ARM", {"not": "TARGET_ARM"}]}) == "on no target"
     assert say({"any": ["TARGET_ARM", {"all": ["TARGET_I386", "CONFIG_SPICE"]}]}) == \
         "on aarch64; on x86_64, in a build with CONFIG_SPICE"
+
+
+@settings(max_examples=300)
+@given(cond_json, assignments)
+def test_runtime_split_is_exact(raw: object, values: dict[str, bool]) -> None:
+    """Compiled once, with the build-time part in the preprocessor and the rest as a target
+    mask: on every target, every build, the result is the per-target build's."""
+    table = _table()
+    classes = SymbolClasses()
+    cond = from_json(raw)
+    split = conditions.split_runtime(cond, table, classes)
+    build_defined = {s for s, v in values.items() if v and not classes.is_runtime(s)}
+    holding = [mask for case, mask in split.cases if case.holds_for(build_defined)]
+    assert len(holding) <= 1                                   # the cases are exclusive
+    assert split.exists.holds_for(build_defined) == bool(holding)
+    assert split.exists.symbols() <= classes.build_symbols(cond)
+    for target in table:
+        per_target = conditions.holds_on(cond, target, table, classes,
+                                         build_defined.__contains__)
+        assert per_target == bool(holding and holding[0] & table.bit(target.name))
+
+
+def test_runtime_split_shapes() -> None:
+    table = _table()
+    pure = conditions.split_runtime(from_json({"any": ["TARGET_ARM", "TARGET_I386"]}), table)
+    assert pure.exists is ALWAYS and pure.cases == ((ALWAYS, table.mask(["aarch64", "x86_64"])),)
+    build_only = conditions.split_runtime(from_json("CONFIG_SPICE"), table)
+    assert build_only.exists == from_json("CONFIG_SPICE")
+    assert not build_only.needs_runtime_check(table)
+    mixed = conditions.split_runtime(from_json({"all": ["TARGET_ARM", "CONFIG_SPICE"]}), table)
+    assert mixed.exists == from_json("CONFIG_SPICE")
+    assert mixed.cases == ((from_json("CONFIG_SPICE"), table.mask(["aarch64"])),)
+    nowhere = conditions.split_runtime(from_json({"all": ["TARGET_ARM", "TARGET_S390X"]}), table)
+    assert nowhere.exists is NEVER and nowhere.cases == ()
