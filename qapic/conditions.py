@@ -433,7 +433,7 @@ def split_runtime(cond: Condition, table: TargetTable,
     by_mask: dict[int, list[dict[str, bool]]] = {}
     for bits in range(1 << len(build)):
         assignment = {sym: bool(bits >> i & 1) for i, sym in enumerate(build)}
-        rest = partial(cond, lambda sym, a=assignment: a.get(sym))
+        rest = partial(cond, assignment.get)
         mask = target_mask(rest, table, classes)
         if mask:
             by_mask.setdefault(mask, []).append(assignment)
