@@ -28,8 +28,8 @@ from .common import (
     c_type,
     need_has,
 )
-from .features import feature_mask
-from .output import CFile, OutputSet, is_system_module
+from .features import feature_mask, placeholder
+from .output import OutputSet, is_system_module
 
 BLURB = "Schema-defined QAPI/QMP commands"
 INIT_BLURB = "QAPI Commands initialization"
@@ -226,13 +226,6 @@ def any_of(conds: list[Condition]) -> Condition:
         if cond not in unique:
             unique.append(cond)
     return unique[0] if len(unique) == 1 else Any(tuple(unique))
-
-
-def placeholder(c_file: CFile) -> None:
-    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
-    if c_file.body.is_empty():
-        ident = "".join(ch if ch.isalnum() else "_" for ch in c_file.name)
-        c_file.body.line(f"char qapi_dummy_{ident};")
 
 
 class _CommandsGen:

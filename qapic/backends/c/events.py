@@ -18,7 +18,6 @@ from qapic.frontend import Event, Include, Module, Schema
 from .commands import (
     has_args,
     params,
-    placeholder,
     type_c_name,
     user_modules,
 )
@@ -32,6 +31,7 @@ from .common import (
     c_type,
     need_has,
 )
+from .features import placeholder
 from .output import OutputSet
 
 BLURB = "Schema-defined QAPI/QMP events"

@@ -20,7 +20,7 @@ from qapic.frontend import (
 )
 
 from .common import GenContext, c_enum_const
-from .output import OutputSet
+from .output import CFile, OutputSet
 
 BLURB = "Schema-defined QAPI features"
 SPECIAL_FEATURES = ("deprecated", "unstable")
@@ -92,10 +92,13 @@ def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
             else:
                 h.line(f"{feature_const(name)},")
 
-    c_file.body.lines(f"""
-        /* Nothing to define: the features are an enum.  (An empty file is no C.) */
-        char qapi_dummy_{c_name_of_file(c_file.name)};
-    """)
+    placeholder(c_file)
+
+
+def placeholder(c_file: CFile) -> None:
+    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
+    if c_file.body.is_empty():
+        c_file.body.line(f"char qapi_dummy_{c_name_of_file(c_file.name)};")
 
 
 def c_name_of_file(name: str) -> str:
