@@ -255,7 +255,9 @@ def run_corpus(binary: Path | str, corpus: dict[str, list[Request]] | None = Non
                 try:
                     replies = qmp.exchange(req.text)
                 except QMPError as e:
-                    replies = [{RUNNER_ERROR: str(e).split("; stderr:")[0]}]
+                    # Without the exit status: whether QEMU was reaped yet is a matter of timing.
+                    replies = [{RUNNER_ERROR: re.sub(r" \(exit status [^)]*\)", "",
+                                                     str(e).split("; stderr:")[0])}]
                     stderr.append(f"--- after {req.where}\n{qmp.stderr()}")
                     qmp.close()
                     qmp = QMPProcess(binary, extra_args)
