@@ -4,10 +4,24 @@ QEMU's meson.build turns ``configs/targets/<name>-softmmu.mak`` into ``<name>-co
 every ``TARGET_*`` key of the file is defined (a ``y`` as 1, an ``n`` as 0 -- still defined),
 ``TARGET_<ARCH>`` and ``TARGET_<BASE_ARCH>`` are added (the base arch defaults to the arch),
 ``TARGET_BIG_ENDIAN`` is always present, and a few keys are not turned into macros at all.
+
+CONFIG_KVM is per target too (``Target.kvm``), and not in the ``.mak`` files: meson.build decides
+it from the *host*.  Its ``kvm_targets`` list (one ``if cpu == ...`` branch per host CPU family,
+turned into ``accelerator_targets = { 'CONFIG_KVM': kvm_targets }``) names the targets KVM can
+run on that host, and only a Linux host has KVM at all (``accelerators += 'CONFIG_KVM'`` when
+``host_os == 'linux'``).  A *build* directory says it exactly: ``<target>-config-target.h``
+defines ``CONFIG_KVM`` for each target built with it.  :func:`read_targets_with_kvm` reads a
+source tree by meson's rule for the host qapic runs on (or the host named), a build directory
+from its headers (and then lists only the targets the build configured).
 """
 
 from __future__ import annotations
 
+import json
+import platform
+import re
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 from qapic.conditions import Target, TargetTable
@@ -54,7 +68,8 @@ def read_target(mak: Path) -> Target:
 
 
 def read_target_table(tree: Path) -> TargetTable:
-    """Every system-emulation target of *tree*, in name order."""
+    """Every system-emulation target of source tree *tree*, in name order (``kvm`` left
+    False: see :func:`read_targets_with_kvm`)."""
     directory = tree / "configs" / "targets"
     if not directory.is_dir():
         raise QemuTreeError(f"{tree} is not a QEMU source tree (no configs/targets)")
@@ -62,3 +77,77 @@ def read_target_table(tree: Path) -> TargetTable:
     if not targets:
         raise QemuTreeError(f"{directory}: no *-softmmu.mak files")
     return TargetTable(tuple(targets))
+
+
+# --- CONFIG_KVM --------------------------------------------------------------------------------
+
+#: platform.machine() spellings of meson's host CPU families (host_machine.cpu_family()).
+_CPU_FAMILIES = {
+    "x86_64": "x86_64", "amd64": "x86_64", "i386": "x86", "i486": "x86", "i586": "x86",
+    "i686": "x86", "aarch64": "aarch64", "arm64": "aarch64", "s390x": "s390x",
+    "ppc": "ppc", "ppc64": "ppc64", "ppc64le": "ppc64", "mips": "mips", "mips64": "mips64",
+    "riscv32": "riscv32", "riscv64": "riscv64", "loongarch64": "loongarch64",
+}
+
+_KVM_BRANCH = re.compile(r"if cpu == '(\w+)'\s*\n\s*kvm_targets = \[([^\]]*)\]")
+
+
+def host_cpu_family() -> str:
+    """meson's name for the CPU family of the host qapic runs on."""
+    machine = platform.machine().lower()
+    return _CPU_FAMILIES.get(machine, machine)
+
+
+def kvm_targets(tree: Path, cpu_family: str, host_is_linux: bool = True) -> frozenset[str]:
+    """The targets (``x86_64``, not ``x86_64-softmmu``) QEMU's meson.build in *tree* builds with
+    CONFIG_KVM on a host of *cpu_family*; none unless the host is Linux."""
+    meson = tree / "meson.build"
+    try:
+        text = meson.read_text(encoding="utf-8")
+    except OSError as err:
+        raise QemuTreeError(f"{meson}: {err.strerror}") from None
+    end = text.find("accelerator_targets = { 'CONFIG_KVM': kvm_targets }")
+    if end < 0:
+        raise QemuTreeError(f"{meson}: no kvm_targets (QEMU's rule for CONFIG_KVM) found")
+    if not host_is_linux:
+        return frozenset()
+    for cpu, names in _KVM_BRANCH.findall(text[:end]):
+        if cpu == cpu_family:
+            return frozenset(n.strip().strip("'").removesuffix("-softmmu")
+                             for n in names.split(",") if n.strip())
+    return frozenset()
+
+
+def _with_kvm(table: TargetTable, kvm: frozenset[str]) -> TargetTable:
+    return TargetTable(tuple(replace(t, kvm=t.name in kvm) for t in table))
+
+
+def is_build_dir(path: Path) -> bool:
+    return (path / "meson-info" / "meson-info.json").is_file()
+
+
+def _build_source_dir(build: Path) -> Path:
+    info = json.loads((build / "meson-info" / "meson-info.json").read_text(encoding="utf-8"))
+    return Path(info["directories"]["source"])
+
+
+def _defines(header: Path) -> frozenset[str]:
+    return frozenset(re.findall(r"^#define (\w+)", header.read_text(encoding="utf-8"), re.M))
+
+
+def read_targets_with_kvm(path: Path, cpu_family: str | None = None) -> TargetTable:
+    """The targets of a QEMU source tree or build directory *path*, in name order, with
+    CONFIG_KVM per target (see the module's docstring)."""
+    if is_build_dir(path):
+        source = read_target_table(_build_source_dir(path))
+        configured: list[Target] = []
+        for target in source:
+            header = path / f"{target.name}-softmmu-config-target.h"
+            if header.is_file():
+                configured.append(replace(target, kvm="CONFIG_KVM" in _defines(header)))
+        if not configured:
+            raise QemuTreeError(f"{path}: a build directory with no system-emulation target")
+        return TargetTable(tuple(configured))
+    table = read_target_table(path)
+    linux = sys.platform.startswith("linux") if cpu_family is None else True
+    return _with_kvm(table, kvm_targets(path, cpu_family or host_cpu_family(), linux))
