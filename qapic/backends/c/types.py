@@ -38,7 +38,7 @@ from .common import (
     c_unboxed_type,
     need_has,
 )
-from .features import feature_mask
+from .features import feature_mask, placeholder
 from .output import BUILTIN_MODULE, OutputSet
 
 USER_BLURB = "Schema-defined QAPI types"
@@ -98,9 +98,7 @@ class _TypesModule:
     def generate(self) -> None:
         for ent in self.module.entities:
             self._entity(ent)
-        self.defs.blank()
-        self.defs.line("/* Dummy declaration to prevent empty .o file */")
-        self.defs.line(f"char qapi_dummy_{c_name(self.c_file.name, False)};")
+        placeholder(self.c_file)
 
     def _entity(self, ent: Entity) -> None:
         if isinstance(ent, Include):

@@ -34,7 +34,7 @@ from qapic.frontend import (
 )
 
 from .common import GenContext, c_enum_const, c_name, c_string, need_has
-from .features import feature_mask
+from .features import feature_mask, placeholder
 from .output import BUILTIN_MODULE, OutputSet
 
 USER_BLURB = "Schema-defined QAPI visitors"
@@ -100,9 +100,7 @@ class _VisitModule:
     def generate(self) -> None:
         for ent in self.module.entities:
             self._entity(ent)
-        self.defs.blank()
-        self.defs.line("/* Dummy declaration to prevent empty .o file */")
-        self.defs.line(f"char qapi_dummy_{c_name(self.c_file.name, False)};")
+        placeholder(self.c_file)
 
     def _entity(self, ent: Entity) -> None:
         if isinstance(ent, Include):
