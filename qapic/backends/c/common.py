@@ -7,6 +7,9 @@ exactly: ``c_name`` for identifiers, ``camel_to_upper`` and ``c_enum_const`` for
 The emitter writes C the way it reads: ``line()`` for a line, ``with indent():`` for a block,
 ``with guarded(cond):`` for code that exists only under a schema condition.  :meth:`Emitter.guarded`
 is the one place where a condition becomes C text; it asks :mod:`qapic.conditions` for it.
+Which text depends on the guard policy (:mod:`.single`): per target, every condition is an
+``#if``; for a single binary, declarations stay under ``guarded(cond)`` while behaviour goes under
+``checked(cond)`` / ``visible_only(cond)``, which add the run-time test.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from qapic.conditions import Condition, to_c_preprocessor
+from qapic.conditions import NEVER, Condition, to_c_preprocessor
 from qapic.frontend import (
     AlternateType,
     ArrayType,
@@ -27,6 +30,8 @@ from qapic.frontend import (
     ObjectType,
     Type,
 )
+
+from .single import PER_TARGET, GuardPolicy
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -165,9 +170,10 @@ def guard_expression(cond: Condition) -> str:
 class Emitter:
     """Lines of C under construction."""
 
-    def __init__(self) -> None:
+    def __init__(self, guards: GuardPolicy = PER_TARGET) -> None:
         self._lines: list[str] = []
         self._depth = 0
+        self.guards = guards
 
     def line(self, text: str = "") -> None:
         """One line at the current indentation (preprocessor lines at column 0)."""
@@ -222,9 +228,17 @@ class Emitter:
     @contextmanager
     def guarded(self, cond: Condition) -> Iterator[None]:
         """Code that exists only where *cond* holds.  Nothing is added for an unconditional
-        *cond*, and a guard around nothing is dropped."""
+        *cond*, and a guard around nothing is dropped.  Under the single-binary policy the
+        ``#if`` is only the build-time part of *cond* (and code that exists in no build is
+        left out)."""
+        cond = self.guards.exists(cond)
         if cond.is_always:
             yield
+            return
+        if cond is NEVER:
+            start = len(self._lines)
+            yield
+            del self._lines[start:]
             return
         expr = guard_expression(cond)
         opening, closing = f"#if {expr}", f"#endif /* {expr} */"
@@ -243,6 +257,49 @@ class Emitter:
                 return
         self._lines.append(closing)
 
+    @contextmanager
+    def checked(self, cond: Condition) -> Iterator[None]:
+        """Code that runs only where *cond* holds: per target, the same as :meth:`guarded`;
+        for a single binary, also only while *cond* holds for the active targets."""
+        with self.guarded(cond), self.visible_only(cond):
+            yield
+
+    @contextmanager
+    def visible_only(self, cond: Condition, otherwise: str = "") -> Iterator[None]:
+        """The run-time part of :meth:`checked`, for code already inside ``guarded(cond)``:
+        the code runs only while *cond* holds for the active targets, else *otherwise* (lines
+        of C) does.  Adds nothing per target, nor where no target can lack *cond*."""
+        cases = self.guards.cases(cond)
+        if all(test is None for _, test in cases):
+            yield
+            return
+        start = len(self._lines)
+        yield
+        body = self._lines[start:]
+        del self._lines[start:]
+        for case, test in cases:
+            with self.guarded(case):
+                if test is None:
+                    self._lines.extend(body)
+                    continue
+                self.line(f"if ({test}) {{")
+                self._lines.extend(INDENT + text if text and not text.startswith("#") else text
+                                   for text in body)
+                if otherwise:
+                    self.line("} else {")
+                    with self.indent():
+                        self.lines(otherwise)
+                self.line("}")
+
+    def unless_visible(self, cond: Condition, action: str) -> None:
+        """``if (!visible) { action }``: for code inside ``guarded(cond)`` that must stop
+        where *cond* does not hold for the active targets.  Nothing per target."""
+        for case, test in self.guards.cases(cond):
+            if test is None:
+                continue
+            with self.guarded(case), self.block(f"if (!{test})"):
+                self.lines(action)
+
     def is_empty(self) -> bool:
         return not any(self._lines)
 
@@ -260,3 +317,4 @@ class GenContext:
     unmask: bool = False            # -u: non-ABI names in introspection
     suppress_tracing: bool = False  # --suppress-tracing: no trace events in command marshals
     schema_name: str = ""           # the schema file, named in each file's header comment
+    guards: GuardPolicy = PER_TARGET    # per target, or --single-binary

@@ -125,6 +125,7 @@ class OutputSet:
         existing = self._files.get(name)
         if existing is None:
             existing = self._files[name] = make(name, self.ctx.schema_name, *args)
+            existing.preamble.guards = existing.body.guards = self.ctx.guards
         if type(existing) is not make:
             raise ValueError(f"{name} is already a {type(existing).__name__}")
         return existing
