@@ -191,6 +191,15 @@ def _emit_marshal(e: Emitter, cmd: Command, tracing: bool) -> None:
         e.line("visit_free(v);")
 
 
+def _emit_weak_stub(e: Emitter, cmd: Command) -> None:
+    """For a single binary: the handler of a command that only some targets implement, for
+    the binaries that link none of them (see :mod:`.single`)."""
+    e.line("/* Unreachable: qmp_init_marshal() registers the command only for its targets */")
+    e.line(f"__attribute__((weak)) {_handler_decl(cmd)}")
+    with e.block("{"):
+        e.line("abort();")
+
+
 def _trace_events(cmd: Command) -> list[str]:
     name = c_name(cmd.name)
     return [f'qmp_enter_{name}(const char *json) "%s"',
@@ -281,6 +290,10 @@ class _CommandsGen:
             c_file.body.blank()
             with c_file.body.guarded(cmd.ifcond):
                 _emit_marshal(c_file.body, cmd, self.tracing)
+            if c_file.body.guards.is_runtime(cmd.ifcond):
+                c_file.body.blank()
+                with c_file.body.guarded(cmd.ifcond):
+                    _emit_weak_stub(c_file.body, cmd)
             if trace is not None:
                 for event in _trace_events(cmd):
                     trace.body.line(event)
@@ -307,7 +320,7 @@ class _CommandsGen:
             e.line()
             for cmd in self.schema.entities:
                 if isinstance(cmd, Command) and cmd.gen:
-                    with e.guarded(cmd.ifcond):
+                    with e.checked(cmd.ifcond):
                         _emit_register(e, cmd)
         if self.tracing:
             out.trace_file(out.module_basename("qapi-commands", INIT_MODULE) + ".trace-events")

@@ -87,6 +87,8 @@ def _emit_sender(e: Emitter, event: Event, names: _Names) -> None:
                 if not arg_type.is_implicit():
                     e.line(f"{type_c_name(arg_type)} *arg = &param;")
         e.line()
+        e.unless_visible(event.ifcond, "return;")
+        e.blank()
 
         for feat in event.features:
             if feat.is_special():

@@ -14,7 +14,8 @@ condition of every list element; this module only spells that tree in C::
     }));
 
 A conditional element is wrapped in the emitter's guard; a masked type name gets a comment with
-its real name, for people reading the file.
+its real name, for people reading the file.  A single binary's file is written by
+:mod:`.introspect_single`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from qapic.frontend import Schema
 
 from .common import Emitter, GenContext, c_name, c_string
 from .output import OutputSet
+from .single import SingleBinaryPolicy
 
 BLURB = "QAPI/QMP schema introspection"
 
@@ -79,5 +81,9 @@ def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
 
     c_file.preamble.line('#include "qemu/osdep.h"')
     c_file.preamble.line(f'#include "{ctx.prefix}qapi-introspect.h"')
+    if isinstance(ctx.guards, SingleBinaryPolicy):
+        from .introspect_single import generate_single
+        generate_single(schema_info(schema, ctx.unmask), c_file, h_file, ctx.guards, prefix)
+        return
     _emit_value(c_file.body, schema_info(schema, ctx.unmask), f"const QLitObject {variable} = ",
                  ";")

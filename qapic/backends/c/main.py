@@ -12,12 +12,16 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import cast
 
+from qapic.conditions import SymbolClasses
 from qapic.frontend import QAPIError, Schema, load_schema
+from qapic.qemu_tree import QemuTreeError, find_tree, read_targets_with_kvm
 
 from .common import GenContext
 from .output import OutputSet
+from .single import PER_TARGET, SingleBinaryPolicy
 
 HELP = "generate QEMU's C code from a schema (drop-in for scripts/qapi-gen.py)"
 DESCRIPTION = ("Generate C code from a QAPI schema: types, visitors, commands, events, "
@@ -25,7 +29,7 @@ DESCRIPTION = ("Generate C code from a QAPI schema: types, visitors, commands, e
                "scripts/qapi-gen.py.")
 
 #: The C backends, run in this order; each module has ``generate(schema, out, ctx)``.
-BACKENDS = ("types", "visit", "commands", "events", "introspect_c", "features")
+BACKENDS = ("types", "visit", "commands", "events", "introspect_c", "features", "targets_c")
 PACKAGE = "qapic.backends.c"
 
 Backend = Callable[[Schema, OutputSet, GenContext], None]
@@ -46,6 +50,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="suppress adding trace events to qmp marshals")
     parser.add_argument("--lenient-docs", action="store_true",
                         help="accept doc comments written for older QEMU (e.g. 7.2)")
+    single = parser.add_argument_group(
+        "single binary", "code compiled once for every target: target conditions are decided "
+        "at run time, for the targets set active (qapi-targets.h)")
+    single.add_argument("--single-binary", action="store_true",
+                        help="no run-time symbol in any #if; also write qapi-targets.[ch]")
+    single.add_argument("--runtime-symbols", metavar="GLOB,...", default=None,
+                        help="symbols decided at run time (default: TARGET_*,CONFIG_KVM)")
+    single.add_argument("--targets-from", metavar="QEMU_SRC_OR_BUILD", default=None,
+                        help="QEMU source tree or build directory to read the targets from "
+                        "(default: the QEMU tree containing SCHEMA)")
     parser.add_argument("schema", metavar="SCHEMA", help="the main schema file")
 
 
@@ -86,6 +100,19 @@ def generate(schema: Schema, ctx: GenContext) -> OutputSet:
     return out
 
 
+def _single_binary_policy(args: argparse.Namespace) -> SingleBinaryPolicy:
+    if args.targets_from is not None:
+        tree = Path(args.targets_from)
+    else:
+        found = find_tree(Path(args.schema).parent)
+        if found is None:
+            raise QemuTreeError(f"{args.schema} is in no QEMU tree: name one with --targets-from")
+        tree = found
+    classes = (SymbolClasses() if args.runtime_symbols is None
+               else SymbolClasses.parse(args.runtime_symbols))
+    return SingleBinaryPolicy(read_targets_with_kvm(tree), classes)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.backend is not None and args.backend not in KNOWN_BACKENDS:
         sys.stderr.write(f"qapic generate: unknown backend '{args.backend}' "
@@ -95,9 +122,20 @@ def run(args: argparse.Namespace) -> int:
     if funny is not None:
         sys.stderr.write(f"qapic generate: funny character '{funny}' in argument of --prefix\n")
         return 1
+    guards = PER_TARGET
+    if args.single_binary:
+        try:
+            guards = _single_binary_policy(args)
+        except QemuTreeError as err:
+            sys.stderr.write(f"qapic generate: {err}\n")
+            return 1
+    elif args.runtime_symbols is not None or args.targets_from is not None:
+        sys.stderr.write("qapic generate: --runtime-symbols and --targets-from need "
+                         "--single-binary\n")
+        return 1
     ctx = GenContext(prefix=args.prefix, builtins=args.builtins, unmask=args.unmask,
                      suppress_tracing=args.suppress_tracing,
-                     schema_name=os.path.basename(args.schema))
+                     schema_name=os.path.basename(args.schema), guards=guards)
     try:
         schema = load_schema(args.schema, lenient_docs=args.lenient_docs)
     except QAPIError as err:

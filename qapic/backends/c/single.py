@@ -19,6 +19,34 @@ in the preprocessor (``exists``, and the exclusive build-time *cases*), its run-
 a constant set of targets per case, tested at run time by ``qapi_targets_visible(MASK)``
 (``qapi-targets.h``: the multi-target policy, one place).  A test whose mask is every target is
 left out.  No run-time symbol (``TARGET_*``, ``CONFIG_KVM``) is ever written in an ``#if``.
+
+What each kind of thing does for a single binary:
+
+- struct members, enum constants, union/alternate branches, prototypes, marshallers and event
+  senders are compiled in where ``exists`` holds (for QEMU 10.0's schema: always);
+- an input visitor skips an unavailable member (so ``visit_check_struct()`` reports it as
+  unexpected, as QEMU does for a member its struct lacks) and an output visitor never emits one;
+  an enum with run-time values goes through ``qapi_targets_visit_enum()``, which offers an input
+  visitor only the available values (QEMU's own error for the others); a union branch is
+  reached only through its tag's value; an unavailable alternate branch reports its QType as
+  invalid, as the per-target build does for a QType with no branch;
+- ``qmp_init_marshal()`` registers a command only when visible; an event sender returns at once
+  when the event is not; ``qapi_introspect_qobject()`` filters query-qmp-schema's value
+  (:mod:`.introspect_single`).
+
+Stubs: the marshaller of a run-time conditional command calls a handler that only its targets'
+code defines.  So that a binary without those targets still links, the command's
+``qapi-commands-MODULE.c`` defines the handler as a weak symbol (``__attribute__((weak))``) that
+aborts; it is never reached, because the command is not registered.  A target's strong
+definition replaces it at link time.  Limits: this relies on ELF weak symbols (GCC and Clang on
+Linux and the BSDs).  A static archive member holding only a strong definition is not pulled in
+to replace a weak one that is already defined, so target code must be linked whole (QEMU does:
+``link_whole``).  Mach-O supports weak definitions (``weak_definition``) but its linker
+coalesces them only across the final link, which works for QEMU's macOS builds; PE/COFF
+(MinGW) has only weak externals, whose semantics differ (a weak definition in one object is not
+reliably overridden by a strong one in an archive), so Windows builds would need the stubs in a
+separate object linked last.  Two targets that both implement a command cannot be linked
+together either: that needs per-target dispatch, outside QAPI.
 """
 
 from __future__ import annotations

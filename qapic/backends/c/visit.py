@@ -36,6 +36,7 @@ from qapic.frontend import (
 from .common import GenContext, c_enum_const, c_name, c_string, need_has
 from .features import feature_mask, placeholder
 from .output import BUILTIN_MODULE, OutputSet
+from .types import enum_max
 
 USER_BLURB = "Schema-defined QAPI visitors"
 BUILTIN_BLURB = "Built-in QAPI visitors"
@@ -138,10 +139,34 @@ class _VisitModule:
         name = c_name(typ.name)
         proto = _prototype(name, f"{name} *")
         self._declare(proto)
+        if any(self.defs.guards.is_runtime(value.ifcond) for value in typ.members):
+            self._enum_checked(typ, proto)
+            return
         self._define(proto, f"""
             {{
                 int value = *obj;
                 bool ok = visit_type_enum(v, name, &value, &{name}_lookup, errp);
+                *obj = value;
+                return ok;
+            }}
+        """)
+
+    def _enum_checked(self, typ: EnumType, proto: str) -> None:
+        """An enum some of whose values exist only for some targets: an input visitor accepts
+        only those of the active targets (``qapi_targets_visit_enum()``)."""
+        name = c_name(typ.name)
+        c = self.defs
+        with c.block(f"static const QapiTargetMask {name}_targets[{enum_max(typ)}] =", "};"):
+            for value in typ.members:
+                for case, mask in c.guards.mask_cases(value.ifcond):
+                    with c.guarded(case):
+                        c.line(f"[{c_enum_const(typ.name, value.name, typ.prefix)}] = {mask},")
+        c.blank()
+        self._define(proto, f"""
+            {{
+                int value = *obj;
+                bool ok = qapi_targets_visit_enum(v, name, &value, &{name}_lookup,
+                                                  {name}_targets, errp);
                 *obj = value;
                 return ok;
             }}
@@ -200,7 +225,7 @@ class _VisitModule:
                 with c.block(f"if (!visit_type_{base}_members(v, ({base} *)obj, errp))"):
                     c.line("return false;")
             for m in typ.local_members:
-                with c.guarded(m.ifcond):
+                with c.checked(m.ifcond):
                     self._member(m)
             if typ.branches is not None:
                 self._union_branch(typ)
@@ -244,7 +269,8 @@ class _VisitModule:
             with c.guarded(branch.ifcond):
                 const = c_enum_const(tag_type.name, branch.name, tag_type.prefix)
                 c.line(f"case {const}:")
-                with c.indent():
+                # Unreachable where the branch is unavailable: the tag's enum rejects its value.
+                with c.indent(), c.visible_only(branch.ifcond, otherwise="abort();"):
                     if branch.type.name == EMPTY:
                         c.line("break;")
                     else:
@@ -313,7 +339,7 @@ class _VisitModule:
             c.line("switch ((*obj)->type) {")
             for branch in typ.branches.variants:
                 with c.guarded(branch.ifcond):
-                    self._alternate_branch(branch)
+                    self._alternate_branch(typ, branch)
             c.lines(f"""
                 case QTYPE_NONE:
                     abort();
@@ -338,12 +364,20 @@ class _VisitModule:
             }}
         """)
 
-    def _alternate_branch(self, branch: Branch) -> None:
+    def _alternate_branch(self, typ: AlternateType, branch: Branch) -> None:
         c = self.defs
         qtype = branch.type.alternate_qtype()
         member = f"&(*obj)->u.{c_name(branch.name)}"
         c.line(f"case {qtype}:")
-        with c.indent():
+        # Where the branch is unavailable, its QType is as invalid as one with no branch.
+        unavailable = f"""
+            error_setg(errp, "Invalid parameter type for '%s', expected: {typ.name}",
+                       name ? name : "null");
+            g_free(*obj);
+            *obj = NULL;
+            break;
+        """
+        with c.indent(), c.visible_only(branch.ifcond, otherwise=unavailable):
             if isinstance(branch.type, ObjectType):
                 c.lines(f"""
                     if (!visit_start_struct(v, name, NULL, 0, errp)) {{

@@ -1,0 +1,34 @@
+"""Fixtures for the single-binary tests: QEMU 10.0's schema generated with ``--single-binary``
+(targets from QEMU's source tree, CONFIG_KVM as meson.build decides it for an x86_64 host), and
+the upstream build of QEMU 10.0 whose flags and libqemuutil the C tests use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.qemu.fixtures import qemu_build, qemu_upstream
+
+__all__ = ["qemu_build", "qemu_upstream", "single_out"]
+
+#: The host CPU family the expected CONFIG_KVM targets are computed for.
+HOST_CPU = "x86_64"
+
+
+def generate_single(schema: Path, outdir: Path, *options: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "qapic", "generate", "--single-binary",
+                           "-o", str(outdir), *options, str(schema)],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="session")
+def single_out(qemu_10_0: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """qapic's single-binary output for QEMU 10.0's schema, with -b as QEMU's build uses."""
+    out = tmp_path_factory.mktemp("single") / "qapi"
+    generate_single(qemu_10_0 / "qapi" / "qapi-schema.json", out, "-b")
+    return out
