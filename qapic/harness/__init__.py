@@ -1,0 +1,57 @@
+"""``qapic harness``: QMP harnesses that prove single-binary QAPI code equals per-target code.
+
+See :mod:`qapic.harness.build` (what is built, and how cheaply) and :mod:`qapic.harness.doubles`
+(the generated command implementations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HELP = "build QMP test harnesses (per target and single-binary) against a QEMU build"
+DESCRIPTION = (
+    "Build, against a configured and built QEMU 10.0 build directory, a QMP harness per target "
+    "(OUT/per-target/X/qmp-harness: qapic generate output compiled with X's TARGET_* macros) "
+    "and the single-binary harness (OUT/qmp-harness, compiled once; run it as qemu-system-X, "
+    "see OUT/bin/, or with -target X[,Y]). Each speaks QMP on stdin/stdout like "
+    "'qemu-system-X -qmp stdio', with generated test doubles as command implementations.")
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--qemu-build", metavar="DIR", type=Path, required=True,
+                   help="a configured and built QEMU 10.0 build directory")
+    p.add_argument("-o", "--output", metavar="OUT", type=Path, required=True,
+                   help="output directory")
+    p.add_argument("--targets", metavar="all|X,Y", default="all",
+                   help="targets to build per-target harnesses for (default: all)")
+    p.add_argument("--schema", metavar="SCHEMA", type=Path,
+                   help="main schema (default: qapi/qapi-schema.json of the build's source)")
+    p.add_argument("--no-single", action="store_true", help="skip the single-binary harness")
+    p.add_argument("--no-per-target", action="store_true", help="skip the per-target harnesses")
+    p.add_argument("-j", "--jobs", type=int, help="parallel compiles (default: CPU count)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from qapic.harness.build import HarnessError, build
+
+    targets = None if args.targets == "all" else [
+        t.strip() for t in args.targets.split(",") if t.strip()]
+    try:
+        result = build(args.qemu_build, args.output, targets, args.schema,
+                       single=not args.no_single, per_target=not args.no_per_target,
+                       jobs=args.jobs, log=lambda s: print(s, file=sys.stderr))
+    except KeyError as e:
+        sys.stderr.write(f"qapic harness: unknown target {e}\n")
+        return 2
+    except HarnessError as e:
+        sys.stderr.write(f"qapic harness: {e}\n")
+        return 1
+    report = json.loads((args.output / "harness-build.json").read_text())
+    if result.single_skipped:
+        sys.stderr.write(f"qapic harness: single-binary harness skipped: "
+                         f"{result.single_skipped}\n")
+    sys.stdout.write(json.dumps(report, indent=1) + "\n")
+    return 0

@@ -1,0 +1,376 @@
+"""Test doubles for every command implementation a QAPI schema's marshallers call.
+
+``generate(schema, mode)`` returns the C text of ``harness-doubles.c``: for each command with
+``'gen': true`` (but the few the harness implements with QEMU's real logic, see ``REAL``) a
+``qmp_NAME()`` that returns a deterministic value of the command's return type.  The value fills
+every member: optional ones too (up to a nesting depth), conditional ones wherever they exist in
+the C struct, and lists of unions get one element per branch, lists of enums one element per
+value -- so the output visitors' handling of conditional members, enum values and branches is
+exercised.
+
+Two modes:
+
+- ``"target"``: compiled once per target with its ``TARGET_*`` macros; conditions are ``#if``.
+- ``"single"``: compiled once for all targets (no ``TARGET_*`` macro may appear: QEMU poisons
+  them).  Run-time symbols are decided with the single-binary API (``qapi_targets_visible``):
+  a struct member that exists at build time is always *filled* (the output visitor must hide it
+  when its targets are not active), but a branch, an enum value or an event is only *chosen*
+  where its condition holds for the active targets -- as the per-target build, where it does not
+  exist at all.  Conditions are split with :func:`qapic.conditions.split_runtime`.
+
+Events: ``human-monitor-command`` with ``harness-emit NAME`` emits event NAME (with a generated
+value) where it exists, ``harness-emit-all`` emits every event; any other command line returns
+the usual string value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from qapic.backends.c.commands import declare, has_args, params
+from qapic.backends.c.common import (
+    Emitter,
+    c_enum_const,
+    c_name,
+    c_string,
+    c_type,
+    need_has,
+)
+from qapic.backends.c.single import PER_TARGET, GuardPolicy, SingleBinaryPolicy
+from qapic.conditions import Condition, SymbolClasses, TargetTable
+from qapic.frontend import (
+    AlternateType,
+    ArrayType,
+    BuiltinType,
+    Command,
+    EnumType,
+    Event,
+    ObjectMember,
+    ObjectType,
+    Schema,
+    Type,
+)
+
+Mode = Literal["target", "single"]
+
+#: Commands the harness implements itself (harness.c), with QEMU's real logic.
+REAL = frozenset({"qmp_capabilities", "query-commands", "query-qmp-schema", "query-version",
+                  "quit"})
+#: Nesting depth below which optional members are filled and lists have elements.
+MAX_DEPTH = 3
+
+_INT_VALUES = {"int": "42", "int8": "-8", "int16": "-16", "int32": "-32", "int64": "-64",
+               "uint8": "8", "uint16": "16", "uint32": "32", "uint64": "64", "size": "4096"}
+
+
+class _Gen:
+    def __init__(self, schema: Schema, mode: Mode, table: TargetTable | None,
+                 classes: SymbolClasses) -> None:
+        if mode == "single" and table is None:
+            raise ValueError("single mode needs the target table")
+        self.schema = schema
+        self.mode = mode
+        self.table = table
+        self.classes = classes
+        self.guards: GuardPolicy = (PER_TARGET if mode == "target" else
+                                    SingleBinaryPolicy(table, classes))  # type: ignore[arg-type]
+        self.protos = self.em()
+        self.body = self.em()
+        self.top_protos = self.protos
+        self.top_body = self.body
+        self.done: set[str] = set()
+
+    def em(self) -> Emitter:
+        return Emitter(self.guards)
+
+    @contextmanager
+    def where(self, e: Emitter, cond: Condition, runtime: bool = True) -> Iterator[None]:
+        """Code that exists only where *cond* holds (with *runtime*, that also runs only while
+        *cond* holds for the active targets: the guard policy's ``checked``)."""
+        with (e.checked(cond) if runtime else e.guarded(cond)):
+            yield
+
+    # --- values -----------------------------------------------------------------------------
+
+    def value(self, typ: Type, depth: str) -> str:
+        """A C expression of type ``c_type(typ)`` holding a generated value."""
+        if isinstance(typ, BuiltinType):
+            n = typ.name
+            if n == "str":
+                return 'g_strdup("str")'
+            if n in _INT_VALUES:
+                return _INT_VALUES[n]
+            if n == "number":
+                return "1.5"
+            if n == "bool":
+                return "true"
+            if n == "null":
+                return "qnull()"
+            if n == "any":
+                return 'QOBJECT(qstring_from_str("any"))'
+            raise ValueError(f"unknown built-in type {n}")
+        self.need(typ)
+        return f"hv_{c_name(typ.name)}({depth})"
+
+    def need(self, typ: Type) -> None:
+        """Define the value function of *typ* (once)."""
+        if typ.name in self.done:
+            return
+        self.done.add(typ.name)
+        # The value functions of a conditional type exist where the type does.
+        protos, body = self.protos, self.body
+        self.protos, self.body = self.em(), self.em()
+        if isinstance(typ, EnumType):
+            self._enum(typ)
+        elif isinstance(typ, ObjectType):
+            self._object(typ)
+        elif isinstance(typ, ArrayType):
+            self._array(typ)
+        elif isinstance(typ, AlternateType):
+            self._alternate(typ)
+        cond = typ.ifcond
+        inner_protos, inner_body = self.protos, self.body
+        self.protos, self.body = protos, body
+        # Straight to the file's sections (not into an enclosing type's guard).
+        for outer, inner in ((self.top_protos, inner_protos), (self.top_body, inner_body)):
+            with outer.guarded(cond):
+                outer.extend(inner)
+
+    def _enum(self, typ: EnumType) -> None:
+        name = c_name(typ.name)
+        self.protos.line(f"static {name} hv_{name}(int d);")
+        e = self.em()
+        with e.block(f"static {name} hv_{name}(int d)"):
+            for m in typ.members:
+                with self.where(e, m.ifcond):
+                    e.line(f"return {c_enum_const(typ.name, m.name, typ.prefix)};")
+            e.line(f"return ({name})0;")
+        self.body.extend(e)
+        self.body.blank()
+
+    def _variants(self, typ: ObjectType) -> list[ObjectMember]:
+        return list(typ.branches.variants) if typ.branches is not None else []
+
+    def _object(self, typ: ObjectType) -> None:
+        name = c_name(typ.name)
+        self.protos.line(f"static {name} *hv_{name}(int d);")
+        self.protos.line(f"static void hv_fill_{name}({name} *r, int d, int branch);")
+        e = self.em()
+        with e.block(f"static void hv_fill_{name}({name} *r, int d, int branch)"):
+            e.line("(void)d;")
+            e.line("(void)branch;")
+            e.line("(void)r;")
+            tag = typ.branches.tag_member if typ.branches is not None else None
+            for m in typ.members:
+                if m is tag:
+                    continue
+                self._member(e, m, "r->", "d")
+            if typ.branches is not None and tag is not None:
+                self._union_branches(e, typ, tag)
+        e.blank()
+        with e.block(f"static {name} *hv_{name}(int d)"):
+            e.line(f"{name} *r = g_new0({name}, 1);")
+            e.line()
+            e.line(f"hv_fill_{name}(r, d, -1);")
+            e.line("return r;")
+        self.body.extend(e)
+        self.body.blank()
+
+    def _member(self, e: Emitter, m: ObjectMember, into: str, depth: str) -> None:
+        field = c_name(m.name)
+        # A member is filled wherever the C struct has it (single mode: even for inactive targets).
+        with self.where(e, m.ifcond, runtime=False):
+            opening = f"if ({depth} < {MAX_DEPTH})" if m.optional else ""
+            with e.block(opening) if opening else _nothing():
+                if need_has(m):
+                    e.line(f"{into}has_{field} = true;")
+                e.line(f"{into}{field} = {self.value(m.type, depth + ' + 1')};")
+
+    def _union_branches(self, e: Emitter, typ: ObjectType, tag: ObjectMember) -> None:
+        assert typ.branches is not None
+        tag_type = tag.type
+        assert isinstance(tag_type, EnumType)
+        variants = self._variants(typ)
+        tag_field = c_name(tag.name)
+        if not variants:
+            e.line(f"r->{tag_field} = {self.value(tag_type, 'd')};")
+            return
+        # branch < 0: the first branch that exists for the active targets.
+        with e.block("if (branch < 0)"):
+            for i, v in enumerate(variants):
+                with self.where(e, v.ifcond):
+                    e.line(f"branch = {i};")
+                    e.line("goto chosen;")
+            # No branch: the first value of the tag enum that exists.
+            e.line(f"r->{tag_field} = {self.value(tag_type, 'd')};")
+            e.line("return;")
+        with e.indent(-1):
+            e.line("chosen:")
+        with e.block("switch (branch)"):
+            for i, v in enumerate(variants):
+                with e.guarded(v.ifcond):
+                    e.line(f"case {i}:")
+                    with e.indent():
+                        const = c_enum_const(tag_type.name, v.name, tag_type.prefix)
+                        e.line(f"r->{tag_field} = {const};")
+                        vt = v.type
+                        if isinstance(vt, ObjectType) and not vt.is_empty():
+                            self.need(vt)
+                            e.line(f"hv_fill_{c_name(vt.name)}(&r->u.{c_name(v.name)}, d + 1, -1);")
+                        e.line("break;")
+            e.line("default:")
+            with e.indent():
+                e.line("g_assert_not_reached();")
+
+    def _array(self, typ: ArrayType) -> None:
+        name = c_name(typ.name)
+        elt = typ.element_type
+        self.protos.line(f"static {name} *hv_{name}(int d);")
+        e = self.em()
+        with e.block(f"static {name} *hv_{name}(int d)"):
+            e.line(f"{name} *head = NULL, **tail = &head;")
+            e.line()
+            with e.block(f"if (d >= {MAX_DEPTH} + 1)"):
+                e.line("return NULL;")
+            if isinstance(elt, ObjectType) and elt.branches is not None and self._variants(elt):
+                # One element per branch that exists for the active targets.
+                self.need(elt)
+                en = c_name(elt.name)
+                for i, v in enumerate(self._variants(elt)):
+                    with self.where(e, v.ifcond), e.block(""):
+                        e.line(f"{en} *x = g_new0({en}, 1);")
+                        e.line(f"hv_fill_{en}(x, d, {i});")
+                        e.line("QAPI_LIST_APPEND(tail, x);")
+            elif isinstance(elt, EnumType):
+                for m in elt.members:
+                    with self.where(e, m.ifcond):
+                        e.line(f"QAPI_LIST_APPEND(tail, "
+                               f"{c_enum_const(elt.name, m.name, elt.prefix)});")
+            else:
+                e.line(f"QAPI_LIST_APPEND(tail, {self.value(elt, 'd')});")
+            e.line("return head;")
+        self.body.extend(e)
+        self.body.blank()
+
+    def _alternate(self, typ: AlternateType) -> None:
+        name = c_name(typ.name)
+        self.protos.line(f"static {name} *hv_{name}(int d);")
+        e = self.em()
+        with e.block(f"static {name} *hv_{name}(int d)"):
+            e.line(f"{name} *r = g_new0({name}, 1);")
+            e.line()
+            for v in typ.branches.variants:
+                vt = v.type
+                qtype = vt.alternate_qtype()
+                field = c_name(v.name)
+                with self.where(e, v.ifcond):
+                    e.line(f"r->type = {qtype};")
+                    if isinstance(vt, ObjectType):
+                        self.need(vt)
+                        e.line(f"hv_fill_{c_name(vt.name)}(&r->u.{field}, d + 1, -1);")
+                    else:
+                        e.line(f"r->u.{field} = {self.value(vt, 'd + 1')};")
+                    e.line("return r;")
+            e.line("return r;")
+        self.body.extend(e)
+        self.body.blank()
+
+    # --- commands and events ----------------------------------------------------------------
+
+    def command(self, cmd: Command) -> None:
+        if not cmd.gen or cmd.name in REAL:
+            return
+        ret = c_type(cmd.ret_type) if cmd.ret_type is not None else "void"
+        fn = ("coroutine_fn " if cmd.coroutine else "") + f"qmp_{c_name(cmd.name)}"
+        decl = declare(ret, fn) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
+        e = self.em()
+        with e.guarded(cmd.ifcond):
+            with e.block(decl):
+                if cmd.name == "human-monitor-command":
+                    e.line("if (harness_hmp(command_line)) {")
+                    e.line('    return g_strdup("");')
+                    e.line("}")
+                if cmd.ret_type is not None:
+                    e.line(f"return {self.value(cmd.ret_type, '0')};")
+            e.blank()
+        self.body.extend(e)
+
+    def emit_event(self, e: Emitter, ev: Event) -> None:
+        name = c_name(ev.name)
+        args: list[str] = []
+        if ev.boxed:
+            assert ev.arg_type is not None
+            args.append(self.value(ev.arg_type, "0"))
+        elif has_args(ev.arg_type, False):
+            assert ev.arg_type is not None
+            for m in ev.arg_type.members:
+                if need_has(m):
+                    args.append("true")
+                args.append(self.value(m.type, "1"))
+        e.line(f"qapi_event_send_{name.lower()}({', '.join(args)});")
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def generate(schema: Schema, mode: Mode, table: TargetTable | None = None,
+             classes: SymbolClasses | None = None) -> str:
+    """The C text of the test doubles for *schema* in *mode*."""
+    g = _Gen(schema, mode, table, classes or SymbolClasses())
+    for cmd in schema.commands():
+        g.command(cmd)
+
+    hmp = g.em()
+    with hmp.block("static bool harness_emit(const char *name)"):
+        hmp.line("bool all = !strcmp(name, \"all\");")
+        hmp.line("bool found = false;")
+        hmp.line()
+        for ev in schema.events():
+            with g.where(hmp, ev.ifcond), hmp.block(
+                    f"if (all || !strcmp(name, {c_string(ev.name)}))"):
+                g.emit_event(hmp, ev)
+                hmp.line("found = true;")
+        hmp.line("return found;")
+
+    out = g.em()
+    out.lines("""
+        /* Test doubles generated by qapic harness: do not edit. */
+        #pragma GCC diagnostic ignored "-Wunused-function"
+        #include "qemu/osdep.h"
+        #include "qemu/coroutine.h"
+        #include "qapi/error.h"
+        #include "qobject/qnull.h"
+        #include "qobject/qstring.h"
+        #include "qapi/qapi-commands.h"
+        #include "qapi/qapi-events.h"
+        #include "qapi/qapi-visit.h"
+    """)
+    if mode == "single":
+        out.line('#include "qapi/qapi-targets.h"')
+    out.line('#include "harness.h"')
+    out.blank()
+    out.extend(g.protos)
+    out.blank()
+    out.extend(g.body)
+    out.blank()
+    out.extend(hmp)
+    out.blank()
+    out.lines("""
+        bool harness_hmp(const char *command_line)
+        {
+            if (g_str_has_prefix(command_line, "harness-emit ")) {
+                harness_emit(command_line + strlen("harness-emit "));
+                return true;
+            }
+            if (!strcmp(command_line, "harness-emit-all")) {
+                harness_emit("all");
+                return true;
+            }
+            return false;
+        }
+    """)
+    return out.text()
