@@ -1,0 +1,34 @@
+"""Fixtures: QEMU 10.0 built with upstream's generator, and the harnesses built against it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from qapic.harness.build import Result, build, cache_dir
+from tests.oracle.fixtures import oracle_10_0
+from tests.qemu import QemuBuild
+from tests.qemu.fixtures import qemu_build, qemu_upstream
+
+__all__ = ["harnesses", "oracle_10_0", "qemu_build", "qemu_upstream"]
+
+#: Where the harnesses are kept between sessions (objects are cached separately, by content).
+OUT = cache_dir() / "harness" / "upstream"
+
+
+@pytest.fixture(scope="session")
+def harnesses(qemu_upstream: QemuBuild) -> Result:
+    """Per-target harnesses for every target, and the single one when it can be built."""
+    t0 = time.monotonic()
+    result = build(qemu_upstream.build_dir, OUT)
+    report = json.loads((OUT / "harness-build.json").read_text())
+    print(f"harness build: {time.monotonic() - t0:.1f} s, {report['compiles']} compiles, "
+          f"{report['cache_hits']} cached, {report['seconds']}")
+    return result
+
+
+def harness_path(result: Result, target: str) -> Path:
+    return result.per_target[target]
