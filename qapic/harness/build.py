@@ -381,6 +381,10 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
                      f'-DCONFIG_TARGET="{cfg}"']
             d = _headers_digest([gen, cdir], [cfg])
             jobs_list += [(p, objdir / n / (p.name + ".o"), extra, d) for p in target_src]
+            (out / "per-target" / n).mkdir(parents=True, exist_ok=True)
+            _write_if_changed(out / "per-target" / n / "compile.json", json.dumps(
+                {"command": compiler.command(extra), "introspect": str(gen / "qapi-introspect.c")},
+                indent=1) + "\n")
         compiler.compile_all(jobs_list)
         stats.seconds["compile per-target"] = time.monotonic() - t0
         t0 = time.monotonic()
@@ -455,13 +459,17 @@ def build_defines(qemu_build: Path) -> frozenset[str]:
     return QemuBuildDir.read(qemu_build).defines
 
 
-def target_defines(qemu_build: Path, target: str) -> frozenset[str]:
-    """Every symbol defined when the per-target harness for *target* is compiled: the build's
-    config-host.h macros, the target's TARGET_* symbols and CONFIG_KVM where it has KVM."""
-    qb = QemuBuildDir.read(qemu_build)
-    table = qb.target_table()
-    return qb.defines | table.target_symbols(table.get(target))
+def defines_in_effect(out: Path, target: str) -> frozenset[str]:
+    """Every macro defined where the per-target harness for *target* (built into *out*)
+    compiles its introspection: the build's config-host.h, the target's TARGET_* (and
+    CONFIG_KVM where it has KVM), and what QEMU's headers define (HAVE_CHARDEV_SERIAL...)."""
+    info = json.loads((out / "per-target" / target / "compile.json").read_text())
+    proc = subprocess.run([*info["command"], "-dM", "-E", info["introspect"]],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise HarnessError(f"preprocessing {info['introspect']} failed:\n{proc.stderr[-3000:]}")
+    return frozenset(re.findall(r"^#define\s+(\w+)", proc.stdout, re.M))
 
 
 __all__ = ["HarnessError", "QemuBuildDir", "Result", "SymbolClasses", "build",
-           "build_defines", "runtime_dependent", "single_binary_available", "target_defines"]
+           "build_defines", "defines_in_effect", "runtime_dependent", "single_binary_available"]
