@@ -39,7 +39,11 @@ class _Values:
                 return []
             return [self.value(t["element-type"], depth + 1, optional_too)]
         if meta == "alternate":
-            return self.value(t["members"][0]["type"], depth + 1, optional_too)
+            # A scalar branch when there is one (a reference by name ends recursion).
+            members = t["members"]
+            scalar = [m for m in members
+                      if self.types[m["type"]]["meta-type"] in ("builtin", "enum")]
+            return self.value((scalar or members)[0]["type"], depth + 1, optional_too)
         if meta == "object":
             out: dict[str, JSON] = {}
             for m in t["members"]:
