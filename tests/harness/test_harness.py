@@ -123,8 +123,8 @@ def test_archive_lacks_qemus_generated_qapi(harnesses: Result) -> None:
 
 
 def nm_defined(path: Path) -> set[str]:
-    out = subprocess.run(["nm", "--defined-only", "--extern-only", str(path)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(["nm", "--defined-only", "--extern-only", str(path)],
+                         capture_output=True, text=True, check=True).stdout
     return {line.split()[-1] for line in out.splitlines() if len(line.split()) == 3}
 
 
