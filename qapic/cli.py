@@ -166,6 +166,7 @@ PLUGGED_COMMANDS = {
     "diff": "qapic.backends.diff",
     "docs": "qapic.backends.docs",
     "generate": "qapic.backends.c.main",
+    "harness": "qapic.harness",
     "qemu-setup": "qapic.qemu_setup",
 }
 
