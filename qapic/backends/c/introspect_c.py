@@ -41,33 +41,39 @@ def _scalar(value: Tree) -> str | None:
     return None
 
 
-def _emit_value(e: Emitter, value: Tree, before: str, after: str) -> None:
-    """*value* as QLit; its first line starts with *before*, its last ends with *after*."""
-    scalar = _scalar(value)
-    if scalar is not None:
-        e.line(f"{before}{scalar}{after}")
-    elif isinstance(value, dict):
-        e.line(f"{before}QLIT_QDICT(((QLitDictEntry[]) {{")
-        with e.indent():
-            for key, item in value.items():
-                _emit_value(e, item, f"{{ {c_string(key)}, ", ", },")
-            e.line("{}")
-        e.line(f"}})){after}")
-    else:
-        assert isinstance(value, list)
+class QLitRenderer:
+    """Spells a tree of :mod:`qapic.backends.introspect` as QLit.  A list is written inline,
+    each element under its guard; the single-binary renderer changes only that."""
+
+    def value(self, e: Emitter, value: Tree, before: str, after: str) -> None:
+        """*value* as QLit; its first line starts with *before*, its last ends with *after*."""
+        scalar = _scalar(value)
+        if scalar is not None:
+            e.line(f"{before}{scalar}{after}")
+        elif isinstance(value, dict):
+            e.line(f"{before}QLIT_QDICT(((QLitDictEntry[]) {{")
+            with e.indent():
+                for key, item in value.items():
+                    self.value(e, item, f"{{ {c_string(key)}, ", ", },")
+                e.line("{}")
+            e.line(f"}})){after}")
+        else:
+            assert isinstance(value, list)
+            self.list_value(e, value, before, after)
+
+    def list_value(self, e: Emitter, value: list[Guarded], before: str, after: str) -> None:
         e.line(f"{before}QLIT_QLIST(((QLitObject[]) {{")
         with e.indent():
             for element in value:
-                _emit_element(e, element)
+                self.element(e, element)
             e.line("{}")
         e.line(f"}})){after}")
 
-
-def _emit_element(e: Emitter, element: Guarded) -> None:
-    with e.guarded(element.ifcond):
-        if element.comment is not None and isinstance(element.value, dict):
-            e.line(f"/* {c_string(str(element.value.get('name')))} = {element.comment} */")
-        _emit_value(e, element.value, "", ",")
+    def element(self, e: Emitter, element: Guarded) -> None:
+        with e.guarded(element.ifcond):
+            if element.comment is not None and isinstance(element.value, dict):
+                e.line(f"/* {c_string(str(element.value.get('name')))} = {element.comment} */")
+            self.value(e, element.value, "", ",")
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
@@ -85,5 +91,5 @@ def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
         from .introspect_single import generate_single
         generate_single(schema_info(schema, ctx.unmask), c_file, h_file, ctx.guards, prefix)
         return
-    _emit_value(c_file.body, schema_info(schema, ctx.unmask), f"const QLitObject {variable} = ",
-                 ";")
+    QLitRenderer().value(c_file.body, schema_info(schema, ctx.unmask),
+                         f"const QLitObject {variable} = ", ";")

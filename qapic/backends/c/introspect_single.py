@@ -21,17 +21,17 @@ invisible for the active targets (``qapi_targets_qobject_from_qlit()``, qapi-tar
 
 from __future__ import annotations
 
-from qapic.backends.introspect import Guarded, Tree
+from qapic.backends.introspect import Guarded
 
-from .common import Emitter, c_string
-from .introspect_c import _scalar
+from .common import Emitter
+from .introspect_c import QLitRenderer
 from .output import CFile, HFile
 from .single import ALL_TARGETS, SingleBinaryPolicy
 
 MAX_MASKS = 256             # a mask index is a uint8_t
 
 
-class _Renderer:
+class _Renderer(QLitRenderer):
     def __init__(self, policy: SingleBinaryPolicy, prefix: str) -> None:
         self.policy = policy
         self.prefix = prefix
@@ -39,34 +39,11 @@ class _Renderer:
         self.masks: list[str] = [ALL_TARGETS]
         self.filters: list[str] = []
 
-    def value(self, e: Emitter, value: Tree, before: str, after: str) -> None:
-        scalar = _scalar(value)
-        if scalar is not None:
-            e.line(f"{before}{scalar}{after}")
-        elif isinstance(value, dict):
-            e.line(f"{before}QLIT_QDICT(((QLitDictEntry[]) {{")
-            with e.indent():
-                for key, item in value.items():
-                    self.value(e, item, f"{{ {c_string(key)}, ", ", },")
-                e.line("{}")
-            e.line(f"}})){after}")
+    def list_value(self, e: Emitter, value: list[Guarded], before: str, after: str) -> None:
+        if any(self.policy.is_runtime(element.ifcond) for element in value):
+            e.line(f"{before}QLIT_QLIST({self.named_list(value)}){after}")
         else:
-            assert isinstance(value, list)
-            if any(self.policy.is_runtime(element.ifcond) for element in value):
-                e.line(f"{before}QLIT_QLIST({self.named_list(value)}){after}")
-                return
-            e.line(f"{before}QLIT_QLIST(((QLitObject[]) {{")
-            with e.indent():
-                for element in value:
-                    self.element(e, element)
-                e.line("{}")
-            e.line(f"}})){after}")
-
-    def element(self, e: Emitter, element: Guarded) -> None:
-        with e.guarded(element.ifcond):
-            if element.comment is not None and isinstance(element.value, dict):
-                e.line(f"/* {c_string(str(element.value.get('name')))} = {element.comment} */")
-            self.value(e, element.value, "", ",")
+            super().list_value(e, value, before, after)
 
     def named_list(self, elements: list[Guarded]) -> str:
         name = f"{self.prefix}qmp_schema_list_{len(self.filters)}"
