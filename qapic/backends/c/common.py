@@ -15,10 +15,10 @@ Which text depends on the guard policy (:mod:`.single`): per target, every condi
 from __future__ import annotations
 
 import re
-import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 from qapic.conditions import NEVER, Condition, to_c_preprocessor
 from qapic.frontend import (
@@ -55,6 +55,7 @@ _POLLUTED = frozenset({"unix", "errno", "mips", "sparc", "i386", "linux"})
 _NOT_C_CHAR = re.compile(r"[^A-Za-z0-9_]")
 
 
+@cache
 def c_name(name: str, protect: bool = True) -> str:
     """The C identifier for schema name *name*: every character that cannot be in an identifier
     becomes ``_``; with *protect*, a name that would clash with a C/C++ word, a polluting system
@@ -65,6 +66,7 @@ def c_name(name: str, protect: bool = True) -> str:
     return ident
 
 
+@cache
 def camel_to_upper(name: str) -> str:
     """``CamelCase`` to ``CAMEL_CASE``, as QEMU spells enum constant prefixes.
 
@@ -97,8 +99,13 @@ def c_enum_const(type_name: str, const_name: str, prefix: str | None = None) -> 
     return prefix + "_" + c_name(const_name, False).upper()
 
 
+_PLAIN_C_STRING = re.compile(r'[ !#-\[\]-~]*')
+
+
 def c_string(s: str) -> str:
     """*s* as a C string literal."""
+    if _PLAIN_C_STRING.fullmatch(s):
+        return '"' + s + '"'
     out = []
     for ch in s:
         if ch in ('"', "\\"):
@@ -167,6 +174,25 @@ def guard_expression(cond: Condition) -> str:
     return to_c_preprocessor(cond)
 
 
+def _block_lines(block: str) -> list[tuple[int, str]]:
+    """The lines of *block* for :meth:`Emitter.lines`, dedented as by ``textwrap.dedent``:
+    (indentation levels, text without its leading indentation but with the spaces short of a
+    whole level), or (-1, text) for a blank or preprocessor line."""
+    lines = block.strip("\n").split("\n")
+    margin = min((len(t) - len(t.lstrip(" ")) for t in lines if t.strip()), default=0)
+    out: list[tuple[int, str]] = []
+    for text in lines:
+        stripped = text.lstrip(" ")
+        if not stripped.strip():
+            out.append((-1, ""))
+        elif stripped[0] == "#":
+            out.append((-1, stripped))
+        else:
+            levels, rest = divmod(len(text) - len(stripped) - margin, len(INDENT))
+            out.append((levels, " " * rest + stripped))
+    return out
+
+
 class Emitter:
     """Lines of C under construction."""
 
@@ -187,15 +213,13 @@ class Emitter:
     def lines(self, block: str) -> None:
         """A block of lines given as an indented triple-quoted string (dedented; its own
         relative indentation kept)."""
-        for text in textwrap.dedent(block).strip("\n").splitlines():
-            stripped = text.lstrip(" ")
-            depth, rest = divmod(len(text) - len(stripped), len(INDENT))
-            if not stripped:
-                self.line()
-            elif stripped.startswith("#"):
-                self._lines.append(stripped)
+        depth = self._depth
+        append = self._lines.append
+        for levels, text in _block_lines(block):
+            if levels < 0:
+                append(text)
             else:
-                self._lines.append(INDENT * (self._depth + depth) + " " * rest + stripped)
+                append(INDENT * (depth + levels) + text)
 
     def blank(self) -> None:
         """A blank line, unless the last line is already blank or this is the start."""
@@ -209,32 +233,28 @@ class Emitter:
                 text = INDENT * self._depth + text
             self._lines.append(text)
 
-    @contextmanager
-    def indent(self, levels: int = 1) -> Iterator[None]:
-        self._depth += levels
-        try:
-            yield
-        finally:
-            self._depth -= levels
+    def indent(self, levels: int = 1) -> AbstractContextManager[None]:
+        return _Indent(self, levels)
 
-    @contextmanager
-    def block(self, opening: str, closing: str = "}") -> Iterator[None]:
+    def block(self, opening: str, closing: str = "}") -> AbstractContextManager[None]:
         """``opening {`` ... ``closing``: a braced block, its content indented."""
         self.line(opening + " {" if not opening.endswith("{") else opening)
-        with self.indent():
-            yield
-        self.line(closing)
+        return _Block(self, closing)
 
-    @contextmanager
-    def guarded(self, cond: Condition) -> Iterator[None]:
+    def guarded(self, cond: Condition) -> AbstractContextManager[None]:
         """Code that exists only where *cond* holds.  Nothing is added for an unconditional
         *cond*, and a guard around nothing is dropped.  Under the single-binary policy the
         ``#if`` is only the build-time part of *cond* (and code that exists in no build is
         left out)."""
+        if cond.is_always:
+            return _NOTHING
         cond = self.guards.exists(cond)
         if cond.is_always:
-            yield
-            return
+            return _NOTHING
+        return self._guarded(cond)
+
+    @contextmanager
+    def _guarded(self, cond: Condition) -> Iterator[None]:
         if cond is NEVER:
             start = len(self._lines)
             yield
@@ -257,22 +277,32 @@ class Emitter:
                 return
         self._lines.append(closing)
 
-    @contextmanager
-    def checked(self, cond: Condition) -> Iterator[None]:
+    def checked(self, cond: Condition) -> AbstractContextManager[None]:
         """Code that runs only where *cond* holds: per target, the same as :meth:`guarded`;
         for a single binary, also only while *cond* holds for the active targets."""
+        if cond.is_always:
+            return _NOTHING
+        return self._checked(cond)
+
+    @contextmanager
+    def _checked(self, cond: Condition) -> Iterator[None]:
         with self.guarded(cond), self.visible_only(cond):
             yield
 
-    @contextmanager
-    def visible_only(self, cond: Condition, otherwise: str = "") -> Iterator[None]:
+    def visible_only(self, cond: Condition, otherwise: str = "") -> AbstractContextManager[None]:
         """The run-time part of :meth:`checked`, for code already inside ``guarded(cond)``:
         the code runs only while *cond* holds for the active targets, else *otherwise* (lines
         of C) does.  Adds nothing per target, nor where no target can lack *cond*."""
+        if cond.is_always:
+            return _NOTHING
         cases = self.guards.cases(cond)
         if all(test is None for _, test in cases):
-            yield
-            return
+            return _NOTHING
+        return self._visible_only(cases, otherwise)
+
+    @contextmanager
+    def _visible_only(self, cases: Sequence[tuple[Condition, str | None]],
+                      otherwise: str) -> Iterator[None]:
         start = len(self._lines)
         yield
         body = self._lines[start:]
@@ -305,7 +335,50 @@ class Emitter:
 
     def text(self) -> str:
         """The lines, each ending in a newline."""
-        return "".join(text + "\n" for text in self._lines)
+        return "\n".join(self._lines) + "\n" if self._lines else ""
+
+
+class _Nothing:
+    """A context that adds nothing (cheaper than a generator-based one: emitters open
+    tens of thousands of them)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NOTHING = _Nothing()
+
+
+class _Indent:
+    __slots__ = ("emitter", "levels")
+
+    def __init__(self, emitter: Emitter, levels: int) -> None:
+        self.emitter, self.levels = emitter, levels
+
+    def __enter__(self) -> None:
+        self.emitter._depth += self.levels
+
+    def __exit__(self, *exc: object) -> None:
+        self.emitter._depth -= self.levels
+
+
+class _Block:
+    __slots__ = ("closing", "emitter")
+
+    def __init__(self, emitter: Emitter, closing: str) -> None:
+        self.emitter, self.closing = emitter, closing
+
+    def __enter__(self) -> None:
+        self.emitter._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.emitter._depth -= 1
+        self.emitter.line(self.closing)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ File names follow QEMU's scheme: ``PREFIXqapi-types.h`` for the main schema file
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import re
-import tempfile
 from pathlib import Path
 
 from .common import Emitter, GenContext
@@ -171,38 +171,58 @@ class OutputSet:
         are written are they renamed into place, so a failure (disk full, ...) changes nothing.
         """
         root = Path(outdir)
-        pending: list[tuple[Path, Path]] = []
+        pending: list[tuple[str, str]] = []
+        made: set[str] = set()
+        suffix = f".{os.getpid()}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         try:
             for name, text in self.texts().items():
                 if name.startswith("../"):
                     # A module of another schema reused by this one (the storage daemon's
                     # schema includes ../qapi/...): its files belong to that schema's output.
                     continue
-                dest = root / name
+                dest = os.path.join(outdir, name)
                 data = text.encode("utf-8")
+                if _has_content(dest, data):
+                    continue
+                directory, base = os.path.split(dest)
+                if directory not in made:
+                    os.makedirs(directory or ".", exist_ok=True)
+                    made.add(directory)
+                # The mode is 0666 less the umask, as for a file that open() creates.
+                tmp = os.path.join(directory, f".{base}{suffix}")
                 try:
-                    if dest.read_bytes() == data:
-                        continue
-                except FileNotFoundError:
-                    pass
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp",
-                                                dir=dest.parent)
-                tmp = Path(tmp_name)
+                    fd = os.open(tmp, flags, 0o666)
+                except FileExistsError:     # left by a killed run that had our process id
+                    os.unlink(tmp)
+                    fd = os.open(tmp, flags, 0o666)
                 pending.append((tmp, dest))
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.chmod(tmp, 0o666 & ~_umask())
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                finally:
+                    os.close(fd)
         except BaseException:
             for leftover, _ in pending:
-                leftover.unlink(missing_ok=True)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(leftover)
             raise
         for done, dest in pending:
             os.replace(done, dest)
-        return [str(dest.relative_to(root)) for _, dest in pending]
+        return [str(Path(dest).relative_to(root)) for _, dest in pending]
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _has_content(path: str, data: bytes) -> bool:
+    """Whether the file at *path* exists and holds exactly *data*."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    try:
+        if os.fstat(fd).st_size != len(data):
+            return False
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read() == data
+    finally:
+        os.close(fd)
