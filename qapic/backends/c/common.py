@@ -179,17 +179,19 @@ def _block_lines(block: str) -> list[tuple[int, str]]:
     (indentation levels, text without its leading indentation but with the spaces short of a
     whole level), or (-1, text) for a blank or preprocessor line."""
     lines = block.strip("\n").split("\n")
-    margin = min((len(t) - len(t.lstrip(" ")) for t in lines if t.strip()), default=0)
+    stripped = [text.lstrip(" ") for text in lines]
+    indents = [len(text) - len(rest) for text, rest in zip(lines, stripped, strict=True)]
+    margin = min((n for n, rest in zip(indents, stripped, strict=True) if rest.strip()),
+                 default=0)
     out: list[tuple[int, str]] = []
-    for text in lines:
-        stripped = text.lstrip(" ")
-        if not stripped.strip():
+    for n, rest in zip(indents, stripped, strict=True):
+        if not rest or rest.isspace():
             out.append((-1, ""))
-        elif stripped[0] == "#":
-            out.append((-1, stripped))
+        elif rest[0] == "#":
+            out.append((-1, rest))
         else:
-            levels, rest = divmod(len(text) - len(stripped) - margin, len(INDENT))
-            out.append((levels, " " * rest + stripped))
+            levels, spaces = divmod(n - margin, 4)
+            out.append((levels, " " * spaces + rest if spaces else rest))
     return out
 
 
