@@ -1,4 +1,5 @@
-"""``qapic qemu-setup QEMU_SRC [--undo]``: make a QEMU source tree build its QAPI code with qapic.
+"""``qapic qemu-setup QEMU_SRC [--single-binary] [--undo]``: make a QEMU source tree build its QAPI
+code with qapic.
 
 QEMU's meson runs ``scripts/qapi-gen.py`` for every schema it compiles.  Setup puts a small
 launcher there that runs ``python -m qapic generate`` with the same arguments, using the Python
@@ -7,17 +8,47 @@ stored anywhere but in the prepared tree).  QEMU's own script is kept beside it 
 ``scripts/qapi-gen-upstream.py``, runnable as before, so that both generators can be compared on
 the same tree.  (``scripts/qemu-build --generator`` keeps it under the same name.)
 
-Running setup again changes nothing unless the installation moved.  ``--undo`` puts QEMU's
-script back: the tree is then byte for byte what it was.
+``--single-binary`` builds every QAPI output once for all targets:
+
+- The launcher adds ``--single-binary --targets-from BUILD_DIR`` for the two schemas whose output
+  QEMU's programs link (``qapi/qapi-schema.json``; ``storage-daemon/qapi/qapi-schema.json``,
+  which shares ``monitor/qmp-cmds-control.c``); other schemas (tests, guest agent) are generated
+  as before.  BUILD_DIR is the directory meson runs the generator in (its build root, which is
+  why QEMU passes ``-o qapi``): its ``<target>-softmmu-config-target.h`` files say which targets
+  the build has and which of them have CONFIG_KVM (``qapic.qemu_tree``), so a build configured
+  without KVM gives no target KVM-only things.  Run outside a meson build directory, the launcher
+  refuses with an error instead of guessing.
+- A QEMU-side patch kept in this package (``qemu_patches/single-binary-<major.minor>.patch``,
+  chosen by the tree's ``VERSION``) is applied: ``qapi/meson.build`` compiles every generated
+  ``.c`` in ``system_ss`` (once) instead of the per-target ``specific_ss`` and lists
+  ``qapi-targets.[ch]`` among the outputs; ``query-qmp-schema`` returns
+  ``qapi_introspect_qobject()``; and ``monitor/qmp-cmds.c``, right before ``qmp_init_marshal()``
+  (in a constructor, so before ``main``), makes the active target ``target_name()``.  That name
+  is ``TARGET_NAME`` compiled into ``cpu-target.c`` per target, so a binary runs as what it was
+  linked for whatever its file is called (libvirt, distributions and tests rename or wrap
+  them); argv[0] is not even available in a constructor.  A binary holding several targets would
+  pick its target from argv[0] or ``-target`` instead (``qapi_targets_from_argv0``,
+  ``qapi_targets_parse``).
+- The patch is applied all or nothing, with ``patch -p1`` semantics but no fuzz: every hunk's
+  context must match exactly (at its line or elsewhere in the file), else setup fails naming
+  the file and hunk and changes nothing.  The original files are kept under ``.qapic-setup/``
+  with the patch text; running setup again with the same patch changes nothing, a changed patch
+  is taken back and the new one applied, and setup without ``--single-binary`` takes it back.
+
+Running setup again changes nothing unless the installation (or the patch) changed.  ``--undo``
+puts QEMU's script and patched files back: the tree is then byte for byte what it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import qapic
@@ -26,22 +57,23 @@ HELP = "make a QEMU source tree generate its QAPI code with qapic (or undo that)
 DESCRIPTION = (
     "Replace QEMU_SRC/scripts/qapi-gen.py by a launcher that runs 'qapic generate' with this "
     "installation's Python and qapic; QEMU's generator is kept as scripts/qapi-gen-upstream.py. "
-    "Idempotent. With --undo, restore QEMU's generator exactly.")
+    "With --single-binary, QEMU's system schema is generated with --single-binary and a patch "
+    "makes QEMU compile its QAPI code once for all targets. Idempotent. With --undo, restore "
+    "QEMU's files exactly.")
 
 GENERATOR = Path("scripts/qapi-gen.py")
 UPSTREAM = Path("scripts/qapi-gen-upstream.py")
 MARKER = "# qapic-launcher: installed by 'qapic qemu-setup'"
+#: Where the files a patch changed are kept (at their paths below STATE_ORIG), with the patch.
+STATE = Path(".qapic-setup")
+STATE_PATCH = STATE / "applied.patch"
+STATE_ORIG = STATE / "orig"
+PATCHES = Path(__file__).resolve().parent / "qemu_patches"
+#: The schemas (relative to the tree) that the single-binary launcher generates --single-binary.
+SINGLE_BINARY_SCHEMAS = ("qapi/qapi-schema.json", "storage-daemon/qapi/qapi-schema.json")
 
-
-class SetupError(Exception):
-    """The tree cannot be set up (or restored); the message says why."""
-
-
-def launcher_text(python: str, package_root: str) -> str:
-    """The launcher's content for an installation whose interpreter is *python* and whose
-    ``qapic`` package lies in directory *package_root*."""
-    return f'''#!/usr/bin/env python3
-{MARKER}
+_LAUNCHER = """#!/usr/bin/env python3
+{marker}
 # QEMU's build runs this instead of its own QAPI generator (kept beside it as
 # qapi-gen-upstream.py); 'qapic qemu-setup --undo' puts QEMU's generator back.
 import os
@@ -52,8 +84,36 @@ PACKAGE_ROOT = {package_root!r}
 
 env = dict(os.environ)
 env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
-os.execve(PYTHON, [PYTHON, "-m", "qapic", "generate", *sys.argv[1:]], env)
-'''
+args = sys.argv[1:]
+{single}os.execve(PYTHON, [PYTHON, "-m", "qapic", "generate", *args], env)
+"""
+
+_SINGLE = """
+# Single binary ('qapic qemu-setup --single-binary'): QEMU's system schema is generated once for
+# the targets that the build directory (meson's working directory) configures, with CONFIG_KVM
+# per target from their <target>-config-target.h.
+SINGLE_BINARY_SCHEMAS = {schemas!r}
+tree = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+schema = os.path.realpath(args[-1]) if args else ""
+if schema in {{os.path.join(tree, s) for s in SINGLE_BINARY_SCHEMAS}}:
+    if not os.path.isfile(os.path.join("meson-info", "meson-info.json")):
+        sys.exit(sys.argv[0] + ": --single-binary needs to run in QEMU's build directory, "
+                 "not in " + os.getcwd())
+    args = ["--single-binary", "--targets-from", os.getcwd(), *args]
+
+"""
+
+
+class SetupError(Exception):
+    """The tree cannot be set up (or restored); the message says why."""
+
+
+def launcher_text(python: str, package_root: str, single_binary: bool = False) -> str:
+    """The launcher's content for an installation whose interpreter is *python* and whose
+    ``qapic`` package lies in directory *package_root*."""
+    single = _SINGLE.format(schemas=SINGLE_BINARY_SCHEMAS) if single_binary else ""
+    return _LAUNCHER.format(marker=MARKER, python=python, package_root=package_root,
+                            single=single)
 
 
 def this_installation() -> tuple[str, str]:
@@ -74,30 +134,216 @@ def _check_tree(tree: Path) -> None:
         raise SetupError(f"{tree} is not a QEMU source tree (no scripts/qapi-gen.py)")
 
 
-def _write_executable(path: Path, text: str) -> None:
+def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o755)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def setup(tree: Path, python: str, package_root: str) -> bool:
-    """Install the launcher in *tree*; return whether anything changed."""
+def _write_executable(path: Path, text: str) -> None:
+    _write_atomic(path, text.encode("utf-8"), 0o755)
+
+
+# --- the QEMU-side patch ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hunk:
+    old_start: int                 # 1-based line number in the original
+    old: tuple[str, ...]           # context and removed lines, with their line ends
+    new: tuple[str, ...]           # context and added lines
+
+
+@dataclass(frozen=True)
+class FilePatch:
+    path: str                      # relative to the tree (one leading component stripped)
+    hunks: tuple[Hunk, ...]
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def parse_patch(text: str, name: str = "patch") -> list[FilePatch]:
+    """The files and hunks of unified diff *text* (``diff -u`` / ``git diff`` output; lines
+    outside a file's hunks are commentary).  Paths lose one leading component (``patch -p1``)."""
+    lines = text.splitlines(keepends=True)
+    files: list[FilePatch] = []
+    i = 0
+    while i < len(lines):
+        if not (lines[i].startswith("--- ") and i + 1 < len(lines)
+                and lines[i + 1].startswith("+++ ")):
+            i += 1
+            continue
+        target = lines[i + 1][4:].rstrip("\n").split("\t")[0].strip()
+        path = target.split("/", 1)[1] if "/" in target else ""
+        if not path or path.startswith("/") or ".." in Path(path).parts:
+            raise SetupError(f"{name}: bad file name {target!r}")
+        i += 2
+        hunks: list[Hunk] = []
+        while i < len(lines) and (m := _HUNK.match(lines[i])):
+            old_len = int(m.group(2) or 1)
+            new_len = int(m.group(4) or 1)
+            old: list[str] = []
+            new: list[str] = []
+            i += 1
+            while len(old) < old_len or len(new) < new_len:
+                if i >= len(lines):
+                    raise SetupError(f"{name}: {path}: hunk {len(hunks) + 1} is cut short")
+                line = lines[i]
+                tag, rest = line[:1], line[1:]
+                if line == "\n":                    # an empty context line, its space lost
+                    tag, rest = " ", "\n"
+                if tag == " ":
+                    old.append(rest)
+                    new.append(rest)
+                elif tag == "-":
+                    old.append(rest)
+                elif tag == "+":
+                    new.append(rest)
+                elif not line.startswith("\\"):
+                    raise SetupError(f"{name}: {path}: bad line in hunk {len(hunks) + 1}: "
+                                     f"{line.rstrip()!r}")
+                i += 1
+            hunks.append(Hunk(int(m.group(1)), tuple(old), tuple(new)))
+        if not hunks:
+            raise SetupError(f"{name}: {path}: no hunks")
+        files.append(FilePatch(path, tuple(hunks)))
+    if not files:
+        raise SetupError(f"{name}: no file to patch")
+    return files
+
+
+def apply_file_patch(text: str, fp: FilePatch) -> str:
+    """*text* with the hunks of *fp* applied; SetupError when one does not match exactly.
+
+    Each hunk is looked for at its line (moved as much as the hunks before it moved the file),
+    else at the nearest line after the previous hunk where all its lines match; no fuzz."""
+    lines = text.splitlines(keepends=True)
+    shift = 0
+    at_least = 0
+    for number, hunk in enumerate(fp.hunks, 1):
+        want = list(hunk.old)
+        size = len(want)
+        expected = max(hunk.old_start - 1, 0) + shift
+        for pos in sorted(range(at_least, len(lines) - size + 1),
+                          key=lambda p: abs(p - expected)):
+            if lines[pos:pos + size] == want:
+                break
+        else:
+            raise SetupError(f"{fp.path}: hunk {number} (line {hunk.old_start}) does not match")
+        lines[pos:pos + size] = hunk.new
+        shift += len(hunk.new) - size
+        at_least = pos + len(hunk.new)
+    return "".join(lines)
+
+
+def patch_for(tree: Path) -> Path:
+    """The project's single-binary patch for the QEMU version of *tree*."""
+    try:
+        version = (tree / "VERSION").read_text(encoding="utf-8").strip()
+    except OSError:
+        raise SetupError(f"{tree}: no VERSION file: cannot tell which QEMU this is") from None
+    series = ".".join(version.split(".")[:2])
+    patch = PATCHES / f"single-binary-{series}.patch"
+    if not patch.is_file():
+        have = sorted(p.stem.removeprefix("single-binary-") for p in PATCHES.glob("*.patch"))
+        raise SetupError(f"{tree}: QEMU {version}: qapic has no single-binary patch for it "
+                         f"(only for QEMU {', '.join(have) or 'none'})")
+    return patch
+
+
+def _read_texts(root: Path, paths: list[str]) -> dict[str, str]:
+    texts = {}
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            texts[path] = (root / path).read_text(encoding="utf-8")
+    return texts
+
+
+def _patched(tree: Path, files: list[FilePatch], name: str,
+             sources: dict[str, str]) -> dict[str, str]:
+    """The new content of every file in *files*, applied to *sources* (path to text)."""
+    result = {}
+    for fp in files:
+        if fp.path not in sources:
+            raise SetupError(f"{tree}: cannot apply {name}: no {fp.path}")
+        try:
+            result[fp.path] = apply_file_patch(sources[fp.path], fp)
+        except SetupError as err:
+            raise SetupError(f"{tree}: cannot apply {name}: {err} (not the QEMU release it was "
+                             "made for, or changed since?); nothing was changed") from None
+    return result
+
+
+def apply_patch(tree: Path, patch: Path) -> bool:
+    """Apply *patch* to *tree* (all files or none), keeping the originals under STATE; return
+    whether anything changed.  A different patch applied before is taken back first."""
+    text = patch.read_text(encoding="utf-8")
+    files = parse_patch(text, patch.name)
+    paths = [fp.path for fp in files]
+    state = tree / STATE_PATCH
+    if state.is_file():
+        before = state.read_text(encoding="utf-8")
+        before_files = parse_patch(before, str(STATE_PATCH))
+        before_paths = [fp.path for fp in before_files]
+        originals = _read_texts(tree / STATE_ORIG, before_paths)
+        now = _read_texts(tree, before_paths)
+        expected = _patched(tree, before_files, str(STATE_PATCH), originals)
+        if now != expected:
+            edited = ", ".join(p for p in before_paths if now.get(p) != expected[p])
+            raise SetupError(f"{tree}: {edited}: changed since qapic patched it; --undo puts "
+                             "QEMU's original back (and drops the change)")
+        if before == text:
+            return False
+        # The originals must take the new patch before they are put back.
+        _patched(tree, files, patch.name, {**_read_texts(tree, paths), **originals})
+    revert_patch(tree)
+    want = _patched(tree, files, patch.name, _read_texts(tree, paths))
+    orig = tree / STATE_ORIG
+    for path in want:
+        (orig / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(tree / path, orig / path)  # content, mode and times: --undo restores them
+    (tree / STATE_PATCH).write_text(text, encoding="utf-8")
+    for path, content in want.items():
+        mode = (tree / path).stat().st_mode & 0o7777
+        _write_atomic(tree / path, content.encode("utf-8"), mode)
+    return True
+
+
+def revert_patch(tree: Path) -> bool:
+    """Put back the files a patch changed (kept under STATE); return whether there was one."""
+    state = tree / STATE
+    if not state.exists():
+        return False
+    orig = tree / STATE_ORIG
+    if orig.is_dir():
+        for kept in sorted(p for p in orig.rglob("*") if p.is_file()):
+            os.replace(kept, tree / kept.relative_to(orig))
+    shutil.rmtree(state)
+    return True
+
+
+# --- setup and undo ---------------------------------------------------------------------------
+
+def setup(tree: Path, python: str, package_root: str, single_binary: bool = False) -> bool:
+    """Install the launcher in *tree* (and the single-binary patch when asked); return whether
+    anything changed."""
     _check_tree(tree)
     generator, upstream = tree / GENERATOR, tree / UPSTREAM
+    if not upstream.exists() and is_launcher(generator):
+        raise SetupError(f"{generator} is qapic's launcher but {upstream} is missing")
+    changed = apply_patch(tree, patch_for(tree)) if single_binary else revert_patch(tree)
     if not upstream.exists():
-        if is_launcher(generator):
-            raise SetupError(f"{generator} is qapic's launcher but {upstream} is missing")
         shutil.copy2(generator, upstream)     # content, mode and times: --undo restores them
-    text = launcher_text(python, package_root)
+    text = launcher_text(python, package_root, single_binary)
     try:
         if generator.read_text(encoding="utf-8") == text:
-            return False
+            return changed
     except (FileNotFoundError, UnicodeDecodeError):
         pass
     _write_executable(generator, text)
@@ -105,13 +351,15 @@ def setup(tree: Path, python: str, package_root: str) -> bool:
 
 
 def undo(tree: Path) -> bool:
-    """Put QEMU's generator back in *tree*; return whether anything changed."""
+    """Put QEMU's generator and the files a patch changed back in *tree*; return whether
+    anything changed."""
     _check_tree(tree)
     generator, upstream = tree / GENERATOR, tree / UPSTREAM
+    if not upstream.exists() and is_launcher(generator):
+        raise SetupError(f"{upstream} is missing: cannot restore QEMU's generator")
+    changed = revert_patch(tree)
     if not upstream.exists():
-        if is_launcher(generator):
-            raise SetupError(f"{upstream} is missing: cannot restore QEMU's generator")
-        return False
+        return changed
     os.replace(upstream, generator)
     return True
 
@@ -119,18 +367,27 @@ def undo(tree: Path) -> bool:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("qemu_src", metavar="QEMU_SRC", type=Path,
                         help="the QEMU source tree to prepare")
+    parser.add_argument("--single-binary", action="store_true",
+                        help="compile QEMU's QAPI code once for all targets: generate its "
+                             "schema with --single-binary and apply qapic's QEMU patch")
     parser.add_argument("--undo", action="store_true",
-                        help="restore QEMU's own scripts/qapi-gen.py")
+                        help="restore QEMU's own scripts/qapi-gen.py and patched files")
 
 
 def run(args: argparse.Namespace) -> int:
     tree: Path = args.qemu_src
+    single = bool(getattr(args, "single_binary", False))
+    if args.undo and single:
+        sys.stderr.write("qapic qemu-setup: --undo and --single-binary exclude each other\n")
+        return 2
     try:
-        changed = undo(tree) if args.undo else setup(tree, *this_installation())
-    except (SetupError, OSError) as err:
+        changed = undo(tree) if args.undo else setup(tree, *this_installation(), single)
+    except (SetupError, OSError, UnicodeDecodeError) as err:
         sys.stderr.write(f"qapic qemu-setup: {err}\n")
         return 1
     if changed:
-        what = "restored QEMU's generator in" if args.undo else "installed qapic's launcher in"
+        what = ("restored QEMU's files in" if args.undo else
+                "installed qapic's single-binary launcher and patch in" if single else
+                "installed qapic's launcher in")
         sys.stderr.write(f"qapic qemu-setup: {what} {tree}\n")
     return 0
