@@ -224,14 +224,16 @@ def guest_agent(qemu_ga: Path, timeout: float = 60) -> Iterator[GuestAgent]:
     """qemu-ga listening on a Unix socket in a temporary directory (its state directory too)."""
     tmp = Path(tempfile.mkdtemp(prefix="qapic-qga-"))
     sock_path = tmp / "sock"
-    proc = subprocess.Popen([str(qemu_ga), "-m", "unix-listen", "-p", str(sock_path),
-                             "-t", str(tmp)], cwd=tmp, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tmp / "qemu-ga.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([str(qemu_ga), "-m", "unix-listen", "-p", str(sock_path),
+                                 "-t", str(tmp)], cwd=tmp, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"qemu-ga exited {proc.returncode}: {proc.communicate()[0]}")
+                raise RuntimeError(f"qemu-ga exited {proc.returncode}: {log.read_text()[-3000:]}")
             try:
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 sock.settimeout(timeout)
@@ -286,11 +288,13 @@ class GuestAgent:
 # --- GLib test programs run from the build directory -----------------------------------------
 
 _TAP = re.compile(r"^(not )?ok \d+ (\S+)(.*)$")
+_TAP_PLAN = re.compile(r"^1\.\.(\d+)$", re.M)
 
 
 @dataclass(frozen=True)
 class TapResult:
     returncode: int
+    planned: int | None     # the TAP plan ("1..N"): how many cases the program registered
     passed: tuple[str, ...]
     skipped: tuple[str, ...]
     failed: tuple[str, ...]
@@ -317,4 +321,6 @@ def run_from_build_dir(build: ToolsBuild, program: str, timeout: float = 600) ->
                 skipped.append(m.group(2))
             else:
                 passed.append(m.group(2))
-    return TapResult(proc.returncode, tuple(passed), tuple(skipped), tuple(failed), proc.stdout)
+    plan = _TAP_PLAN.search(proc.stdout)
+    return TapResult(proc.returncode, int(plan.group(1)) if plan else None, tuple(passed),
+                     tuple(skipped), tuple(failed), proc.stdout)
