@@ -1,0 +1,163 @@
+/*
+ * qapic bench: in-process cost of query-qmp-schema and of command registration (issue 4, P4).
+ *
+ * Linked against the QMP harness's objects (bench/qmp_latency.py builds it twice): the
+ * per-target x86_64 objects, or the single-binary objects with -DDRIVER_SINGLE, where the
+ * active targets are set first, as qemu-system-X does at start-up.  The harness's own main()
+ * is renamed away; its command implementations (query-qmp-schema among them) stay.
+ *
+ * usage: qmp-latency [-register-only] CALLS [TARGETS]
+ * Prints one JSON object: for each measure, the nanoseconds of each of CALLS calls.
+ *   register     qmp_init_marshal() into a fresh QmpCommandList (freeing it is not timed)
+ *   introspect   the introspection value as a QObject (per target: qobject_from_qlit() of
+ *                qmp_schema_qlit; single: qapi_introspect_qobject()), then qobject_unref()
+ *   dispatch     qmp_dispatch() of {"execute": "query-qmp-schema"} (marshalling included),
+ *                then qobject_unref() of the reply
+ */
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qmp-registry.h"
+#include "qapi/qapi-init-commands.h"
+#include "qapi/qapi-introspect.h"
+#include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "qobject/qlit.h"
+#ifdef DRIVER_SINGLE
+#include "qapi/qapi-targets.h"
+#endif
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void free_commands(QmpCommandList *cmds)
+{
+    QmpCommand *cmd, *next;
+
+    QTAILQ_FOREACH_SAFE(cmd, cmds, node, next) {
+        QTAILQ_REMOVE(cmds, cmd, node);
+        g_free(cmd);
+    }
+}
+
+static QObject *introspection_value(void)
+{
+#ifdef DRIVER_SINGLE
+    return qapi_introspect_qobject();
+#else
+    return qobject_from_qlit(&qmp_schema_qlit);
+#endif
+}
+
+static void print_samples(const char *name, const int64_t *ns, int n, bool last)
+{
+    int i;
+
+    printf(" \"%s\": [", name);
+    for (i = 0; i < n; i++) {
+        printf("%s%" PRId64, i ? ", " : "", ns[i]);
+    }
+    printf("]%s\n", last ? "" : ",");
+}
+
+int main(int argc, char **argv)
+{
+    int calls, i, arg = 1;
+    bool register_only = false;
+    int64_t *reg, *intro, *disp, t0;
+    QmpCommandList cmds;
+    unsigned commands = 0;
+    QmpCommand *cmd;
+
+    if (arg < argc && !strcmp(argv[arg], "-register-only")) {
+        register_only = true;
+        arg++;
+    }
+    if (arg == argc || (calls = atoi(argv[arg])) <= 0) {
+        fprintf(stderr, "usage: %s [-register-only] CALLS [TARGETS]\n", argv[0]);
+        return 2;
+    }
+    arg++;
+#ifdef DRIVER_SINGLE
+    {
+        QapiTargetMask mask;
+
+        if (arg == argc) {
+            fprintf(stderr, "%s: the single-binary driver needs TARGETS\n", argv[0]);
+            return 2;
+        }
+        qapi_targets_parse(argv[arg], &mask, &error_abort);
+        qapi_targets_set_active(mask);
+    }
+#endif
+    reg = g_new(int64_t, calls);
+    intro = g_new(int64_t, calls);
+    disp = g_new(int64_t, calls);
+
+    for (i = 0; i < calls; i++) {
+        QTAILQ_INIT(&cmds);
+        t0 = now_ns();
+        qmp_init_marshal(&cmds);
+        reg[i] = now_ns() - t0;
+        if (i + 1 < calls) {
+            free_commands(&cmds);
+        }
+    }
+    QTAILQ_FOREACH(cmd, &cmds, node) {
+        cmd->options &= ~QCO_COROUTINE;   /* as the harness: no coroutine dispatcher */
+        commands += cmd->enabled;
+    }
+    if (register_only) {
+        printf("{\"commands\": %u,\n", commands);
+        print_samples("register", reg, calls, true);
+        printf("}\n");
+        return 0;
+    }
+
+    for (i = 0; i < calls; i++) {
+        QObject *obj;
+
+        t0 = now_ns();
+        obj = introspection_value();
+        qobject_unref(obj);
+        intro[i] = now_ns() - t0;
+    }
+
+    for (i = 0; i < calls; i++) {
+        QObject *req = QOBJECT(qdict_from_jsonf_nofail("{'execute': 'query-qmp-schema'}"));
+        QDict *rsp;
+
+        t0 = now_ns();
+        rsp = qmp_dispatch(&cmds, req, false, NULL);
+        qobject_unref(rsp);
+        disp[i] = now_ns() - t0;
+        qobject_unref(req);
+    }
+    {
+        QObject *req = QOBJECT(qdict_from_jsonf_nofail("{'execute': 'query-qmp-schema'}"));
+        QDict *rsp = qmp_dispatch(&cmds, req, false, NULL);
+        bool ok = qdict_haskey(rsp, "return");
+
+        qobject_unref(rsp);
+        qobject_unref(req);
+        if (!ok) {
+            fprintf(stderr, "%s: query-qmp-schema did not return\n", argv[0]);
+            return 1;
+        }
+    }
+
+    printf("{\"commands\": %u,\n", commands);
+    print_samples("register", reg, calls, false);
+    print_samples("introspect", intro, calls, false);
+    print_samples("dispatch", disp, calls, true);
+    printf("}\n");
+    free_commands(&cmds);
+    g_free(reg);
+    g_free(intro);
+    g_free(disp);
+    return 0;
+}

@@ -1,0 +1,257 @@
+"""query-qmp-schema latency and command-registration cost, single binary against per target
+(issue 4, P4: goal at most 1.05x), over 1000 calls.
+
+Both sides are QEMU 10.0.x's QAPI code as the QMP harness builds it against the cached upstream
+QEMU build (``qapic.harness.build``, its own output directory, objects from the shared cache):
+the per-target objects compiled for one target (default x86_64) against the single-binary
+objects with that target active.
+
+- In process (``bench/c/qmp_latency.c``, linked with the harness's objects): per call,
+  ``qmp_init_marshal()`` into a fresh command list (start-up registration), the introspection
+  value as a QObject, and ``qmp_dispatch()`` of query-qmp-schema (the whole command but JSON).
+- End to end over QMP stdio with the harness binaries themselves: the time from start to the
+  greeting, and per query-qmp-schema request the time from writing it to reading its reply line.
+
+Wall-clock on a shared machine: the two sides run alternately, ROUNDS times each, the order
+swapped every round; a figure is the median over processes of each process's median per call
+(the mean per call and the fastest call beside it).  Registration takes a few microseconds and
+is bimodal from one process to the next on either side (about 3.4 or 6.5 us here), so it is
+also measured in REGISTER_PROCESSES extra processes per side and round.
+
+    .venv/bin/python bench/qmp_latency.py [--target x86_64] [--calls 1000] [--rounds 3]
+                                [--register-processes 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qapic.harness.build import (
+    QemuBuildDir,
+    _link_args,
+    _support_objects,
+    build,
+    cache_dir,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+DRIVER = Path(__file__).resolve().parent / "c" / "qmp_latency.c"
+P4_GOAL = 1.05
+SIDES = ("per-target", "single")
+REQUEST = b'{"execute": "query-qmp-schema"}\n'
+
+
+def upstream_build_dir() -> Path:
+    """The cached QEMU 10.0 build made with upstream's generator (built when missing)."""
+    proc = subprocess.run([str(REPO / "scripts" / "qemu-build")], check=True,
+                          stdout=subprocess.PIPE, text=True)
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def run(argv: Sequence[str]) -> None:
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)[:1500]}\nfailed:\n{proc.stderr[-4000:]}")
+
+
+def build_drivers(qb: QemuBuildDir, out: Path, target: str) -> dict[str, Path]:
+    """The in-process driver linked with the harness's per-target objects of *target*, and
+    with its single-binary objects."""
+    work = out / "work"
+    ddir = out / "driver"
+    ddir.mkdir(parents=True, exist_ok=True)
+    cc = qb.cflags[0]
+    per_target_flags = ["-DCOMPILING_PER_TARGET",
+                        f'-DCONFIG_TARGET="{work / "config" / f"{target}-config-target.h"}"']
+    sides = {
+        "per-target": (work / "gen-target", per_target_flags,
+                       [*sorted((work / "obj-target" / "common").glob("*.o")),
+                        *sorted((work / "obj-target" / target).glob("*.o"))]),
+        "single": (work / "gen-single", ["-DDRIVER_SINGLE"],
+                   sorted((work / "obj-single").glob("*.o"))),
+    }
+    link = [cc, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie", "-Wl,-z,relro", "-Wl,-z,now"]
+    libs = [*_support_objects(qb), "-Wl,--start-group", str(work / "libqemuutil-harness.a"),
+            *_link_args(), "-Wl,--end-group"]
+    exes: dict[str, Path] = {}
+    for side, (root, flags, objs) in sides.items():
+        if not objs:
+            raise SystemExit(f"{out}: no harness objects for the {side} side")
+        harness = next(o for o in objs if o.name == "harness.c.o")
+        nomain = ddir / f"harness-{side}-nomain.o"
+        run(["objcopy", "--redefine-sym", "main=harness_main", str(harness), str(nomain)])
+        obj = ddir / f"qmp_latency-{side}.o"
+        run([cc, "-iquote", str(root), "-I", str(root / "qapi"), *flags, *qb.cflags[1:],
+             "-c", str(DRIVER), "-o", str(obj)])
+        exe = ddir / f"qmp-latency-{side}"
+        run([*link, "-o", str(exe), str(obj), str(nomain),
+             *(str(o) for o in objs if o != harness), *libs])
+        exes[side] = exe
+    return exes
+
+
+@dataclass
+class Samples:
+    """Per measure: each process's median, mean and fastest call, in microseconds."""
+    medians: dict[str, list[float]]
+    means: dict[str, list[float]]
+    fastest: dict[str, list[float]]
+
+    def add(self, measure: str, ns: Sequence[float]) -> None:
+        self.medians.setdefault(measure, []).append(statistics.median(ns) / 1000)
+        self.means.setdefault(measure, []).append(statistics.fmean(ns) / 1000)
+        self.fastest.setdefault(measure, []).append(min(ns) / 1000)
+
+    def median(self, measure: str) -> float:
+        return statistics.median(self.medians[measure])
+
+    def mean(self, measure: str) -> float:
+        return statistics.median(self.means[measure])
+
+    def cell(self, measure: str) -> str:
+        return (f"{self.median(measure):9.1f} ({self.mean(measure):9.1f}) "
+                f"{min(self.fastest[measure]):9.1f}")
+
+
+def in_process(exe: Path, calls: int, target: str, single: bool,
+               register_only: bool = False) -> tuple[int, dict[str, list[float]]]:
+    """The number of commands registered, and nanoseconds per call of each measure."""
+    argv = [str(exe), *(["-register-only"] if register_only else []), str(calls),
+            *([target] if single else [])]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{exe} failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(proc.stdout)
+    commands = int(result.pop("commands"))
+    return commands, {measure: [float(x) for x in ns] for measure, ns in result.items()}
+
+
+def over_qmp(argv: Sequence[str], calls: int, starts: int) -> tuple[list[float], list[float],
+                                                                     bytes]:
+    """Nanoseconds from start to greeting (*starts* processes), per query-qmp-schema request
+    (*calls*, one process), and the last reply."""
+    startup: list[float] = []
+    for _ in range(starts):
+        t0 = time.perf_counter_ns()
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert p.stdout is not None and p.stdin is not None
+        p.stdout.readline()
+        startup.append(time.perf_counter_ns() - t0)
+        p.stdin.close()
+        p.wait()
+        p.stdout.close()
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert p.stdout is not None and p.stdin is not None
+    p.stdout.readline()
+    p.stdin.write(b'{"execute": "qmp_capabilities"}\n')
+    p.stdin.flush()
+    p.stdout.readline()
+    per_call: list[float] = []
+    reply = b""
+    for _ in range(calls):
+        t0 = time.perf_counter_ns()
+        p.stdin.write(REQUEST)
+        p.stdin.flush()
+        reply = p.stdout.readline()
+        per_call.append(time.perf_counter_ns() - t0)
+    p.stdin.close()
+    p.wait()
+    p.stdout.close()
+    if not reply.startswith(b'{"return": ['):
+        raise SystemExit(f"{argv[0]}: query-qmp-schema reply {reply[:200]!r}")
+    return startup, per_call, reply
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--target", default="x86_64")
+    ap.add_argument("--calls", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--starts", type=int, default=20,
+                    help="harness start-ups per side and round (time to greeting)")
+    ap.add_argument("--register-processes", type=int, default=10,
+                    help="registration-only processes per side and round (a process's "
+                    "registration time depends on where its heap lands: many are needed)")
+    ap.add_argument("--build-dir", type=Path,
+                    help="a built QEMU 10.0 build directory (default: scripts/qemu-build's)")
+    args = ap.parse_args()
+
+    qemu = (args.build_dir or upstream_build_dir()).resolve()
+    qb = QemuBuildDir.read(qemu)
+    out = cache_dir() / "bench" / "qmp-latency"
+    t0 = time.monotonic()
+    harness = build(qemu, out, targets=[args.target])
+    if harness.single is None:
+        raise SystemExit(f"no single-binary harness: {harness.single_skipped}")
+    exes = build_drivers(qb, out, args.target)
+    built = time.monotonic() - t0
+    qmp_argv = {"per-target": [str(harness.per_target[args.target])],
+                "single": [str(harness.single), "-target", args.target]}
+
+    samples = {side: Samples({}, {}, {}) for side in SIDES}
+    commands: dict[str, set[int]] = {side: set() for side in SIDES}
+    replies: dict[str, bytes] = {}
+    for r in range(args.rounds):
+        order = SIDES if r % 2 == 0 else SIDES[::-1]
+        for side in order:
+            n, res = in_process(exes[side], args.calls, args.target, side == "single")
+            commands[side].add(n)
+            for measure, ns in res.items():
+                samples[side].add(measure, ns)
+        for _ in range(args.register_processes):
+            for side in order:
+                n, res = in_process(exes[side], args.calls, args.target, side == "single",
+                                    register_only=True)
+                commands[side].add(n)
+                samples[side].add("register", res["register"])
+        for side in order:
+            startup, per_call, replies[side] = over_qmp(qmp_argv[side], args.calls, args.starts)
+            samples[side].add("qmp start", startup)
+            samples[side].add("qmp query-qmp-schema", per_call)
+
+    if len(commands["per-target"] | commands["single"]) != 1:
+        raise SystemExit(f"the two sides register different numbers of commands: {commands}")
+    if replies["per-target"] != replies["single"]:
+        raise SystemExit("the two harnesses' query-qmp-schema replies differ")
+
+    print(f"QEMU {(qb.source / 'VERSION').read_text().strip()}, target {args.target}: "
+          f"per-target harness objects vs single-binary objects (-target {args.target}); "
+          f"{args.calls} calls per process, {args.rounds} rounds, sides alternating; "
+          f"{commands['single'].pop()} commands registered, "
+          f"reply {len(replies['single']):,} bytes; harness and drivers ready in {built:.1f} s")
+    print("figures: median over processes of each process's median (mean) per call, and the "
+          "fastest call, microseconds; ratio of the medians")
+    print()
+    labels: list[tuple[str, str, bool]] = [
+        ("register", "registration: qmp_init_marshal()", True),
+        ("introspect", "introspection value (QObject) + free", False),
+        ("dispatch", "query-qmp-schema, qmp_dispatch()", True),
+        ("qmp query-qmp-schema", "query-qmp-schema over QMP stdio", True),
+        ("qmp start", "harness start to QMP greeting", False),
+    ]
+    head = f"{'median':>9} ({'mean':>9}) {'fastest':>9}"
+    print(f"{'':<40} {'per-target':^31} {'single':^31}")
+    print(f"{'measure':<40} {head} {head} {'ratio':>6}")
+    verdicts: list[tuple[str, float]] = []
+    for measure, label, goal in labels:
+        pt, sg = samples["per-target"], samples["single"]
+        ratio = sg.median(measure) / pt.median(measure)
+        print(f"{label:<40} {pt.cell(measure)} {sg.cell(measure)} {ratio:6.2f}")
+        if goal:
+            verdicts.append((label, ratio))
+    print()
+    for label, ratio in verdicts:
+        print(f"P4: {label}: single / per-target = {ratio:.2f}x (goal <= {P4_GOAL}x) -> "
+              f"{'met' if ratio <= P4_GOAL else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
