@@ -32,6 +32,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-single", action="store_true", help="skip the single-binary harness")
     p.add_argument("--no-per-target", action="store_true", help="skip the per-target harnesses")
     p.add_argument("-j", "--jobs", type=int, help="parallel compiles (default: CPU count)")
+    p.add_argument("--sanitize", metavar="address,undefined", default="",
+                   help="compile the generated code, doubles and harness with these sanitizers "
+                        "(-fsanitize=...; any UBSan report is fatal) and link with their "
+                        "run-times; QEMU's libqemuutil.a stays uninstrumented. Use another "
+                        "OUT than the normal build's")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = build(args.qemu_build, args.output, targets, args.schema,
                        single=not args.no_single, per_target=not args.no_per_target,
-                       jobs=args.jobs, log=lambda s: print(s, file=sys.stderr))
+                       jobs=args.jobs, log=lambda s: print(s, file=sys.stderr),
+                       sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()])
     except KeyError as e:
         sys.stderr.write(f"qapic harness: unknown target {e}\n")
         return 2

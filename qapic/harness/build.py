@@ -13,6 +13,16 @@ Cost: the schema is generated once per mode; a generated file is compiled once w
 ``CONFIG_KVM``), else once per target.  Objects are cached under the cache directory, keyed by
 the hash of the compiler command, the source and every generated header (so a warm build only
 links).
+
+Sanitizers (``sanitize=("address", "undefined")``, ``qapic harness --sanitize address,undefined``):
+the generated code, the test doubles and ``harness.c`` are compiled with QEMU's flags plus
+``-fsanitize=...`` (:func:`sanitizer_flags`), and the harnesses are linked with the sanitizer
+run-times.  The flags are part of the compiler command, hence of the object cache key, so
+sanitized and normal objects are cached side by side (build them into different OUT
+directories).  QEMU's ``libqemuutil.a`` and the QOM objects linked with it come from the QEMU
+build and stay *uninstrumented*: ASan still intercepts their ``malloc``/``free`` (so
+LeakSanitizer sees their leaks and double frees) but not their out-of-bounds accesses, and
+UBSan checks only our code.
 """
 
 from __future__ import annotations
@@ -44,8 +54,27 @@ _RUNTIME_IF = re.compile(r"^\s*#\s*(?:el)?if\b.*\bdefined\s*\(?\s*(TARGET_\w+|CO
 _INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
+#: The sanitizers ``--sanitize`` accepts (GCC's and Clang's names).
+SANITIZERS = ("address", "undefined", "leak")
+
+
 class HarnessError(Exception):
     """The build directory is unusable or a step failed."""
+
+
+def sanitizer_flags(sanitize: Sequence[str]) -> list[str]:
+    """Compile and link flags for *sanitize*: any report stops the run (UBSan does not recover),
+    frames keep their pointer so reports have whole stacks."""
+    unknown = [s for s in sanitize if s not in SANITIZERS]
+    if unknown:
+        raise HarnessError(f"unknown sanitizer {', '.join(unknown)} "
+                           f"(known: {', '.join(SANITIZERS)})")
+    if not sanitize:
+        return []
+    flags = [f"-fsanitize={','.join(sanitize)}", "-fno-omit-frame-pointer"]
+    if "undefined" in sanitize:
+        flags.append("-fno-sanitize-recover=undefined")
+    return flags
 
 
 def cache_dir() -> Path:
@@ -320,9 +349,11 @@ class Result:
 def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
           schema: Path | None = None,
           single: bool = True, per_target: bool = True, jobs: int | None = None,
-          cache: Path | None = None, log: Callable[[str], None] = lambda _s: None) -> Result:
+          cache: Path | None = None, log: Callable[[str], None] = lambda _s: None,
+          sanitize: Sequence[str] = ()) -> Result:
     t_start = time.monotonic()
     stats = Stats()
+    san_flags = sanitizer_flags(sanitize)
     qb = QemuBuildDir.read(qemu_build)
     table = qb.target_table()
     names = table.names() if targets is None else list(targets)
@@ -333,7 +364,8 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
-    compiler = Compiler(qb.cflags, (cache or cache_dir()) / "harness-objects", jobs, stats, log)
+    compiler = Compiler([*qb.cflags, *san_flags], (cache or cache_dir()) / "harness-objects",
+                        jobs, stats, log)
     from qapic.frontend import load_schema
     model = load_schema(schema)
 
@@ -342,7 +374,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
     for f in ("harness.c", "harness.h"):
         _write_if_changed(cdir / f, (C_DIR / f).read_text())
     archive = _archive(qb, work)
-    link = [*qb.cflags[:1], "-Wl,--as-needed", "-Wl,--no-undefined", "-pie",
+    link = [*qb.cflags[:1], *san_flags, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie",
             "-Wl,-z,relro", "-Wl,-z,now"]
     libs = [*_support_objects(qb), "-Wl,--start-group", str(archive), *_link_args(),
             "-Wl,--end-group"]
@@ -437,6 +469,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
                     files_target)
     report = {
         "qemu_build": str(qb.path), "schema": str(schema), "targets": names,
+        "sanitize": list(sanitize),
         "kvm_targets": sorted(t.name for t in table if t.kvm),
         "per_target": {n: str(p) for n, p in per_target_bins.items()},
         "single": str(single_exe) if single_exe else None, "single_skipped": skipped,
@@ -471,5 +504,6 @@ def defines_in_effect(out: Path, target: str) -> frozenset[str]:
     return frozenset(re.findall(r"^#define\s+(\w+)", proc.stdout, re.M))
 
 
-__all__ = ["HarnessError", "QemuBuildDir", "Result", "SymbolClasses", "build",
-           "build_defines", "defines_in_effect", "runtime_dependent", "single_binary_available"]
+__all__ = ["SANITIZERS", "HarnessError", "QemuBuildDir", "Result", "SymbolClasses", "build",
+           "build_defines", "defines_in_effect", "runtime_dependent", "sanitizer_flags",
+           "single_binary_available"]

@@ -13,7 +13,7 @@ from tests.oracle.fixtures import oracle_10_0
 from tests.qemu import QemuBuild
 from tests.qemu.fixtures import qemu_build, qemu_upstream
 
-__all__ = ["harnesses", "oracle_10_0", "qemu_build", "qemu_upstream"]
+__all__ = ["harnesses", "oracle_10_0", "qemu_build", "qemu_upstream", "sanitized_harnesses"]
 
 #: Where the harnesses are kept between sessions (objects are cached separately, by content).
 OUT = cache_dir() / "harness" / "upstream"
@@ -27,6 +27,27 @@ def harnesses(qemu_upstream: QemuBuild) -> Result:
     report = json.loads((OUT / "harness-build.json").read_text())
     print(f"harness build: {time.monotonic() - t0:.1f} s, {report['compiles']} compiles, "
           f"{report['cache_hits']} cached, {report['seconds']}")
+    return result
+
+
+#: The sanitized harnesses (ASan + UBSan): their own OUT, their objects cached beside the normal
+#: ones (the sanitizer flags are part of the cache key).
+OUT_SANITIZED = cache_dir() / "harness" / "upstream-sanitized"
+SANITIZERS = ("address", "undefined")
+#: Per-target sanitized harnesses are built for these only (the single one serves every target).
+SANITIZED_PER_TARGET = ("x86_64", "s390x")
+
+
+@pytest.fixture(scope="session")
+def sanitized_harnesses(qemu_upstream: QemuBuild) -> Result:
+    """The single harness and the per-target ones of SANITIZED_PER_TARGET, built with
+    ``-fsanitize=address,undefined``."""
+    t0 = time.monotonic()
+    result = build(qemu_upstream.build_dir, OUT_SANITIZED, SANITIZED_PER_TARGET,
+                   sanitize=SANITIZERS)
+    report = json.loads((OUT_SANITIZED / "harness-build.json").read_text())
+    print(f"sanitized harness build: {time.monotonic() - t0:.1f} s, {report['compiles']} "
+          f"compiles, {report['cache_hits']} cached, {report['seconds']}")
     return result
 
 
