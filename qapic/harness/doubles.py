@@ -4,9 +4,9 @@
 ``'gen': true`` (but the few the harness implements with QEMU's real logic, see ``REAL``) a
 ``qmp_NAME()`` that returns a deterministic value of the command's return type.  The value fills
 every member: optional ones too (up to a nesting depth), conditional ones wherever they exist in
-the C struct, and lists of unions get one element per branch, lists of enums one element per
-value -- so the output visitors' handling of conditional members, enum values and branches is
-exercised.
+the C struct, and lists of unions and of alternates get one element per branch, lists of enums
+one element per value -- so the output visitors' handling of conditional members, enum values
+and branches is exercised.
 
 Two modes:
 
@@ -243,6 +243,13 @@ class _Gen:
                         e.line(f"{en} *x = g_new0({en}, 1);")
                         e.line(f"hv_fill_{en}(x, d, {i});")
                         e.line("QAPI_LIST_APPEND(tail, x);")
+            elif isinstance(elt, AlternateType):
+                # One element per branch that exists for the active targets.
+                self.need(elt)
+                en = c_name(elt.name)
+                for i, v in enumerate(elt.branches.variants):
+                    with self.where(e, v.ifcond):
+                        e.line(f"QAPI_LIST_APPEND(tail, hv_branch_{en}(d, {i}));")
             elif isinstance(elt, EnumType):
                 for m in elt.members:
                     with self.where(e, m.ifcond):
@@ -257,15 +264,20 @@ class _Gen:
     def _alternate(self, typ: AlternateType) -> None:
         name = c_name(typ.name)
         self.protos.line(f"static {name} *hv_{name}(int d);")
+        self.protos.line(f"static {name} *hv_branch_{name}(int d, int branch);")
         e = self.em()
         with e.block(f"static {name} *hv_{name}(int d)"):
+            e.line(f"return hv_branch_{name}(d, -1);")
+        e.blank()
+        # branch < 0: the first branch that exists for the active targets.
+        with e.block(f"static {name} *hv_branch_{name}(int d, int branch)"):
             e.line(f"{name} *r = g_new0({name}, 1);")
             e.line()
-            for v in typ.branches.variants:
+            for i, v in enumerate(typ.branches.variants):
                 vt = v.type
                 qtype = vt.alternate_qtype()
                 field = c_name(v.name)
-                with self.where(e, v.ifcond):
+                with self.where(e, v.ifcond), e.block(f"if (branch < 0 || branch == {i})"):
                     e.line(f"r->type = {qtype};")
                     if isinstance(vt, ObjectType):
                         self.need(vt)

@@ -383,6 +383,10 @@ def test_known_differences(per_target_runs: dict[str, Run]) -> None:
                        "arguments": {"command-line": "harness-emit TC_ARM_EVENT"}})
     assert outcome("arm", emit) == "event TC_ARM_EVENT; return"
     assert outcome("riscv64", emit) == "return"
+    # Conditional features, in query-qmp-schema.
+    features = {t: _type(_schema_of(per_target_runs[t]), "tc-echo").get("features", [])
+                for t in ("x86_64", "aarch64", "s390x")}
+    assert features == {"x86_64": [], "aarch64": ["tc-arm-feature"], "s390x": ["deprecated"]}
 
 
 def _type(schema: JSON, name: str) -> JSON:
