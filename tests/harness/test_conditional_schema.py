@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -478,8 +479,8 @@ def test_staged_schema_is_accepted_by_upstream(tc_harnesses: Result,
     main = OUT / "schema" / "harness-schema.json"
     tmp = OUT / "upstream-check"
     shutil.rmtree(tmp, ignore_errors=True)
-    proc = subprocess.run(["python3", str(qemu_upstream.source_dir / "scripts" / "qapi-gen.py"),
-                           "-o", str(tmp), str(main)],
+    gen = qemu_upstream.source_dir / "scripts" / "qapi-gen.py"
+    proc = subprocess.run([sys.executable, str(gen), "-o", str(tmp), str(main)],
                           capture_output=True, text=True, cwd=qemu_upstream.source_dir)
     assert proc.returncode == 0, proc.stderr
     assert (tmp / "qapi-types-target-conditions.h").exists()
