@@ -158,7 +158,7 @@ def target_list(spec: str, table: TargetTable) -> list[str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--targets", default="all",
                     help="per-target builds to compile: 'all' (default) or a list X,Y")
     ap.add_argument("--repeat", type=int, default=1,

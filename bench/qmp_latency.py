@@ -170,7 +170,7 @@ def over_qmp(argv: Sequence[str], calls: int, starts: int) -> tuple[list[float],
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--target", default="x86_64")
     ap.add_argument("--calls", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3)
