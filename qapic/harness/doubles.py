@@ -14,9 +14,11 @@ Two modes:
 - ``"single"``: compiled once for all targets (no ``TARGET_*`` macro may appear: QEMU poisons
   them).  Run-time symbols are decided with the single-binary API (``qapi_targets_visible``):
   a struct member that exists at build time is always *filled* (the output visitor must hide it
-  when its targets are not active), but a branch, an enum value or an event is only *chosen*
-  where its condition holds for the active targets -- as the per-target build, where it does not
-  exist at all.  Conditions are split with :func:`qapic.conditions.split_runtime`.
+  when its targets are not active), and an event that exists at build time is always *sent*
+  (its generated sender must drop it when its targets are not active); but a branch or an enum
+  value is only *chosen* where its condition holds for the active targets -- as the per-target
+  build, where it does not exist at all.  Conditions are split with
+  :func:`qapic.conditions.split_runtime`.
 
 Events: ``human-monitor-command`` with ``harness-emit NAME`` emits event NAME (with a generated
 value) where it exists, ``harness-emit-all`` emits every event; any other command line returns
@@ -342,7 +344,8 @@ def generate(schema: Schema, mode: Mode, table: TargetTable | None = None,
         hmp.line("bool found = false;")
         hmp.line()
         for ev in schema.events():
-            with g.where(hmp, ev.ifcond), hmp.block(
+            # Build-time guard only: the sender decides at run time (single mode).
+            with g.where(hmp, ev.ifcond, runtime=False), hmp.block(
                     f"if (all || !strcmp(name, {c_string(ev.name)}))"):
                 g.emit_event(hmp, ev)
                 hmp.line("found = true;")

@@ -222,7 +222,7 @@ class _Values:
 
 def corpus(schema: Schema, profiles: dict[str, frozenset[str]]) -> dict[str, list[Request]]:
     """Named request lists (one harness process each): per command of the module, its calls
-    under every target's profile (deduplicated); then events, out-of-band-free introspection."""
+    under every target's profile (deduplicated); then the events; then introspection."""
     files: dict[str, list[str]] = {}
     for cmd in schema.commands():
         if not cmd.name.startswith(PREFIX):
