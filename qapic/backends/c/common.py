@@ -178,7 +178,13 @@ def _block_lines(block: str) -> list[tuple[int, str]]:
     """The lines of *block* for :meth:`Emitter.lines`, dedented as by ``textwrap.dedent``:
     (indentation levels, text without its leading indentation but with the spaces short of a
     whole level), or (-1, text) for a blank or preprocessor line."""
-    lines = block.strip("\n").split("\n")
+    lines = block.split("\n")
+    while lines and (not lines[-1] or lines[-1].isspace()):
+        lines.pop()
+    start = 0
+    while start < len(lines) and (not lines[start] or lines[start].isspace()):
+        start += 1
+    lines = lines[start:]
     stripped = [text.lstrip(" ") for text in lines]
     indents = [len(text) - len(rest) for text, rest in zip(lines, stripped, strict=True)]
     margin = min((n for n, rest in zip(indents, stripped, strict=True) if rest.strip()),
@@ -291,15 +297,20 @@ class Emitter:
         with self.guarded(cond), self.visible_only(cond):
             yield
 
-    def visible_only(self, cond: Condition, otherwise: str = "") -> AbstractContextManager[None]:
+    def visible_only(self, cond: Condition, otherwise: str = "",
+                     also_when: str = "") -> AbstractContextManager[None]:
         """The run-time part of :meth:`checked`, for code already inside ``guarded(cond)``:
-        the code runs only while *cond* holds for the active targets, else *otherwise* (lines
-        of C) does.  Adds nothing per target, nor where no target can lack *cond*."""
+        the code runs only while *cond* holds for the active targets (or while the C
+        expression *also_when* is true), else *otherwise* (lines of C) does.  Adds nothing per
+        target, nor where no target can lack *cond*."""
         if cond.is_always:
             return _NOTHING
         cases = self.guards.cases(cond)
         if all(test is None for _, test in cases):
             return _NOTHING
+        if also_when:
+            cases = [(case, test if test is None else f"{test} || {also_when}")
+                     for case, test in cases]
         return self._visible_only(cases, otherwise)
 
     @contextmanager

@@ -42,6 +42,11 @@ USER_BLURB = "Schema-defined QAPI visitors"
 BUILTIN_BLURB = "Built-in QAPI visitors"
 EMPTY = "q_empty"
 
+DEALLOC = "visit_is_dealloc(v)"
+"""Where a single binary checks that a member or branch is available on the active targets,
+the dealloc visitor passes anyway: whatever a command handler filled in must be freed (the C
+type has the member on every target)."""
+
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
     for module in schema.modules:
@@ -225,7 +230,7 @@ class _VisitModule:
                 with c.block(f"if (!visit_type_{base}_members(v, ({base} *)obj, errp))"):
                     c.line("return false;")
             for m in typ.local_members:
-                with c.checked(m.ifcond):
+                with c.guarded(m.ifcond), c.visible_only(m.ifcond, also_when=DEALLOC):
                     self._member(m)
             if typ.branches is not None:
                 self._union_branch(typ)
@@ -269,8 +274,10 @@ class _VisitModule:
             with c.guarded(branch.ifcond):
                 const = c_enum_const(tag_type.name, branch.name, tag_type.prefix)
                 c.line(f"case {const}:")
-                # Unreachable where the branch is unavailable: the tag's enum rejects its value.
-                with c.indent(), c.visible_only(branch.ifcond, otherwise="abort();"):
+                # Unreachable where the branch is unavailable (the tag's enum rejects its
+                # value), but for freeing what a command handler built.
+                with c.indent(), c.visible_only(branch.ifcond, otherwise="abort();",
+                                                also_when=DEALLOC):
                     if branch.type.name == EMPTY:
                         c.line("break;")
                     else:
@@ -377,7 +384,8 @@ class _VisitModule:
             *obj = NULL;
             break;
         """
-        with c.indent(), c.visible_only(branch.ifcond, otherwise=unavailable):
+        with c.indent(), c.visible_only(branch.ifcond, otherwise=unavailable,
+                                        also_when=DEALLOC):
             if isinstance(branch.type, ObjectType):
                 c.lines(f"""
                     if (!visit_start_struct(v, name, NULL, 0, errp)) {{
