@@ -7,6 +7,14 @@ module calls it for the two generators tests care about:
 - ``"qapic"``: a tree prepared by ``qapic qemu-setup``; unavailable (``GeneratorUnavailable``)
   while ``python -m qapic generate --help`` does not work.
 
+and for the real-QEMU single-binary comparison (``tests/realqemu``):
+
+- ``"single"``: a tree prepared by ``qapic qemu-setup --single-binary`` with the targets of
+  ``SINGLE_TARGETS`` (QAPI compiled once, linked into each ``qemu-system-X``);
+- ``"upstream-arm-s390x"``: upstream's generator for the targets of ``SINGLE_TARGETS`` that
+  ``"upstream"`` does not build (a name of its own, so that the existing cached ``"upstream"``
+  build is not reconfigured; cold, it costs only those two targets' own code).
+
 Fixtures live in ``tests/qemu/fixtures.py`` so that several test packages can import them.
 """
 
@@ -24,8 +32,11 @@ from typing import Final
 
 REPO: Final = Path(__file__).resolve().parent.parent.parent
 QEMU_BUILD: Final = REPO / "scripts" / "qemu-build"
-GENERATORS: Final = ("upstream", "qapic")
+GENERATORS: Final = ("upstream", "qapic", "single", "upstream-arm-s390x")
 SYSTEM_TARGETS: Final = ("aarch64", "x86_64")
+#: The targets of the "single" build; "upstream-arm-s390x" builds those "upstream" lacks.
+SINGLE_TARGETS: Final = ("aarch64", "arm", "s390x", "x86_64")
+EXTRA_UPSTREAM_TARGETS: Final = ("arm", "s390x")
 
 #: QEMU's QAPI unit-test programs (tests/unit/meson.build), built from tests/qapi-schema/.
 UNIT_TESTS: Final = (
@@ -56,10 +67,19 @@ def build_args(generator: str) -> list[str]:
     """The scripts/qemu-build options that select *generator*."""
     if generator == "upstream":
         return ["--name", "upstream"]
-    if generator == "qapic":
-        setup = shlex.join([sys.executable, "-m", "qapic", "qemu-setup", "."])
+    if generator in ("qapic", "single"):
+        single = ["--single-binary"] if generator == "single" else []
+        setup = shlex.join([sys.executable, "-m", "qapic", "qemu-setup", *single, "."])
         # qapic's launcher runs the package from this checkout: its changes must regenerate.
-        return ["--name", "qapic", "--prepare", setup, "--generator-source", str(REPO / "qapic")]
+        args = ["--name", generator, "--prepare", setup, "--generator-source", str(REPO / "qapic")]
+        if generator == "single":
+            args += ["--targets", ",".join(f"{t}-softmmu" for t in SINGLE_TARGETS),
+                     *(f"qemu-system-{t}" for t in SINGLE_TARGETS)]
+        return args
+    if generator == "upstream-arm-s390x":
+        return ["--name", generator,
+                "--targets", ",".join(f"{t}-softmmu" for t in EXTRA_UPSTREAM_TARGETS),
+                *(f"qemu-system-{t}" for t in EXTRA_UPSTREAM_TARGETS)]
     raise ValueError(f"unknown generator {generator!r} (known: {', '.join(GENERATORS)})")
 
 
@@ -93,7 +113,7 @@ def build(generator: str) -> QemuBuild:
     with _lock:
         if generator in _builds:
             return _builds[generator]
-        if generator == "qapic":
+        if generator in ("qapic", "single"):
             reason = qapic_generate_available()
             if reason:
                 raise GeneratorUnavailable(reason)
