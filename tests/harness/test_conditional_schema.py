@@ -20,6 +20,7 @@ differ between targets (so a single binary without the checks could not pass), a
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,15 @@ from qapic.frontend import (
     Type,
     load_schema,
 )
-from qapic.harness.build import Result, build, cache_dir, defines_in_effect
+from qapic.harness.build import (
+    QemuBuildDir,
+    Result,
+    _link_args,
+    _support_objects,
+    build,
+    cache_dir,
+    defines_in_effect,
+)
 from tests.qemu import QemuBuild
 from tests.qmp import runner
 from tests.qmp.runner import Request, Run
@@ -485,3 +494,43 @@ def test_staged_schema_is_accepted_by_upstream(tc_harnesses: Result,
     assert proc.returncode == 0, proc.stderr
     assert (tmp / "qapi-types-target-conditions.h").exists()
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+#: Generated files of the single binary whose run-time checks the corpus must notice.
+MUTATED = ("qapi-visit-target-conditions.c", "qapi-events-target-conditions.c",
+           "qapi-init-commands.c")
+
+
+@pytest.mark.parametrize("fname", MUTATED)
+def test_disabled_checks_are_noticed(fname: str, tc_harnesses: Result, qemu_upstream: QemuBuild,
+                                     requests: dict[str, list[Request]],
+                                     per_target_runs: dict[str, Run], tmp_path: Path) -> None:
+    """The corpus would catch a single binary without run-time checks: *fname* with every
+    ``qapi_targets_visible(...)`` replaced by ``true``, relinked, differs from the per-target
+    harnesses.  (Each check alone was tried by hand: every one that some target of TARGETS can
+    tell apart is noticed; see the commit message.)"""
+    root = OUT / "work" / "gen-single"
+    text = (root / "qapi" / fname).read_text()
+    mutant, n = re.subn(r"qapi_targets_visible\([^()]*\)", "true", text)
+    assert n > 0
+    src = tmp_path / fname
+    src.write_text(mutant)
+    qb = QemuBuildDir.read(qemu_upstream.build_dir)
+    obj = tmp_path / (fname + ".o")
+    inc = ["-iquote", str(root), "-iquote", str(OUT / "work" / "c"), "-I", str(root / "qapi")]
+    subprocess.run([qb.cflags[0], *inc, *qb.cflags[1:], "-c", str(src), "-o", str(obj)],
+                   check=True)
+    objs = [str(obj) if p.name == fname + ".o" else str(p)
+            for p in sorted((OUT / "work" / "obj-single").glob("*.o"))]
+    exe = tmp_path / "qemu-system-mutant"
+    subprocess.run([qb.cflags[0], "-pie", "-o", str(exe), *objs, *_support_objects(qb),
+                    "-Wl,--start-group", str(OUT / "work" / "libqemuutil-harness.a"),
+                    *_link_args(), "-Wl,--end-group"], check=True)
+    differing = {}
+    for t in TARGETS:
+        got = runner.run_corpus(exe, requests, ("-target", t))
+        differing[t] = sum(a.replies != b.replies
+                           for a, b in zip(per_target_runs[t].exchanges, got.exchanges,
+                                           strict=True))
+    print(f"{fname}: {n} checks disabled, differing replies {differing}")
+    assert sum(differing.values()) > 0
