@@ -7,7 +7,8 @@
  * is renamed away; its command implementations (query-qmp-schema among them) stay.
  *
  * usage: qmp-latency [-register-only] CALLS [TARGETS]
- * Prints one JSON object: for each measure, the nanoseconds of each of CALLS calls.
+ * Prints one JSON object: for each measure, the nanoseconds of each of CALLS calls, wall
+ * clock (MEASURE) and this thread's CPU time ("MEASURE cpu": robust on a busy machine).
  *   register     qmp_init_marshal() into a fresh QmpCommandList (freeing it is not timed)
  *   introspect   the introspection value as a QObject (per target: qobject_from_qlit() of
  *                qmp_schema_qlit; single: qapi_introspect_qobject()), then qobject_unref()
@@ -26,12 +27,30 @@
 #include "qapi/qapi-targets.h"
 #endif
 
-static int64_t now_ns(void)
+typedef struct Clock {
+    int64_t wall, cpu;
+} Clock;
+
+static int64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static Clock now(void)
+{
+    return (Clock){ clock_ns(CLOCK_MONOTONIC), clock_ns(CLOCK_THREAD_CPUTIME_ID) };
+}
+
+/* Wall and CPU nanoseconds since @t0, into sample @i of @samples (2 arrays of CALLS). */
+static void record(int64_t **samples, int i, Clock t0)
+{
+    Clock t1 = now();
+
+    samples[0][i] = t1.wall - t0.wall;
+    samples[1][i] = t1.cpu - t0.cpu;
 }
 
 static void free_commands(QmpCommandList *cmds)
@@ -53,22 +72,34 @@ static QObject *introspection_value(void)
 #endif
 }
 
-static void print_samples(const char *name, const int64_t *ns, int n, bool last)
+static void print_samples(const char *name, int64_t **samples, int n, bool last)
 {
-    int i;
+    int c, i;
 
-    printf(" \"%s\": [", name);
-    for (i = 0; i < n; i++) {
-        printf("%s%" PRId64, i ? ", " : "", ns[i]);
+    for (c = 0; c < 2; c++) {
+        printf(" \"%s%s\": [", name, c ? " cpu" : "");
+        for (i = 0; i < n; i++) {
+            printf("%s%" PRId64, i ? ", " : "", samples[c][i]);
+        }
+        printf("]%s\n", last && c ? "" : ",");
     }
-    printf("]%s\n", last ? "" : ",");
+}
+
+static int64_t **new_samples(int n)
+{
+    int64_t **samples = g_new(int64_t *, 2);
+
+    samples[0] = g_new(int64_t, n);
+    samples[1] = g_new(int64_t, n);
+    return samples;
 }
 
 int main(int argc, char **argv)
 {
     int calls, i, arg = 1;
     bool register_only = false;
-    int64_t *reg, *intro, *disp, t0;
+    int64_t **reg, **intro, **disp;
+    Clock t0;
     QmpCommandList cmds;
     unsigned commands = 0;
     QmpCommand *cmd;
@@ -94,15 +125,15 @@ int main(int argc, char **argv)
         qapi_targets_set_active(mask);
     }
 #endif
-    reg = g_new(int64_t, calls);
-    intro = g_new(int64_t, calls);
-    disp = g_new(int64_t, calls);
+    reg = new_samples(calls);
+    intro = new_samples(calls);
+    disp = new_samples(calls);
 
     for (i = 0; i < calls; i++) {
         QTAILQ_INIT(&cmds);
-        t0 = now_ns();
+        t0 = now();
         qmp_init_marshal(&cmds);
-        reg[i] = now_ns() - t0;
+        record(reg, i, t0);
         if (i + 1 < calls) {
             free_commands(&cmds);
         }
@@ -121,20 +152,20 @@ int main(int argc, char **argv)
     for (i = 0; i < calls; i++) {
         QObject *obj;
 
-        t0 = now_ns();
+        t0 = now();
         obj = introspection_value();
         qobject_unref(obj);
-        intro[i] = now_ns() - t0;
+        record(intro, i, t0);
     }
 
     for (i = 0; i < calls; i++) {
         QObject *req = QOBJECT(qdict_from_jsonf_nofail("{'execute': 'query-qmp-schema'}"));
         QDict *rsp;
 
-        t0 = now_ns();
+        t0 = now();
         rsp = qmp_dispatch(&cmds, req, false, NULL);
         qobject_unref(rsp);
-        disp[i] = now_ns() - t0;
+        record(disp, i, t0);
         qobject_unref(req);
     }
     {
@@ -156,8 +187,5 @@ int main(int argc, char **argv)
     print_samples("dispatch", disp, calls, true);
     printf("}\n");
     free_commands(&cmds);
-    g_free(reg);
-    g_free(intro);
-    g_free(disp);
     return 0;
 }
