@@ -110,7 +110,10 @@ def test_targets_differ(replies: dict[tuple[str, str], list[bytes]]) -> None:
     assert "query-gic-capabilities" not in commands["x86_64"] | commands["s390x"]
     assert "query-sev" in commands["x86_64"] and "query-sev" not in commands["aarch64"]
     assert "dump-skeys" in commands["s390x"] and "dump-skeys" not in commands["x86_64"]
-    assert len({replies["single", t][0] for t in SINGLE_TARGETS}) == len(SINGLE_TARGETS)
+    schemas = {t: replies["single", t][0] for t in SINGLE_TARGETS}
+    # aarch64 and arm share TARGET_ARM, and no condition of QEMU 10.0's schema tells them apart.
+    assert schemas["aarch64"] == schemas["arm"]
+    assert len({schemas[t] for t in ("aarch64", "s390x", "x86_64")}) == 3
 
 
 #: QOM types that QEMU 10.0 links into *every* system binary of a build when some configured
@@ -144,11 +147,20 @@ def _type_names(run: runner.Run) -> set[str]:
             for m in ex.replies if isinstance(m.get("return"), list) for t in m["return"]}
 
 
+#: Corpus requests that kill QEMU 10.0 under -machine none on a target that tests/qmp does not
+#: run (dump-skeys asserts that the machine has storage keys): both builds must die alike.
+KNOWN_CRASHES: Final = {"s390x": ("dump-skeys",)}
+
+
 @pytest.mark.parametrize("target", SINGLE_TARGETS)
 def test_corpus_same_as_per_target(
         target: str, single: QemuBuild, per_target: Callable[[str], QemuBuild]) -> None:
     reference = runner.run_corpus(per_target(target).system(target))
-    assert runner.check_well_formed(reference) == []
+    crashes = {ex.request.where for ex in reference.exchanges
+               if any(f'"execute":"{c}"' in ex.request.text
+                      for c in KNOWN_CRASHES.get(target, ()))}
+    assert [p for p in runner.check_well_formed(reference)
+            if p.split(": ", 1)[0] not in crashes] == []
     ours = runner.run_corpus(single.system(target))
     if target in EXTRA_UPSTREAM_TARGETS:
         # The exception covers exactly the known configuration difference, nothing else.
