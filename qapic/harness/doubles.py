@@ -314,16 +314,40 @@ class _Gen:
     def emit_event(self, e: Emitter, ev: Event) -> None:
         name = c_name(ev.name)
         args: list[str] = []
+        decls: list[str] = []
+        frees: list[str] = []
+
+        def arg(typ: Type, depth: str) -> str:
+            if isinstance(typ, BuiltinType) and typ.name == "str":
+                return '"str"'
+            expr = self.value(typ, depth)
+            if isinstance(typ, EnumType) or (isinstance(typ, BuiltinType)
+                                              and typ.name not in ("any", "null")):
+                return expr
+            var = f"arg{len(decls)}"
+            decls.append(f"{c_type(typ)} {var} = {expr};")
+            if isinstance(typ, BuiltinType):
+                frees.append(f"qobject_unref({var});")
+            else:
+                frees.append(f"qapi_free_{c_name(typ.name)}({var});")
+            return var
+
         if ev.boxed:
             assert ev.arg_type is not None
-            args.append(self.value(ev.arg_type, "0"))
+            args.append(arg(ev.arg_type, "0"))
         elif has_args(ev.arg_type, False):
             assert ev.arg_type is not None
             for m in ev.arg_type.members:
                 if need_has(m):
                     args.append("true")
-                args.append(self.value(m.type, "1"))
-        e.line(f"qapi_event_send_{name.lower()}({', '.join(args)});")
+                args.append(arg(m.type, "1"))
+        e.line("{")
+        for d in decls:
+            e.line("    " + d)
+        e.line(f"    qapi_event_send_{name.lower()}({', '.join(args)});")
+        for f in frees:
+            e.line("    " + f)
+        e.line("}")
 
 
 @contextmanager
