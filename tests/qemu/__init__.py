@@ -10,10 +10,11 @@ module calls it for the two generators tests care about:
 and for the real-QEMU single-binary comparison (``tests/realqemu``):
 
 - ``"single"``: a tree prepared by ``qapic qemu-setup --single-binary`` with the targets of
-  ``SINGLE_TARGETS`` (QAPI compiled once, linked into each ``qemu-system-X``);
-- ``"upstream-arm-s390x"``: upstream's generator for the targets of ``SINGLE_TARGETS`` that
-  ``"upstream"`` does not build (a name of its own, so that the existing cached ``"upstream"``
-  build is not reconfigured; cold, it costs only those two targets' own code).
+  ``SINGLE_TARGETS`` (QAPI compiled once, linked into each ``qemu-system-X``).
+
+"upstream" and "single" are configured alike, with the targets of ``SINGLE_TARGETS`` (the
+default of scripts/qemu-build), so that each single-binary ``qemu-system-X`` has a per-target
+reference from the very same configuration.  "qapic" builds only ``SYSTEM_TARGETS``.
 
 Fixtures live in ``tests/qemu/fixtures.py`` so that several test packages can import them.
 """
@@ -32,11 +33,11 @@ from typing import Final
 
 REPO: Final = Path(__file__).resolve().parent.parent.parent
 QEMU_BUILD: Final = REPO / "scripts" / "qemu-build"
-GENERATORS: Final = ("upstream", "qapic", "single", "upstream-arm-s390x")
+GENERATORS: Final = ("upstream", "qapic", "single")
+#: The targets of the "qapic" build (per target, like upstream's).
 SYSTEM_TARGETS: Final = ("aarch64", "x86_64")
-#: The targets of the "single" build; "upstream-arm-s390x" builds those "upstream" lacks.
+#: The targets of the "upstream" and "single" builds.
 SINGLE_TARGETS: Final = ("aarch64", "arm", "s390x", "x86_64")
-EXTRA_UPSTREAM_TARGETS: Final = ("arm", "s390x")
 
 #: QEMU's QAPI unit-test programs (tests/unit/meson.build), built from tests/qapi-schema/.
 UNIT_TESTS: Final = (
@@ -65,21 +66,16 @@ def qapic_generate_available() -> str | None:
 
 def build_args(generator: str) -> list[str]:
     """The scripts/qemu-build options that select *generator*."""
+    targets = SYSTEM_TARGETS if generator == "qapic" else SINGLE_TARGETS
+    target_list = ["--targets", ",".join(f"{t}-softmmu" for t in targets)]
     if generator == "upstream":
-        return ["--name", "upstream"]
+        return ["--name", "upstream", *target_list]
     if generator in ("qapic", "single"):
         single = ["--single-binary"] if generator == "single" else []
         setup = shlex.join([sys.executable, "-m", "qapic", "qemu-setup", *single, "."])
         # qapic's launcher runs the package from this checkout: its changes must regenerate.
-        args = ["--name", generator, "--prepare", setup, "--generator-source", str(REPO / "qapic")]
-        if generator == "single":
-            args += ["--targets", ",".join(f"{t}-softmmu" for t in SINGLE_TARGETS),
-                     *(f"qemu-system-{t}" for t in SINGLE_TARGETS)]
-        return args
-    if generator == "upstream-arm-s390x":
-        return ["--name", generator,
-                "--targets", ",".join(f"{t}-softmmu" for t in EXTRA_UPSTREAM_TARGETS),
-                *(f"qemu-system-{t}" for t in EXTRA_UPSTREAM_TARGETS)]
+        return ["--name", generator, "--prepare", setup, "--generator-source", str(REPO / "qapic"),
+                *target_list]
     raise ValueError(f"unknown generator {generator!r} (known: {', '.join(GENERATORS)})")
 
 
