@@ -4,7 +4,6 @@ idempotent, and ``--undo`` gives back the tree byte for byte."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -15,17 +14,7 @@ import pytest
 
 from qapic import qemu_setup
 from tests.conftest import REPO
-
-
-def _state(tree: Path) -> dict[str, tuple[str, int, int]]:
-    """Every file's content hash, mode and modification time."""
-    out = {}
-    for path in sorted(tree.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            st = path.stat()
-            out[path.relative_to(tree).as_posix()] = (
-                hashlib.sha256(path.read_bytes()).hexdigest(), st.st_mode, st.st_mtime_ns)
-    return out
+from tests.treestate import tree_state
 
 
 @pytest.fixture
@@ -47,18 +36,18 @@ def _setup(tree: Path, *options: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_setup_is_idempotent_and_undo_restores(tree: Path) -> None:
-    before = _state(tree)
+    before = tree_state(tree)
     assert _setup(tree).returncode == 0
-    once = _state(tree)
+    once = tree_state(tree)
     assert once != before
     assert qemu_setup.is_launcher(tree / qemu_setup.GENERATOR)
     assert once["scripts/qapi-gen-upstream.py"] == before["scripts/qapi-gen.py"]
     assert _setup(tree).returncode == 0
-    assert _state(tree) == once
+    assert tree_state(tree) == once
     assert _setup(tree, "--undo").returncode == 0
-    assert _state(tree) == before
+    assert tree_state(tree) == before
     assert _setup(tree, "--undo").returncode == 0       # nothing to undo: no change
-    assert _state(tree) == before
+    assert tree_state(tree) == before
 
 
 def test_launcher_runs_qapic_and_upstream_stays(tree: Path, tmp_path: Path) -> None:
@@ -73,8 +62,8 @@ def test_launcher_runs_qapic_and_upstream_stays(tree: Path, tmp_path: Path) -> N
         proc = subprocess.run([*argv, "-o", str(out), *options], cwd=tmp_path, env=env,
                               capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-    assert _state(launched).keys() == _state(direct).keys()
-    for name in _state(direct):
+    assert tree_state(launched).keys() == tree_state(direct).keys()
+    for name in tree_state(direct):
         assert (launched / name).read_bytes() == (direct / name).read_bytes(), name
     assert "qapic" in (launched / "test-qapi-commands.h").read_text().splitlines()[0]
     assert "qapi-gen-upstream.py" in (upstream / "test-qapi-commands.h").read_text().splitlines()[0]

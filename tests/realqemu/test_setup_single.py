@@ -5,7 +5,6 @@ a tree it cannot patch gets a clear error and no change."""
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import shutil
 import subprocess
@@ -16,21 +15,11 @@ import pytest
 
 from qapic import qemu_setup
 from tests.conftest import REPO
+from tests.treestate import tree_state
 
 PATCH = REPO / "qapic" / "qemu_patches" / "single-binary-10.0.patch"
 #: The files QEMU 10.0's single-binary patch changes (read from the patch, checked below).
 PATCHED = ("monitor/qmp-cmds-control.c", "monitor/qmp-cmds.c", "qapi/meson.build")
-
-
-def _state(tree: Path) -> dict[str, tuple[str, int, int]]:
-    """Every file's content hash, mode and modification time."""
-    out = {}
-    for path in sorted(tree.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            st = path.stat()
-            out[path.relative_to(tree).as_posix()] = (
-                hashlib.sha256(path.read_bytes()).hexdigest(), st.st_mode, st.st_mtime_ns)
-    return out
 
 
 @pytest.fixture
@@ -73,10 +62,10 @@ def test_patch_names_the_files_it_changes() -> None:
 
 def test_single_binary_setup_applies_patch_idempotent_and_undo_restores(
         tree: Path, qemu_10_0: Path) -> None:
-    before = _state(tree)
+    before = tree_state(tree)
     proc = _setup(tree, "--single-binary")
     assert proc.returncode == 0, proc.stderr
-    once = _state(tree)
+    once = tree_state(tree)
 
     # Every changed line is one the patch removes or adds, and all of them are there.
     removed: list[str] = []
@@ -101,58 +90,58 @@ def test_single_binary_setup_applies_patch_idempotent_and_undo_restores(
 
     proc = _setup(tree, "--single-binary")
     assert proc.returncode == 0 and proc.stderr == ""
-    assert _state(tree) == once                # nothing rewritten, not even a timestamp
+    assert tree_state(tree) == once                # nothing rewritten, not even a timestamp
 
     assert _setup(tree, "--undo").returncode == 0
-    assert _state(tree) == before
+    assert tree_state(tree) == before
     assert _setup(tree, "--undo").returncode == 0
-    assert _state(tree) == before
+    assert tree_state(tree) == before
 
 
 def test_per_target_setup_takes_the_patch_back(tree: Path) -> None:
-    before = _state(tree)
+    before = tree_state(tree)
     assert _setup(tree, "--single-binary").returncode == 0
     assert _setup(tree).returncode == 0
-    now = _state(tree)
+    now = tree_state(tree)
     for name in PATCHED:
         assert now[name] == before[name]
     assert '"--single-binary"' not in (tree / qemu_setup.GENERATOR).read_text()
     assert not (tree / qemu_setup.STATE).exists()
     assert _setup(tree, "--undo").returncode == 0
-    assert _state(tree) == before
+    assert tree_state(tree) == before
 
 
 def test_a_tree_it_cannot_patch(tree: Path) -> None:
     target = tree / "monitor" / "qmp-cmds.c"
     target.write_text(target.read_text().replace("qmp_init_marshal(&qmp_commands);",
                                                  "qmp_init_marshal(&qmp_commands); /* local */"))
-    before = _state(tree)
+    before = tree_state(tree)
     proc = _setup(tree, "--single-binary")
     assert proc.returncode == 1
     assert "cannot apply single-binary-10.0.patch" in proc.stderr
     assert "monitor/qmp-cmds.c: hunk 2" in proc.stderr
-    assert _state(tree) == before              # all or nothing: not even the launcher
+    assert tree_state(tree) == before              # all or nothing: not even the launcher
 
 
 def test_a_release_without_patch(tree: Path) -> None:
     (tree / "VERSION").write_text("9.2.0\n")
-    before = _state(tree)
+    before = tree_state(tree)
     proc = _setup(tree, "--single-binary")
     assert proc.returncode == 1
     assert "QEMU 9.2.0: qapic has no single-binary patch for it (only for QEMU 10.0)" \
         in proc.stderr
-    assert _state(tree) == before
+    assert tree_state(tree) == before
 
 
 def test_patched_files_edited_later_are_not_overwritten(tree: Path) -> None:
     assert _setup(tree, "--single-binary").returncode == 0
     meson = tree / "qapi" / "meson.build"
     meson.write_text(meson.read_text() + "# a local change\n")
-    edited = _state(tree)
+    edited = tree_state(tree)
     proc = _setup(tree, "--single-binary")
     assert proc.returncode == 1
     assert "qapi/meson.build: changed since qapic patched it" in proc.stderr
-    assert _state(tree) == edited
+    assert tree_state(tree) == edited
 
 
 def test_launcher_refuses_single_binary_outside_a_build_dir(tree: Path, tmp_path: Path) -> None:
