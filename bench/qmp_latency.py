@@ -36,10 +36,10 @@ from pathlib import Path
 
 from qapic.harness.build import (
     QemuBuildDir,
-    _link_args,
-    _support_objects,
     build,
     cache_dir,
+    link_args,
+    support_objects,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,8 +79,8 @@ def build_drivers(qb: QemuBuildDir, out: Path, target: str) -> dict[str, Path]:
                    sorted((work / "obj-single").glob("*.o"))),
     }
     link = [cc, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie", "-Wl,-z,relro", "-Wl,-z,now"]
-    libs = [*_support_objects(qb), "-Wl,--start-group", str(work / "libqemuutil-harness.a"),
-            *_link_args(), "-Wl,--end-group"]
+    libs = [*support_objects(qb), "-Wl,--start-group", str(work / "libqemuutil-harness.a"),
+            *link_args(), "-Wl,--end-group"]
     exes: dict[str, Path] = {}
     for side, (root, flags, objs) in sides.items():
         if not objs:

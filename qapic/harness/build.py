@@ -318,7 +318,7 @@ def _archive(build: QemuBuildDir, work: Path) -> Path:
     return dst
 
 
-def _support_objects(build: QemuBuildDir) -> list[str]:
+def support_objects(build: QemuBuildDir) -> list[str]:
     """The objects besides libqemuutil.a that QEMU links its QAPI unit test test-qmp-cmds
     with (QOM and the event-loop base, which libqemuutil's thread-context needs)."""
     text = (build.path / "build.ninja").read_text()
@@ -329,7 +329,7 @@ def _support_objects(build: QemuBuildDir) -> list[str]:
     return [str(build.path / o) for o in objs]
 
 
-def _link_args() -> list[str]:
+def link_args() -> list[str]:
     glib = subprocess.run(["pkg-config", "--libs", "glib-2.0"], capture_output=True, text=True,
                           check=True).stdout.split()
     return ["-lrt", "-lm", "-pthread", *glib]
@@ -376,7 +376,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
     archive = _archive(qb, work)
     link = [*qb.cflags[:1], *san_flags, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie",
             "-Wl,-z,relro", "-Wl,-z,now"]
-    libs = [*_support_objects(qb), "-Wl,--start-group", str(archive), *_link_args(),
+    libs = [*support_objects(qb), "-Wl,--start-group", str(archive), *link_args(),
             "-Wl,--end-group"]
 
     def include_flags(root: Path) -> list[str]:

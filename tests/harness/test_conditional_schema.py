@@ -45,11 +45,11 @@ from qapic.frontend import (
 from qapic.harness.build import (
     QemuBuildDir,
     Result,
-    _link_args,
-    _support_objects,
     build,
     cache_dir,
     defines_in_effect,
+    link_args,
+    support_objects,
 )
 from tests.qemu import QemuBuild
 from tests.qmp import runner
@@ -523,9 +523,9 @@ def test_disabled_checks_are_noticed(fname: str, tc_harnesses: Result, qemu_upst
     objs = [str(obj) if p.name == fname + ".o" else str(p)
             for p in sorted((OUT / "work" / "obj-single").glob("*.o"))]
     exe = tmp_path / "qemu-system-mutant"
-    subprocess.run([qb.cflags[0], "-pie", "-o", str(exe), *objs, *_support_objects(qb),
+    subprocess.run([qb.cflags[0], "-pie", "-o", str(exe), *objs, *support_objects(qb),
                     "-Wl,--start-group", str(OUT / "work" / "libqemuutil-harness.a"),
-                    *_link_args(), "-Wl,--end-group"], check=True)
+                    *link_args(), "-Wl,--end-group"], check=True)
     differing = {}
     for t in TARGETS:
         got = runner.run_corpus(exe, requests, ("-target", t))

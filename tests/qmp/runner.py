@@ -19,6 +19,7 @@ Command line (handy while debugging a backend)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
@@ -231,7 +232,9 @@ class QMPProcess:
                 self.proc.wait()
         for f in (self.proc.stdin, self.proc.stdout):
             if f is not None:
-                f.close()
+                # Closing stdin flushes it: a program that died mid-file broke the pipe.
+                with contextlib.suppress(OSError):
+                    f.close()
         self._sel.close()
         self._stderr.close()
 
