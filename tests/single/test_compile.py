@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tests.cgen.test_compile import Compile, compile_commands, shadow_build
 from tests.qemu import QemuBuild
+from tests.toolsbuild import build as tools_build
 
 #: A file of QEMU's build that is compiled once (libqemuutil): every file is compiled like it.
 MODEL = "qapi-types-misc.c"
@@ -33,7 +34,21 @@ def test_no_runtime_symbol_in_any_if(single_out: Path) -> None:
 
 def test_every_file_compiles_target_independent_with_poison(
         single_out: Path, qemu_upstream: QemuBuild, tmp_path: Path) -> None:
-    build = qemu_upstream.build_dir
+    _compile_all_target_independent(single_out, qemu_upstream.build_dir, tmp_path)
+
+
+def test_every_file_compiles_target_independent_with_clang(
+        single_out: Path, tmp_path: Path) -> None:
+    """The same with clang: the flags of a QEMU build configured with --cc=clang (the clang
+    build of tests/toolsbuild), whose QAPI code QEMU itself compiles with -Werror."""
+    build = tools_build("clang").build_dir
+    model = next(job for job in compile_commands(build, "qapi", ["qapi-types.c", MODEL])
+                 if job.fname == f"qapi/{MODEL}")
+    assert "clang" in Path(model.argv[0]).name and "-Werror" in model.argv
+    _compile_all_target_independent(single_out, build, tmp_path)
+
+
+def _compile_all_target_independent(single_out: Path, build: Path, tmp_path: Path) -> None:
     src = build.parent / "src"
     osdep = (src / "include" / "qemu" / "osdep.h").read_text()
     # What makes QEMU's target-independent code poisoned: osdep.h without COMPILING_PER_TARGET.
