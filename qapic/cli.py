@@ -19,13 +19,16 @@ class UsageError(Exception):
     """A command-line mistake: reported as ``qapic: error: ...`` with exit status 2."""
 
 
-def _schema_arg(p: argparse.ArgumentParser) -> None:
+def _schema_arg(p: argparse.ArgumentParser, conditions: bool = True) -> None:
     p.add_argument("schema", metavar="SCHEMA",
                    help="the main schema file, e.g. qapi/qapi-schema.json")
     p.add_argument(
         "--lenient-docs", action="store_true",
         help="accept doc comments written for older QEMU (e.g. 7.2); interface rules stay strict",
     )
+    if conditions:
+        from qapic.frontend.overlay import OPTION_HELP
+        p.add_argument("--conditions", metavar="FILE", help=OPTION_HELP)
 
 
 def _tree_arg(p: argparse.ArgumentParser) -> None:
@@ -48,7 +51,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check a schema; silent and exit 0 when it is valid",
                        description="Parse and check SCHEMA. On an error print it (file:line: "
                        "what is wrong) on stderr and exit 1.")
-    _schema_arg(p)
+    _schema_arg(p, conditions=False)
 
     p = sub.add_parser("introspect", help="print query-qmp-schema's value for a build",
                        description="Print, as JSON, the value query-qmp-schema returns in a QEMU "
@@ -92,7 +95,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from qapic.frontend import load_schema
-    return load_schema(args.schema, lenient_docs=args.lenient_docs)
+    from qapic.frontend.overlay import load_optional
+    return load_schema(args.schema, lenient_docs=args.lenient_docs,
+                       overlay=load_optional(getattr(args, "conditions", None)))
 
 
 def _target_table(args: argparse.Namespace) -> tuple[Path, TargetTable]:
@@ -163,6 +168,7 @@ COMMANDS = {"check": cmd_check, "introspect": cmd_introspect, "targets": cmd_tar
 # Commands that live in their own module: each has HELP, DESCRIPTION, configure(parser) and
 # run(args) -> exit status.
 PLUGGED_COMMANDS = {
+    "carry-conditions": "qapic.backends.carry",
     "diff": "qapic.backends.diff",
     "docs": "qapic.backends.docs",
     "generate": "qapic.backends.c.main",

@@ -356,6 +356,17 @@ def target_mask(
     return m
 
 
+def possible(cond: Condition, runtime_defined: frozenset[str],
+             classes: SymbolClasses = SymbolClasses()) -> bool:
+    """Whether *cond* can hold in some build where exactly *runtime_defined* of the run-time
+    symbols are defined (a target's symbols) and the build-time symbols are left open."""
+
+    def known(sym: str) -> bool | None:
+        return sym in runtime_defined if classes.is_runtime(sym) else None
+
+    return partial(cond, known) is not NEVER
+
+
 def visible(cond_mask: int, active_mask: int) -> bool:
     """The multi-target policy: something is visible when its condition holds for at least one
     active target.  With one active target this is exactly the per-target build's behaviour."""

@@ -103,6 +103,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         g.add_argument(f"--{side}qemu-src", dest=f"{dest}qemu_src", metavar="DIR", type=Path,
                        help=f"QEMU source tree for {which}'s targets (default: the tree "
                        "containing the schema)")
+        g.add_argument(f"--{side}conditions", dest=f"{dest}conditions", metavar="FILE",
+                       help=f"a conditions file applied to {which} (see qapic/frontend/overlay.py)")
     g.add_argument("--lenient-docs", action="store_true",
                    help="accept doc comments written for older QEMU (e.g. 7.2)")
 
@@ -113,7 +115,8 @@ def _options(args: argparse.Namespace, side: str) -> BuildOptions:
 
     return BuildOptions(
         side_specific=bool(get(f"{side}_target") or get(f"{side}_define")
-                           or get(f"{side}_qemu_src")),
+                           or get(f"{side}_qemu_src") or get(f"{side}_conditions")),
+        conditions=get(f"{side}_conditions") or get("conditions"),
         target=get(f"{side}_target") or get("target"),
         defines=(*(get("define") or ()), *(get(f"{side}_define") or ())),
         qemu_src=get(f"{side}_qemu_src") or get("qemu_src"),

@@ -35,6 +35,7 @@ class BuildOptions:
     defines: tuple[str, ...] = ()
     qemu_src: Path | None = None
     lenient_docs: bool = False
+    conditions: str | None = None   # a conditions file (qapic.frontend.overlay)
     side_specific: bool = False     # --a-*/--b-* options were given for this side
 
 
@@ -210,7 +211,13 @@ def _from_schema(file: str, options: BuildOptions) -> Any:
         raise DiffInputError(f"{file}: is a QAPI schema, but qapic's schema frontend is not "
                              "available in this installation") from None
     try:
-        schema = load_schema(file, lenient_docs=options.lenient_docs)
+        overlay = None
+        if options.conditions is not None:
+            overlay = frontend.load_overlay(options.conditions)
+    except qapi_error as err:
+        raise DiffInputError(_one_line(str(err))) from None
+    try:
+        schema = load_schema(file, lenient_docs=options.lenient_docs, overlay=overlay)
     except qapi_error as err:
         lines = [ln for ln in str(err).splitlines() if ln.strip()]
         msg = lines[-1] if lines else "invalid schema"

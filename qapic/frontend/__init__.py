@@ -27,12 +27,13 @@ from .entities import (
     ObjectType,
     Type,
 )
+from .overlay import Overlay, load_overlay
 from .schema import Schema, load_schema
 from .source import QAPIError, SourceInfo
 
 __all__ = [
     "AlternateType", "ArrayType", "Branch", "Branches", "BuiltinType", "Command", "Definition",
     "Doc", "DocSection", "Entity", "EnumMember", "EnumType", "Event", "Feature", "Include",
-    "Member", "Module", "ObjectMember", "ObjectType", "QAPIError", "Schema", "SourceInfo",
-    "Type", "load_schema",
+    "Member", "Module", "ObjectMember", "ObjectType", "Overlay", "QAPIError", "Schema",
+    "SourceInfo", "Type", "load_overlay", "load_schema",
 ]

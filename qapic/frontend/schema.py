@@ -40,9 +40,11 @@ from .entities import (
     Type,
 )
 from .expr import check_definitions, definition_meta
+from .overlay import Overlay
+from .overlay import apply as apply_overlay
 from .parser import Definition as ParsedDefinition
 from .parser import Include as ParsedInclude
-from .parser import SchemaParser, TopLevel, Value
+from .parser import ParseResult, SchemaParser, TopLevel, Value
 from .source import Pragma, QAPIError, SourceInfo
 
 __all__ = [
@@ -308,19 +310,33 @@ class Schema:
         return self._module(ent.info.fname)
 
 
-def load_schema(path: str | os.PathLike[str], lenient_docs: bool = False) -> Schema:
+def definitions_of(parsed: ParseResult) -> list[ParsedDefinition]:
+    return [t for t in parsed.exprs if isinstance(t, ParsedDefinition)]
+
+
+def parse_checked(path: str | os.PathLike[str], lenient_docs: bool = False) -> ParseResult:
+    """Parse the schema in *path* and shape-check every definition: the expressions as written,
+    normalised (members, values and features as objects), before entities are built."""
+    parsed = SchemaParser(os.fspath(path), lenient_docs).parse()
+    check_definitions(definitions_of(parsed), lenient_docs)
+    return parsed
+
+
+def load_schema(path: str | os.PathLike[str], lenient_docs: bool = False,
+                overlay: Overlay | None = None) -> Schema:
     """Parse and check the schema in *path* (following includes).
 
     Raises :class:`QAPIError` for anything wrong with the input, and nothing else.
     With *lenient_docs*, doc-comment rules introduced after QEMU 7.2 are relaxed, and so is
     the rule that conditional implicit arguments need ``'boxed': true``; the exact list is in
-    :mod:`qapic.frontend.doc`.  Interface rules stay strict.
+    :mod:`qapic.frontend.doc`.  Interface rules stay strict.  An *overlay* (a conditions file,
+    :mod:`.overlay`) adds its conditions to the checked definitions before entities are built.
     """
     fname = os.fspath(path)
     try:
-        parsed = SchemaParser(fname, lenient_docs).parse()
-        defns = [t for t in parsed.exprs if isinstance(t, ParsedDefinition)]
-        check_definitions(defns, lenient_docs)
+        parsed = parse_checked(fname, lenient_docs)
+        if overlay is not None:
+            apply_overlay(overlay, definitions_of(parsed))
         schema = Schema(fname, lenient_docs)
         schema.docs = parsed.docs
         schema.pragma = parsed.pragma

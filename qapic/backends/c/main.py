@@ -17,6 +17,7 @@ from typing import cast
 
 from qapic.conditions import SymbolClasses
 from qapic.frontend import QAPIError, Schema, load_schema
+from qapic.frontend.overlay import OPTION_HELP, load_optional
 from qapic.qemu_tree import QemuTreeError, find_tree, read_targets_with_kvm
 
 from .common import GenContext
@@ -50,6 +51,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="suppress adding trace events to qmp marshals")
     parser.add_argument("--lenient-docs", action="store_true",
                         help="accept doc comments written for older QEMU (e.g. 7.2)")
+    parser.add_argument("--conditions", metavar="FILE", help=OPTION_HELP)
     single = parser.add_argument_group(
         "single binary", "code compiled once for every target: target conditions are decided "
         "at run time, for the targets set active (qapi-targets.h)")
@@ -137,7 +139,8 @@ def run(args: argparse.Namespace) -> int:
                      suppress_tracing=args.suppress_tracing,
                      schema_name=os.path.basename(args.schema), guards=guards)
     try:
-        schema = load_schema(args.schema, lenient_docs=args.lenient_docs)
+        schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
+                             overlay=load_optional(args.conditions))
     except QAPIError as err:
         sys.stderr.write(f"{err}\n")
         return 1

@@ -70,6 +70,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", default="QMP Reference", help="the document's title")
     p.add_argument("--lenient-docs", action="store_true",
                    help="accept doc comments written for older QEMU (e.g. 7.2)")
+    from qapic.frontend.overlay import OPTION_HELP
+    p.add_argument("--conditions", metavar="FILE", help=OPTION_HELP)
 
 
 def _formats(text: str) -> list[str]:
@@ -127,7 +129,9 @@ def generate(args: argparse.Namespace) -> dict[str, str]:
     formats = _formats(args.format)
     table = _table(args)
     build = _build(args, table)
-    schema = load_schema(args.schema, lenient_docs=args.lenient_docs)
+    from qapic.frontend.overlay import load_optional
+    schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
+                         overlay=load_optional(args.conditions))
     view: View = build_view(schema, table, build, title=args.title)
     files: dict[str, str] = {}
     for fmt in formats:
