@@ -50,8 +50,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="check a schema; silent and exit 0 when it is valid",
                        description="Parse and check SCHEMA. On an error print it (file:line: "
-                       "what is wrong) on stderr and exit 1.")
-    _schema_arg(p, conditions=False)
+                       "what is wrong) on stderr and exit 1. With --conditions, also check that "
+                       "on no target a visible item refers to a type the conditions hide there.")
+    _schema_arg(p)
+    _tree_arg(p)
 
     p = sub.add_parser("introspect", help="print query-qmp-schema's value for a build",
                        description="Print, as JSON, the value query-qmp-schema returns in a QEMU "
@@ -111,8 +113,16 @@ def _target_table(args: argparse.Namespace) -> tuple[Path, TargetTable]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    _load(args)
-    return 0
+    schema = _load(args)
+    if args.conditions is None:
+        return 0
+    from qapic.backends.carry import conflicts
+
+    _, table = _target_table(args)
+    found = conflicts(schema, table, SymbolClasses())
+    for problem in found:
+        sys.stderr.write(f"{problem}\n")
+    return 1 if found else 0
 
 
 def cmd_introspect(args: argparse.Namespace) -> int:
