@@ -93,25 +93,62 @@ _SINGLE = """
 # the targets that the build directory (meson's working directory) configures, with CONFIG_KVM
 # per target from their <target>-config-target.h.
 SINGLE_BINARY_SCHEMAS = {schemas!r}
+# Options for this QEMU release (qapic.qemu_setup.RELEASES): the target conditions qapic carries
+# forward for the system schema (a file of the qapic package), whether QEMU has its own handlers
+# for target-only commands on every target.
+CONDITIONS = {conditions!r}
+RELEASE_OPTIONS = {release_options!r}
 tree = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 schema = os.path.realpath(args[-1]) if args else ""
 if schema in {{os.path.join(tree, s) for s in SINGLE_BINARY_SCHEMAS}}:
     if not os.path.isfile(os.path.join("meson-info", "meson-info.json")):
         sys.exit(sys.argv[0] + ": --single-binary needs to run in QEMU's build directory, "
                  "not in " + os.getcwd())
-    args = ["--single-binary", "--targets-from", os.getcwd(), *args]
+    extra = ["--single-binary", "--targets-from", os.getcwd(), *RELEASE_OPTIONS]
+    if CONDITIONS and schema == os.path.join(tree, SINGLE_BINARY_SCHEMAS[0]):
+        extra += ["--conditions", os.path.join(PACKAGE_ROOT, *CONDITIONS)]
+    args = [*extra, *args]
 
 """
+
+
+@dataclass(frozen=True)
+class Release:
+    """What single-binary mode needs to know about a QEMU release series."""
+
+    series: str
+    #: The conditions qapic carries forward for the system schema (QEMU 10.1 dropped its
+    #: target conditions), a file under qapic/carried/; None when the schema has them.
+    conditions: str | None = None
+    #: Whether QEMU defines the handler of every target-only command on every target (10.1+
+    #: has stubs/monitor-*.c); else qapic generates weak aborting stubs so that it links.
+    own_handler_stubs: bool = False
+
+    def launcher_options(self) -> list[str]:
+        return ["--no-handler-stubs"] if self.own_handler_stubs else []
+
+
+RELEASES = {
+    "10.0": Release("10.0"),
+    "10.2": Release("10.2", conditions="qemu-10.2.json", own_handler_stubs=True),
+}
 
 
 class SetupError(Exception):
     """The tree cannot be set up (or restored); the message says why."""
 
 
-def launcher_text(python: str, package_root: str, single_binary: bool = False) -> str:
+def launcher_text(python: str, package_root: str, single_binary: bool = False,
+                  release: Release | None = None) -> str:
     """The launcher's content for an installation whose interpreter is *python* and whose
-    ``qapic`` package lies in directory *package_root*."""
-    single = _SINGLE.format(schemas=SINGLE_BINARY_SCHEMAS) if single_binary else ""
+    ``qapic`` package lies in directory *package_root*; *release* (single binary only) gives
+    the options for the tree's QEMU release."""
+    single = ""
+    if single_binary:
+        release = release or RELEASES["10.0"]
+        conditions = ("qapic", "carried", release.conditions) if release.conditions else None
+        single = _SINGLE.format(schemas=SINGLE_BINARY_SCHEMAS, conditions=conditions,
+                                release_options=release.launcher_options())
     return _LAUNCHER.format(marker=MARKER, python=python, package_root=package_root,
                             single=single)
 
@@ -242,19 +279,23 @@ def apply_file_patch(text: str, fp: FilePatch) -> str:
     return "".join(lines)
 
 
-def patch_for(tree: Path) -> Path:
-    """The project's single-binary patch for the QEMU version of *tree*."""
+def release_for(tree: Path) -> tuple[Release, Path]:
+    """What single-binary mode knows of the QEMU release of *tree*, and its patch."""
     try:
         version = (tree / "VERSION").read_text(encoding="utf-8").strip()
     except OSError:
         raise SetupError(f"{tree}: no VERSION file: cannot tell which QEMU this is") from None
     series = ".".join(version.split(".")[:2])
     patch = PATCHES / f"single-binary-{series}.patch"
-    if not patch.is_file():
-        have = sorted(p.stem.removeprefix("single-binary-") for p in PATCHES.glob("*.patch"))
-        raise SetupError(f"{tree}: QEMU {version}: qapic has no single-binary patch for it "
-                         f"(only for QEMU {', '.join(have) or 'none'})")
-    return patch
+    if series not in RELEASES or not patch.is_file():
+        raise SetupError(f"{tree}: QEMU {version}: qapic has no single-binary support for it "
+                         f"(only for QEMU {', '.join(sorted(RELEASES))})")
+    return RELEASES[series], patch
+
+
+def patch_for(tree: Path) -> Path:
+    """The project's single-binary patch for the QEMU version of *tree*."""
+    return release_for(tree)[1]
 
 
 def _read_texts(root: Path, paths: list[str]) -> dict[str, str]:
@@ -337,10 +378,15 @@ def setup(tree: Path, python: str, package_root: str, single_binary: bool = Fals
     generator, upstream = tree / GENERATOR, tree / UPSTREAM
     if not upstream.exists() and is_launcher(generator):
         raise SetupError(f"{generator} is qapic's launcher but {upstream} is missing")
-    changed = apply_patch(tree, patch_for(tree)) if single_binary else revert_patch(tree)
+    release = None
+    if single_binary:
+        release, patch = release_for(tree)
+        changed = apply_patch(tree, patch)
+    else:
+        changed = revert_patch(tree)
     if not upstream.exists():
         shutil.copy2(generator, upstream)     # content, mode and times: --undo restores them
-    text = launcher_text(python, package_root, single_binary)
+    text = launcher_text(python, package_root, single_binary, release)
     try:
         if generator.read_text(encoding="utf-8") == text:
             return changed

@@ -290,7 +290,7 @@ class _CommandsGen:
             c_file.body.blank()
             with c_file.body.guarded(cmd.ifcond):
                 _emit_marshal(c_file.body, cmd, self.tracing)
-            if c_file.body.guards.is_runtime(cmd.ifcond):
+            if c_file.body.guards.handler_stubs and c_file.body.guards.is_runtime(cmd.ifcond):
                 c_file.body.blank()
                 with c_file.body.guarded(cmd.ifcond):
                     _emit_weak_stub(c_file.body, cmd)

@@ -70,6 +70,7 @@ class GuardPolicy:
     """Per-target code (QEMU's way): every condition is decided by the preprocessor."""
 
     single_binary = False
+    handler_stubs = False
 
     def exists(self, cond: Condition) -> Condition:
         """The preprocessor condition under which a declaration under *cond* is compiled in."""
@@ -102,9 +103,13 @@ class SingleBinaryPolicy(GuardPolicy):
 
     single_binary = True
 
-    def __init__(self, table: TargetTable, classes: SymbolClasses | None = None) -> None:
+    def __init__(self, table: TargetTable, classes: SymbolClasses | None = None,
+                 handler_stubs: bool = True) -> None:
         self.table = table
         self.classes = classes or SymbolClasses()
+        #: Whether target-only command handlers get weak aborting stubs (see above); not for a
+        #: QEMU that defines every handler on every target itself (10.1+: stubs/monitor-*.c).
+        self.handler_stubs = handler_stubs
         self._splits: dict[Condition, RuntimeSplit] = {}
 
     def split(self, cond: Condition) -> RuntimeSplit:
