@@ -29,6 +29,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="targets to build per-target harnesses for (default: all)")
     p.add_argument("--schema", metavar="SCHEMA", type=Path,
                    help="main schema (default: qapi/qapi-schema.json of the build's source)")
+    p.add_argument("--conditions", metavar="FILE", type=Path,
+                   help="a conditions file applied to the schema for both kinds of harness "
+                        "(e.g. qapic/carried/qemu-10.2.json on a QEMU 10.2 build)")
     p.add_argument("--no-single", action="store_true", help="skip the single-binary harness")
     p.add_argument("--no-per-target", action="store_true", help="skip the per-target harnesses")
     p.add_argument("-j", "--jobs", type=int, help="parallel compiles (default: CPU count)")
@@ -40,6 +43,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from qapic.frontend import QAPIError
     from qapic.harness.build import HarnessError, build
 
     targets = None if args.targets == "all" else [
@@ -48,12 +52,16 @@ def run(args: argparse.Namespace) -> int:
         result = build(args.qemu_build, args.output, targets, args.schema,
                        single=not args.no_single, per_target=not args.no_per_target,
                        jobs=args.jobs, log=lambda s: print(s, file=sys.stderr),
-                       sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()])
+                       sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
+                       conditions=args.conditions)
     except KeyError as e:
         sys.stderr.write(f"qapic harness: unknown target {e}\n")
         return 2
     except HarnessError as e:
         sys.stderr.write(f"qapic harness: {e}\n")
+        return 1
+    except QAPIError as e:
+        sys.stderr.write(f"{e}\n")
         return 1
     report = json.loads((args.output / "harness-build.json").read_text())
     if result.single_skipped:

@@ -350,7 +350,9 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
           schema: Path | None = None,
           single: bool = True, per_target: bool = True, jobs: int | None = None,
           cache: Path | None = None, log: Callable[[str], None] = lambda _s: None,
-          sanitize: Sequence[str] = ()) -> Result:
+          sanitize: Sequence[str] = (), conditions: Path | None = None) -> Result:
+    """Build the harnesses (see the module's docstring); *conditions* is a conditions file
+    applied to the schema for both kinds (``qapic generate --conditions``)."""
     t_start = time.monotonic()
     stats = Stats()
     san_flags = sanitizer_flags(sanitize)
@@ -366,8 +368,9 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
     jobs = jobs or os.cpu_count() or 1
     compiler = Compiler([*qb.cflags, *san_flags], (cache or cache_dir()) / "harness-objects",
                         jobs, stats, log)
-    from qapic.frontend import load_schema
-    model = load_schema(schema)
+    from qapic.frontend import load_overlay, load_schema
+    model = load_schema(schema, overlay=load_overlay(conditions) if conditions else None)
+    with_conditions = ["--conditions", str(conditions.resolve())] if conditions else []
 
     # C sources of the harness itself.
     cdir = work / "c"
@@ -390,7 +393,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
         t0 = time.monotonic()
         root = work / "gen-target"
         gen = root / "qapi"
-        _generate(schema, gen, [])
+        _generate(schema, gen, with_conditions)
         _write_if_changed(gen / "harness-doubles.c", doubles.generate(model, "target"))
         stats.seconds["generate"] = time.monotonic() - t0
         dependent = runtime_dependent(gen)
@@ -441,7 +444,8 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
         t0 = time.monotonic()
         root = work / "gen-single"
         gen = root / "qapi"
-        _generate(schema, gen, ["--single-binary", "--targets-from", str(qb.source)])
+        _generate(schema, gen, ["--single-binary", "--targets-from", str(qb.source),
+                                *with_conditions])
         _write_if_changed(gen / "harness-doubles.c", doubles.generate(model, "single", table))
         stats.seconds["generate single"] = time.monotonic() - t0
         t0 = time.monotonic()
@@ -469,6 +473,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
                     files_target)
     report = {
         "qemu_build": str(qb.path), "schema": str(schema), "targets": names,
+        "conditions": str(conditions) if conditions else None,
         "sanitize": list(sanitize),
         "kvm_targets": sorted(t.name for t in table if t.kvm),
         "per_target": {n: str(p) for n, p in per_target_bins.items()},

@@ -1,6 +1,7 @@
-"""``qapic qemu-setup --single-binary`` on a copy of the files it touches in QEMU 10.0: the patch
-lands exactly as written, setup is idempotent, ``--undo`` gives the tree back byte for byte, and
-a tree it cannot patch gets a clear error and no change."""
+"""``qapic qemu-setup --single-binary`` on a copy of the files it touches in QEMU 10.0 and 10.2:
+the patch lands exactly as written, setup is idempotent, ``--undo`` gives the tree back byte for
+byte, and a tree it cannot patch gets a clear error and no change.  On 10.2 the launcher also
+applies the conditions qapic carries forward and leaves QEMU's own handler stubs in charge."""
 
 from __future__ import annotations
 
@@ -14,23 +15,39 @@ from pathlib import Path
 import pytest
 
 from qapic import qemu_setup
-from tests.conftest import REPO
+from tests.conftest import REPO, qemu_source
 from tests.treestate import tree_state
 
-PATCH = REPO / "qapic" / "qemu_patches" / "single-binary-10.0.patch"
-#: The files QEMU 10.0's single-binary patch changes (read from the patch, checked below).
+VERSIONS = ("10.0", "10.2")
+#: The files each single-binary patch changes (read from the patch, checked below).
 PATCHED = ("monitor/qmp-cmds-control.c", "monitor/qmp-cmds.c", "qapi/meson.build")
+#: The hunk of each patch that touches the line next to qmp_init_marshal() in qmp-cmds.c.
+INIT_HUNK = {"10.0": 2, "10.2": 3}
+
+
+def _patch(version: str) -> Path:
+    return REPO / "qapic" / "qemu_patches" / f"single-binary-{version}.patch"
+
+
+@pytest.fixture(params=VERSIONS)
+def version(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-def tree(qemu_10_0: Path, tmp_path: Path) -> Path:
+def pristine(version: str) -> Path:
+    return qemu_source(version)
+
+
+@pytest.fixture
+def tree(pristine: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "qemu"
     copy.mkdir()
-    shutil.copytree(qemu_10_0 / "scripts", copy / "scripts")
-    shutil.copy2(qemu_10_0 / "VERSION", copy / "VERSION")
+    shutil.copytree(pristine / "scripts", copy / "scripts")
+    shutil.copy2(pristine / "VERSION", copy / "VERSION")
     for name in PATCHED:
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(qemu_10_0 / name, copy / name)
+        shutil.copy2(pristine / name, copy / name)
     return copy
 
 
@@ -55,13 +72,13 @@ def _patch_changes(text: str) -> tuple[list[str], list[str]]:
     return removed, added
 
 
-def test_patch_names_the_files_it_changes() -> None:
-    files = [fp.path for fp in qemu_setup.parse_patch(PATCH.read_text())]
+def test_patch_names_the_files_it_changes(version: str) -> None:
+    files = [fp.path for fp in qemu_setup.parse_patch(_patch(version).read_text())]
     assert sorted(files) == sorted(PATCHED)
 
 
 def test_single_binary_setup_applies_patch_idempotent_and_undo_restores(
-        tree: Path, qemu_10_0: Path) -> None:
+        tree: Path, pristine: Path, version: str) -> None:
     before = tree_state(tree)
     proc = _setup(tree, "--single-binary")
     assert proc.returncode == 0, proc.stderr
@@ -71,13 +88,13 @@ def test_single_binary_setup_applies_patch_idempotent_and_undo_restores(
     removed: list[str] = []
     added: list[str] = []
     for name in PATCHED:
-        old = (qemu_10_0 / name).read_text().splitlines()
+        old = (pristine / name).read_text().splitlines()
         new = (tree / name).read_text().splitlines()
         for line in difflib.unified_diff(old, new, lineterm="", n=0):
             if line.startswith(("---", "+++", "@@")):
                 continue
             (removed if line.startswith("-") else added).append(line[1:])
-    assert (removed, added) == _patch_changes(PATCH.read_text())
+    assert (removed, added) == _patch_changes(_patch(version).read_text())
     meson = (tree / "qapi" / "meson.build").read_text()
     assert "'qapi-targets.c', 'qapi-targets.h'," in meson
     assert "specific_ss" not in meson        # no QAPI output is compiled per target any more
@@ -86,6 +103,12 @@ def test_single_binary_setup_applies_patch_idempotent_and_undo_restores(
     launcher = (tree / qemu_setup.GENERATOR).read_text()
     assert qemu_setup.is_launcher(tree / qemu_setup.GENERATOR)
     assert '"--single-binary", "--targets-from"' in launcher
+    if version == "10.2":
+        # 10.1 dropped the target conditions and added stubs for target-only handlers
+        assert "CONDITIONS = ('qapic', 'carried', 'qemu-10.2.json')" in launcher
+        assert "RELEASE_OPTIONS = ['--no-handler-stubs']" in launcher
+    else:
+        assert "CONDITIONS = None" in launcher and "RELEASE_OPTIONS = []" in launcher
     assert once["scripts/qapi-gen-upstream.py"] == before["scripts/qapi-gen.py"]
 
     proc = _setup(tree, "--single-binary")
@@ -111,15 +134,15 @@ def test_per_target_setup_takes_the_patch_back(tree: Path) -> None:
     assert tree_state(tree) == before
 
 
-def test_a_tree_it_cannot_patch(tree: Path) -> None:
+def test_a_tree_it_cannot_patch(tree: Path, version: str) -> None:
     target = tree / "monitor" / "qmp-cmds.c"
     target.write_text(target.read_text().replace("qmp_init_marshal(&qmp_commands);",
                                                  "qmp_init_marshal(&qmp_commands); /* local */"))
     before = tree_state(tree)
     proc = _setup(tree, "--single-binary")
     assert proc.returncode == 1
-    assert "cannot apply single-binary-10.0.patch" in proc.stderr
-    assert "monitor/qmp-cmds.c: hunk 2" in proc.stderr
+    assert f"cannot apply single-binary-{version}.patch" in proc.stderr
+    assert f"monitor/qmp-cmds.c: hunk {INIT_HUNK[version]}" in proc.stderr
     assert tree_state(tree) == before              # all or nothing: not even the launcher
 
 
@@ -128,7 +151,7 @@ def test_a_release_without_patch(tree: Path) -> None:
     before = tree_state(tree)
     proc = _setup(tree, "--single-binary")
     assert proc.returncode == 1
-    assert "QEMU 9.2.0: qapic has no single-binary patch for it (only for QEMU 10.0)" \
+    assert "QEMU 9.2.0: qapic has no single-binary support for it (only for QEMU 10.0, 10.2)" \
         in proc.stderr
     assert tree_state(tree) == before
 

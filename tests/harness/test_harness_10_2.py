@@ -1,0 +1,97 @@
+"""The QMP harnesses on QEMU 10.2.2 with qapic's shipped conditions (qapic/carried/qemu-10.2.json):
+the single-binary harness as each of the 29 targets answers exactly like the per-target harness
+of that target, and the per-target harnesses' query-qmp-schema is upstream 10.2.2's generator's
+value on the schema with the conditions written into its JSON (tests/carry/rewrite.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qapic.harness.build import Result, build, cache_dir, defines_in_effect
+from tests.carry.conftest import SHIPPED_10_2, schema_10_2_with_conditions
+from tests.harness.requests import extra_corpus
+from tests.harness.test_harness import _commands, _schema
+from tests.oracle.fixtures import oracle_10_2
+from tests.oracle.targets import softmmu_targets
+from tests.oracle.upstream import UpstreamOracle
+from tests.qemu import QEMU_BUILD
+from tests.qmp import runner
+
+__all__ = ["oracle_10_2", "schema_10_2_with_conditions"]
+
+OUT = cache_dir() / "harness" / "upstream-10.2"
+#: The targets QEMU 10.2.2 builds in the test suite (scripts/qemu-build --qemu 10.2).
+BUILT_10_2 = ("aarch64", "s390x", "x86_64")
+TARGETS = softmmu_targets(Path(subprocess.run(
+    ["scripts/qemu-source", "10.2"], capture_output=True, text=True,
+    cwd=Path(__file__).resolve().parents[2], check=True).stdout.strip().splitlines()[-1]))
+#: Per-target harnesses whose query-qmp-schema is checked against upstream's generator.
+AGAINST_UPSTREAM = ("x86_64", "s390x", "aarch64", "ppc64", "riscv64")
+
+
+@pytest.fixture(scope="session")
+def qemu_10_2_build() -> Path:
+    """QEMU 10.2.2 built with upstream's generator (the harness links its libqemuutil)."""
+    cmd = [str(QEMU_BUILD), "--qemu", "10.2", "--targets",
+           ",".join(f"{t}-softmmu" for t in BUILT_10_2)]
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
+                                f"{os.environ.get('PATH', '')}")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-6000:]
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def harnesses_10_2(qemu_10_2_build: Path) -> Result:
+    t0 = time.monotonic()
+    result = build(qemu_10_2_build, OUT, conditions=SHIPPED_10_2)
+    report = json.loads((OUT / "harness-build.json").read_text())
+    print(f"10.2 harness build: {time.monotonic() - t0:.1f} s, {report['compiles']} compiles, "
+          f"{report['cache_hits']} cached")
+    assert report["conditions"] == str(SHIPPED_10_2)
+    return result
+
+
+def test_all_targets() -> None:
+    assert len(TARGETS) == 29
+
+
+@pytest.mark.parametrize("target", AGAINST_UPSTREAM)
+def test_per_target_schema_is_upstreams_with_conditions_written_in(
+        target: str, harnesses_10_2: Result, oracle_10_2: UpstreamOracle,
+        schema_10_2_with_conditions: Path) -> None:
+    defines = defines_in_effect(OUT, target)
+    expected = oracle_10_2.introspect(schema_10_2_with_conditions, defines)
+    assert _schema(harnesses_10_2.per_target[target]) == expected
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_single_as_target_equals_per_target(target: str, harnesses_10_2: Result) -> None:
+    assert harnesses_10_2.single is not None, harnesses_10_2.single_skipped
+    per_target = harnesses_10_2.per_target[target]
+    as_target = OUT / "bin" / f"qemu-system-{target}"
+    schema = _schema(per_target)
+    assert _schema(as_target) == schema
+    assert _commands(as_target) == _commands(per_target)
+    corpus = {**runner.load_corpus(), **extra_corpus(schema)}
+    expected = runner.run_corpus(per_target, corpus)
+    got = runner.run_corpus(as_target, corpus)
+    report = runner.compare_runs(expected, got, f"per-target {target}", f"single as {target}")
+    assert report is None, report
+    print(f"10.2 {target}: {len(expected.exchanges)} requests identical, "
+          f"{runner.summary(expected)}")
+
+
+def test_targets_differ(harnesses_10_2: Result) -> None:
+    """The conditions are in force: the single harness shows s390x's and x86_64's own commands."""
+    s390x = set(_commands(OUT / "bin" / "qemu-system-s390x"))
+    x86 = set(_commands(OUT / "bin" / "qemu-system-x86_64"))
+    assert {"dump-skeys", "query-cpu-model-baseline"} <= s390x - x86
+    assert {"rtc-reset-reinjection", "query-sev", "query-sgx"} <= x86 - s390x
