@@ -431,9 +431,15 @@ _MAX_BUILD_SYMBOLS = 10
 
 
 def split_runtime(cond: Condition, table: TargetTable,
-                  classes: SymbolClasses = SymbolClasses()) -> RuntimeSplit:
+                  classes: SymbolClasses = SymbolClasses(),
+                  keep_unavailable: bool = False) -> RuntimeSplit:
     """Split *cond* into its build-time part (kept for the preprocessor) and, per build-time
-    case, the set of targets where it holds (decided at run time)."""
+    case, the set of targets where it holds (decided at run time).
+
+    With *keep_unavailable*, a build-time case in which *cond* holds on none of *table*'s targets
+    but could on some target (other run-time symbols) is kept, with the empty mask: the thing is
+    still compiled in (a QEMU whose own code uses every declaration needs it), and never
+    visible."""
     runtime = classes.runtime_symbols(cond)
     if not runtime:
         return RuntimeSplit(cond, ((cond, table.all_mask),) if not cond.is_always
@@ -446,12 +452,22 @@ def split_runtime(cond: Condition, table: TargetTable,
         assignment = {sym: bool(bits >> i & 1) for i, sym in enumerate(build)}
         rest = partial(cond, assignment.get)
         mask = target_mask(rest, table, classes)
-        if mask:
+        if mask or (keep_unavailable and _satisfiable(rest)):
             by_mask.setdefault(mask, []).append(assignment)
     cases = tuple((_minimal_cover(build, assignments), mask)
                   for mask, assignments in by_mask.items())
     exists = _minimal_cover(build, [a for group in by_mask.values() for a in group])
     return RuntimeSplit(exists if by_mask else NEVER, cases)
+
+
+def _satisfiable(cond: Condition) -> bool:
+    """Whether some assignment of *cond*'s symbols makes it hold (they are few)."""
+    symbols = sorted(cond.symbols())
+    for bits in range(1 << len(symbols)):
+        defined = frozenset(s for i, s in enumerate(symbols) if bits >> i & 1)
+        if cond.holds_for(defined):
+            return True
+    return False
 
 
 def _minimal_cover(symbols: Sequence[str], assignments: list[dict[str, bool]]) -> Condition:

@@ -125,7 +125,7 @@ class Release:
     own_handler_stubs: bool = False
 
     def launcher_options(self) -> list[str]:
-        return ["--no-handler-stubs"] if self.own_handler_stubs else []
+        return ["--upstream-stubs"] if self.own_handler_stubs else []
 
 
 RELEASES = {

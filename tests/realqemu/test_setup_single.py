@@ -106,7 +106,7 @@ def test_single_binary_setup_applies_patch_idempotent_and_undo_restores(
     if version == "10.2":
         # 10.1 dropped the target conditions and added stubs for target-only handlers
         assert "CONDITIONS = ('qapic', 'carried', 'qemu-10.2.json')" in launcher
-        assert "RELEASE_OPTIONS = ['--no-handler-stubs']" in launcher
+        assert "RELEASE_OPTIONS = ['--upstream-stubs']" in launcher
     else:
         assert "CONDITIONS = None" in launcher and "RELEASE_OPTIONS = []" in launcher
     assert once["scripts/qapi-gen-upstream.py"] == before["scripts/qapi-gen.py"]

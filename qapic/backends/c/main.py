@@ -59,9 +59,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="no run-time symbol in any #if; also write qapi-targets.[ch]")
     single.add_argument("--runtime-symbols", metavar="GLOB,...", default=None,
                         help="symbols decided at run time (default: TARGET_*,CONFIG_KVM)")
-    single.add_argument("--no-handler-stubs", action="store_true",
-                        help="no weak aborting stubs for the handlers of target-only commands "
-                        "(for a QEMU that defines them on every target, as 10.1 and later do)")
+    single.add_argument("--upstream-stubs", action="store_true",
+                        help="the QEMU tree defines every command's handler on every target and "
+                        "uses every QAPI declaration (QEMU 10.1 and later: stubs/monitor-*.c): "
+                        "compile every declaration in, and no weak handler stubs")
     single.add_argument("--targets-from", metavar="QEMU_SRC_OR_BUILD", default=None,
                         help="QEMU source tree or build directory to read the targets from "
                         "(default: the QEMU tree containing SCHEMA)")
@@ -116,7 +117,7 @@ def _single_binary_policy(args: argparse.Namespace) -> SingleBinaryPolicy:
     classes = (SymbolClasses() if args.runtime_symbols is None
                else SymbolClasses.parse(args.runtime_symbols))
     return SingleBinaryPolicy(read_targets_with_kvm(tree), classes,
-                              handler_stubs=not args.no_handler_stubs)
+                              upstream_stubs=args.upstream_stubs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -136,9 +137,9 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"qapic generate: {err}\n")
             return 1
     elif (args.runtime_symbols is not None or args.targets_from is not None
-          or args.no_handler_stubs):
+          or args.upstream_stubs):
         sys.stderr.write("qapic generate: --runtime-symbols, --targets-from and "
-                         "--no-handler-stubs need --single-binary\n")
+                         "--upstream-stubs need --single-binary\n")
         return 1
     ctx = GenContext(prefix=args.prefix, builtins=args.builtins, unmask=args.unmask,
                      suppress_tracing=args.suppress_tracing,

@@ -104,18 +104,22 @@ class SingleBinaryPolicy(GuardPolicy):
     single_binary = True
 
     def __init__(self, table: TargetTable, classes: SymbolClasses | None = None,
-                 handler_stubs: bool = True) -> None:
+                 upstream_stubs: bool = False) -> None:
         self.table = table
         self.classes = classes or SymbolClasses()
-        #: Whether target-only command handlers get weak aborting stubs (see above); not for a
-        #: QEMU that defines every handler on every target itself (10.1+: stubs/monitor-*.c).
-        self.handler_stubs = handler_stubs
+        #: *upstream_stubs*: the QEMU tree defines the handler of every command on every target
+        #: and its own code uses every QAPI declaration (QEMU 10.1+: stubs/monitor-*.c), so
+        #: nothing is left out at build time that some target could have (even when no target
+        #: of this build has it), and no weak handler stubs are generated.
+        self.upstream_stubs = upstream_stubs
+        self.handler_stubs = not upstream_stubs
         self._splits: dict[Condition, RuntimeSplit] = {}
 
     def split(self, cond: Condition) -> RuntimeSplit:
         found = self._splits.get(cond)
         if found is None:
-            found = self._splits[cond] = split_runtime(cond, self.table, self.classes)
+            found = self._splits[cond] = split_runtime(cond, self.table, self.classes,
+                                                       keep_unavailable=self.upstream_stubs)
         return found
 
     def exists(self, cond: Condition) -> Condition:
@@ -140,4 +144,6 @@ class SingleBinaryPolicy(GuardPolicy):
         """*mask* in C: ``QAPI_TARGETS_ALL`` or ``QAPI_TARGET_I386 | QAPI_TARGET_X86_64``."""
         if mask == self.table.all_mask:
             return ALL_TARGETS
+        if mask == 0:
+            return "0"
         return " | ".join(target_constant(n) for n in self.table.names_in(mask))
