@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -164,3 +165,21 @@ def test_runtime_split_shapes() -> None:
     assert mixed.cases == ((from_json("CONFIG_SPICE"), table.mask(["aarch64"])),)
     nowhere = conditions.split_runtime(from_json({"all": ["TARGET_ARM", "TARGET_S390X"]}), table)
     assert nowhere.exists is NEVER and nowhere.cases == ()
+
+
+def test_runtime_split_keeping_what_no_built_target_has() -> None:
+    # A build whose s390x has no KVM: s390x's KVM-only items exist on no target of the build,
+    # yet a QEMU whose own stubs use their declarations (10.1+) needs them compiled in.
+    table = TargetTable(tuple(replace(t, kvm=False) for t in _table()))
+    kvm_s390x = from_json({"all": ["TARGET_S390X", "CONFIG_KVM"]})
+    assert conditions.split_runtime(kvm_s390x, table).exists is NEVER
+    kept = conditions.split_runtime(kvm_s390x, table, keep_unavailable=True)
+    assert kept.exists is ALWAYS and kept.cases == ((ALWAYS, 0),)
+    assert kept.needs_runtime_check(table)
+    mixed = conditions.split_runtime(from_json({"all": ["CONFIG_SPICE", "TARGET_PPC"]}), table,
+                                     keep_unavailable=True)
+    assert mixed.exists == from_json("CONFIG_SPICE") and mixed.cases == (
+        (from_json("CONFIG_SPICE"), 0),)
+    # what can hold on no target at all stays out
+    never = from_json({"all": ["TARGET_ARM", {"not": "TARGET_ARM"}]})
+    assert conditions.split_runtime(never, table, keep_unavailable=True).exists is NEVER
