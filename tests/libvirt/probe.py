@@ -41,6 +41,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Final
 
@@ -143,17 +144,17 @@ class Probe:
     domcaps_raw: str
     seconds: float
 
-    @property
+    @cached_property
     def cache(self) -> str:
         """The capabilities cache without ``CACHE_DROPPED``."""
         return normalise(self.cache_raw, CACHE_DROPPED)
 
-    @property
+    @cached_property
     def domcaps(self) -> str:
         """``virsh domcapabilities`` without ``DOMCAPS_DROPPED``."""
         return normalise(self.domcaps_raw, DOMCAPS_DROPPED)
 
-    @property
+    @cached_property
     def flags(self) -> frozenset[str]:
         return cache_flags(self.cache_raw)
 
