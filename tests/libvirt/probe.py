@@ -367,18 +367,24 @@ def differing_flags(columns: Mapping[str, Collection[str]]) -> list[str]:
 
 def flag_table(columns: Mapping[str, Collection[str]], rows: Iterable[str] | None = None) -> str:
     """A text table, one row per flag (default: ``differing_flags``), one column per label:
-    ``x`` where that column's binary has the flag, ``-`` where it has not."""
+    ``x`` where that column's binary has the flag, ``-`` where it has not. A label with line
+    breaks makes a header of several lines (e.g. ``"x86_64\nsingle"``)."""
     names = list(rows) if rows is not None else differing_flags(columns)
     labels = list(columns)
+    heads = [label.split("\n") for label in labels]
+    depth = max([1, *(len(h) for h in heads)])
+    heads = [[""] * (depth - len(h)) + h for h in heads]
     width = max([len("flag"), *(len(n) for n in names)])
-    widths = [max(len(label), 1) for label in labels]
-    lines = ["  ".join([f"{'flag':<{width}}", *(f"{lab:^{w}}" for lab, w in zip(labels, widths,
-                                                                              strict=True))])]
-    lines.append("  ".join(["-" * width, *("-" * w for w in widths)]))
-    for name in names:
-        cells = ("x" if name in columns[lab] else "-" for lab in labels)
-        lines.append("  ".join([f"{name:<{width}}", *(f"{c:^{w}}" for c, w in zip(cells, widths,
-                                                                                 strict=True))]))
+    widths = [max(len(part) for part in h) for h in heads]
+
+    def line(first: str, cells: Iterable[str]) -> str:
+        return "  ".join([f"{first:<{width}}", *(f"{c:^{w}}" for c, w in zip(cells, widths,
+                                                                            strict=True))]).rstrip()
+
+    lines = [line("flag" if i == depth - 1 else "", (h[i] for h in heads)) for i in range(depth)]
+    lines.append(line("-" * width, ("-" * w for w in widths)))
+    lines += [line(name, ("x" if name in columns[lab] else "-" for lab in labels))
+              for name in names]
     if not names:
         lines.append("(no flag differs)")
     return "\n".join(lines)

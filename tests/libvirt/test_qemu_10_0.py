@@ -83,16 +83,18 @@ def test_target_dependent_flags(probes: dict[tuple[str, str], Probe],
     only worth something if libvirt tells the targets apart."""
     per_target = {t: probes["per-target", t].flags for t in SINGLE_TARGETS}
     rows = differing_flags(per_target)
-    columns = {f"{t} {kind}": probes[kind, t].flags for t in SINGLE_TARGETS for kind in KINDS}
+    columns = {f"{t}\n{kind}": probes[kind, t].flags for t in SINGLE_TARGETS for kind in KINDS}
     counts = ", ".join(f"{t} {len(per_target[t])}" for t in SINGLE_TARGETS)
+    times = ", ".join(f"{kind} {t} {probes[kind, t].seconds:.1f}"
+                      for t in SINGLE_TARGETS for kind in KINDS)
     libvirt_report("flags-10.0", (
-        f"libvirt {len(rows)} target-dependent capability flags, QEMU 10.0, per-target vs "
+        f"libvirt: {len(rows)} target-dependent capability flags, QEMU 10.0, per-target vs "
         f"single-binary qemu-system-X (x = flag set; flags per target: {counts})\n"
-        + flag_table(columns, rows)))
+        + flag_table(columns, rows) + f"\nprobe seconds: {times}"))
     assert rows
     for target in SINGLE_TARGETS:
-        assert {f for f in rows if f in columns[f"{target} single"]} == \
-            {f for f in rows if f in columns[f"{target} per-target"]}
+        assert {f for f in rows if f in columns[f"{target}\nsingle"]} == \
+            {f for f in rows if f in columns[f"{target}\nper-target"]}
 
 
 # --- planted faults -------------------------------------------------------------------------
