@@ -49,7 +49,7 @@ def test_libvirt_probed_the_binary(probe_72: Probe, qemu_72: Path, libvirtd: Lib
     assert raw.findtext("arch") == "x86_64"
     # libvirt encodes QEMU's version as major * 1000000 + minor * 1000 + micro.
     assert raw.findtext("version", "").startswith("7002")
-    assert len(probe_72.flags) > 100
+    assert raw.findall("machine") and probe_72.flags
     assert ET.fromstring(probe_72.domcaps_raw).findtext("path") == str(qemu_72)
     # The cache file is named after the binary's path, as libvirt's file cache names it.
     digest = hashlib.sha256(str(qemu_72).encode()).hexdigest()
