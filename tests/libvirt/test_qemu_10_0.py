@@ -32,6 +32,7 @@ from tests.libvirt.probe import (
     differing_flags,
     filtered_emulator,
     flag_table,
+    flags_from_commands,
     libvirt_arch,
 )
 from tests.qemu import SINGLE_TARGETS, QemuBuild
@@ -137,6 +138,9 @@ def test_missing_commands_are_noticed(libvirtd: Libvirtd, builds: dict[str, Qemu
     assert report is not None
     lost = reference.flags - faulty.flags
     assert lost and faulty.flags < reference.flags, report
+    # The same measured on the single binary alone (the helper for later comparisons).
+    assert flags_from_commands(libvirtd, builds["single"].system("x86_64"), only_x86, tmp_path,
+                               arch="x86_64") == lost
     libvirt_report("flags-from-x86_64-only-commands-10.0", (
         f"libvirt flags derived from the {len(only_x86)} commands that QEMU 10.0 x86_64 has and "
         f"s390x has not ({', '.join(sorted(only_x86))}): lost when they are missing\n"
