@@ -10,6 +10,9 @@
  * Prints one JSON object: for each measure, the nanoseconds of each of CALLS calls, wall
  * clock (MEASURE) and this thread's CPU time ("MEASURE cpu": robust on a busy machine).
  *   register     qmp_init_marshal() into a fresh QmpCommandList (freeing it is not timed)
+ *   introspect first
+ *                the first introspection value of the process, as below (one sample: for a
+ *                single binary it includes making the view for the active targets, once)
  *   introspect   the introspection value as a QObject (per target: qobject_from_qlit() of
  *                qmp_schema_qlit; single: qapi_introspect_qobject()), then qobject_unref()
  *   dispatch     qmp_dispatch() of {"execute": "query-qmp-schema"} (marshalling included),
@@ -98,7 +101,7 @@ int main(int argc, char **argv)
 {
     int calls, i, arg = 1;
     bool register_only = false;
-    int64_t **reg, **intro, **disp;
+    int64_t **reg, **first, **intro, **disp;
     Clock t0;
     QmpCommandList cmds;
     unsigned commands = 0;
@@ -126,6 +129,7 @@ int main(int argc, char **argv)
     }
 #endif
     reg = new_samples(calls);
+    first = new_samples(1);
     intro = new_samples(calls);
     disp = new_samples(calls);
 
@@ -149,6 +153,9 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    t0 = now();
+    qobject_unref(introspection_value());
+    record(first, 0, t0);
     for (i = 0; i < calls; i++) {
         QObject *obj;
 
@@ -183,6 +190,7 @@ int main(int argc, char **argv)
 
     printf("{\"commands\": %u,\n", commands);
     print_samples("register", reg, calls, false);
+    print_samples("introspect first", first, 1, false);
     print_samples("introspect", intro, calls, false);
     print_samples("dispatch", disp, calls, true);
     printf("}\n");

@@ -2,7 +2,7 @@
 
 ``qapi-targets.c`` is the generated target table followed by :data:`TARGETS_C`, the logic that
 does not depend on the schema: the active set, parsing target names, the enum input filter and
-the filtered introspection conversion.
+the introspection views (query-qmp-schema's value filtered once per active-target set).
 """
 
 from __future__ import annotations

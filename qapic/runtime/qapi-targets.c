@@ -9,9 +9,15 @@
 
 QapiTargetMask qapi_active_targets = QAPI_TARGETS_ALL;
 
+/* The policy, for the active targets @active */
+static bool qapi_targets_visible_in(QapiTargetMask mask, QapiTargetMask active)
+{
+    return (mask & active) != 0;
+}
+
 bool qapi_targets_visible(QapiTargetMask mask)
 {
-    return (mask & qapi_active_targets) != 0;
+    return qapi_targets_visible_in(mask, qapi_active_targets);
 }
 
 void qapi_targets_set_active(QapiTargetMask mask)
@@ -124,46 +130,136 @@ bool qapi_targets_visit_enum(Visitor *v, const char *name, int *obj,
 }
 
 /*
- * qobject_from_qlit() that leaves out the list elements invisible now: a list of @qlit named
- * in @filters has, per element, an index into @masks of the targets where it exists.
+ * query-qmp-schema's value for the active targets, as a QLit tree to convert with
+ * qobject_from_qlit() (upstream's own per-call work).  The filtering is done once per
+ * active-target set: a view shares every array of the full tree in which nothing is left out,
+ * and copies only the lists that lose elements and the containers above them.  A view is
+ * never freed (nor changed) once made, so the tree returned stays valid after the lock is
+ * released, whatever another thread makes active; there is one per active-target set seen,
+ * which in QEMU is one.
  */
-QObject *qapi_targets_qobject_from_qlit(const QLitObject *qlit,
-                                        const QapiIntrospectFilter *filters,
-                                        const QapiTargetMask *masks)
-{
-    switch (qlit->type) {
-    case QTYPE_QDICT: {
-        QDict *qdict = qdict_new();
-        QLitDictEntry *e;
+struct QapiIntrospectView {
+    QapiTargetMask active;
+    QLitObject root;
+    QapiIntrospectView *next;
+};
 
-        for (e = qlit->value.qdict; e->key; e++) {
-            qdict_put_obj(qdict, e->key,
-                          qapi_targets_qobject_from_qlit(&e->value, filters, masks));
+typedef struct QapiIntrospectFiltering {
+    const QapiIntrospectFilter *filters;
+    const QapiTargetMask *masks;
+    QapiTargetMask active;
+} QapiIntrospectFiltering;
+
+/* The masks of the list @list of the full tree (see QapiIntrospectFilter), or NULL. */
+static const uint8_t *qapi_introspect_filter_of(const QLitObject *list,
+                                                const QapiIntrospectFiltering *how)
+{
+    const QapiIntrospectFilter *f;
+
+    for (f = how->filters; f->list; f++) {
+        if (f->list == list) {
+            return f->masks;
         }
-        return QOBJECT(qdict);
+    }
+    return NULL;
+}
+
+/*
+ * *@dst = @src without the list elements invisible now.  An array is copied only when
+ * something in it changes; true when something did (*@dst then differs from *@src).
+ */
+static bool qapi_introspect_filter(const QLitObject *src, QLitObject *dst,
+                                   const QapiIntrospectFiltering *how)
+{
+    *dst = *src;
+    switch (src->type) {
+    case QTYPE_QDICT: {
+        QLitDictEntry *copy = NULL;
+        size_t i, n;
+
+        for (n = 0; src->value.qdict[n].key; n++) {
+            /* count */
+        }
+        for (i = 0; i < n; i++) {
+            QLitObject value;
+
+            if (qapi_introspect_filter(&src->value.qdict[i].value, &value, how)) {
+                if (!copy) {
+                    copy = g_new(QLitDictEntry, n + 1);
+                    memcpy(copy, src->value.qdict, (n + 1) * sizeof(*copy));
+                }
+                copy[i].value = value;
+            }
+        }
+        if (!copy) {
+            return false;
+        }
+        dst->value.qdict = copy;
+        return true;
     }
     case QTYPE_QLIST: {
-        QList *qlist = qlist_new();
-        const QapiIntrospectFilter *f;
-        const uint8_t *keep = NULL;
-        QLitObject *e;
-        size_t i;
+        const uint8_t *keep = qapi_introspect_filter_of(src->value.qlist, how);
+        QLitObject *copy = NULL;
+        bool changed = false;
+        size_t i, j, n;
 
-        for (f = filters; f->list; f++) {
-            if (f->list == qlit->value.qlist) {
-                keep = f->masks;
-                break;
-            }
+        for (n = 0; src->value.qlist[n].type != QTYPE_NONE; n++) {
+            /* count */
         }
-        for (e = qlit->value.qlist, i = 0; e->type != QTYPE_NONE; e++, i++) {
-            if (!keep || qapi_targets_visible(masks[keep[i]])) {
-                qlist_append_obj(qlist,
-                                 qapi_targets_qobject_from_qlit(e, filters, masks));
-            }
+        if (keep) {
+            copy = g_new(QLitObject, n + 1);
         }
-        return QOBJECT(qlist);
+        for (i = j = 0; i < n; i++) {
+            QLitObject element;
+
+            if (keep && !qapi_targets_visible_in(how->masks[keep[i]], how->active)) {
+                changed = true;
+                continue;
+            }
+            if (qapi_introspect_filter(&src->value.qlist[i], &element, how)) {
+                changed = true;
+                if (!copy) {            /* nothing was left out before: j == i */
+                    copy = g_new(QLitObject, n + 1);
+                    memcpy(copy, src->value.qlist, i * sizeof(*copy));
+                }
+            }
+            if (copy) {
+                copy[j] = element;
+            }
+            j++;
+        }
+        if (!changed) {
+            g_free(copy);
+            return false;
+        }
+        copy[j] = (QLitObject){ .type = QTYPE_NONE };
+        dst->value.qlist = copy;
+        return true;
     }
     default:
-        return qobject_from_qlit(qlit);
+        return false;
     }
+}
+
+const QLitObject *qapi_targets_introspect_qlit(QapiIntrospectCache *cache,
+                                               const QLitObject *qlit,
+                                               const QapiIntrospectFilter *filters,
+                                               const QapiTargetMask *masks)
+{
+    QapiIntrospectFiltering how = { filters, masks, qapi_active_targets };
+    QapiIntrospectView *view;
+
+    g_mutex_lock(&cache->lock);
+    for (view = cache->views; view && view->active != how.active; view = view->next) {
+        /* search */
+    }
+    if (!view) {
+        view = g_new(QapiIntrospectView, 1);
+        view->active = how.active;
+        qapi_introspect_filter(qlit, &view->root, &how);
+        view->next = cache->views;
+        cache->views = view;
+    }
+    g_mutex_unlock(&cache->lock);
+    return &view->root;
 }

@@ -3,6 +3,10 @@
  * see (tests/single/test_behaviour.py compares it with the per-target builds).
  *
  *   check_targets TARGETS schema             query-qmp-schema's value, as JSON
+ *   check_targets TARGETS schemas T1 T2...   the value as TARGETS, then made active Ti for each
+ *                                            Ti in turn (one process): one JSON line each.
+ *                                            Each value is changed by this program after it
+ *                                            is printed, as a caller owning it may do.
  *   check_targets TARGETS commands           the registered commands, one a line
  *   check_targets TARGETS input TYPE JSON    an input visit of JSON as TYPE: "ok" or the error
  *   check_targets TARGETS output TYPE JSON   input with every target active, output as TARGETS
@@ -13,7 +17,10 @@
 #include "qapi/qobject-input-visitor.h"
 #include "qapi/qobject-output-visitor.h"
 #include "qapi/dealloc-visitor.h"
+#include "qobject/qdict.h"
 #include "qobject/qjson.h"
+#include "qobject/qlist.h"
+#include "qobject/qnull.h"
 #include "qapi-targets.h"
 #include "qapi-init-commands.h"
 #include CHECK_VISIT_HEADER
@@ -71,6 +78,28 @@ int main(int argc, char **argv)
         printf("%s\n", json->str);
         g_string_free(json, true);
         qobject_unref(schema);
+    } else if (!strcmp(argv[2], "schemas")) {
+        int i;
+
+        for (i = 2; i < argc; i++) {
+            QObject *schema;
+            GString *json;
+
+            if (i > 2) {
+                if (!qapi_targets_parse(argv[i], &mask, &err)) {
+                    error_report_err(err);
+                    return 2;
+                }
+                qapi_targets_set_active(mask);
+            }
+            schema = qapi_introspect_qobject();
+            json = qobject_to_json(schema);
+            printf("%s\n", json->str);
+            g_string_free(json, true);
+            qlist_append_null(qobject_to(QList, schema));
+            qdict_put_null(qobject_to(QDict, qlist_peek(qobject_to(QList, schema))), "x");
+            qobject_unref(schema);
+        }
     } else if (!strcmp(argv[2], "commands")) {
         QmpCommandList cmds;
 

@@ -64,6 +64,32 @@ def test_introspection_and_commands_as_per_target(target: str, check: Path, qemu
     assert set(registered) == commands - _not_generated(qemu_10_0)
 
 
+def test_introspection_follows_active_target_changes(check: Path, qemu_10_0: Path,
+                                                     build_defined: set[str]) -> None:
+    # query-qmp-schema's value is filtered once per active-target set and kept: within one
+    # process, every change of the active targets (back to a set seen before, too) gives that
+    # set's value, and what a caller does to a value it was given (check_targets changes each
+    # one) does not reach the next.
+    sequence = ["x86_64", "s390x", "s390x", "aarch64,s390x", "x86_64", "aarch64", "s390x"]
+    got = [json.loads(line)
+           for line in run_check(check, sequence[0], "schemas", *sequence[1:]).splitlines()]
+    assert len(got) == len(sequence)
+    expected = {t: _per_target_schema(qemu_10_0, build_defined, t)
+                for t in ("x86_64", "s390x", "aarch64")}
+    assert len({json.dumps(v) for v in expected.values()}) == 3      # the values differ
+    for active, value in zip(sequence, got, strict=True):
+        if active in expected:
+            assert value == expected[active], active
+        else:       # several targets: the union (of the names not masked)
+            assert _commands_and_events(value) == set().union(
+                *(_commands_and_events(expected[t]) for t in active.split(","))), active
+
+
+def _commands_and_events(schema: object) -> set[tuple[str, str]]:
+    assert isinstance(schema, list)
+    return {(e["meta-type"], e["name"]) for e in schema if e["meta-type"] in ("command", "event")}
+
+
 def test_several_targets_see_the_union(check: Path) -> None:
     # The documented policy: visible when the condition holds for at least one active target.
     each = [set(run_check(check, t, "commands").split()) for t in ("aarch64", "s390x")]

@@ -15,8 +15,12 @@ distinct masks, so the data added is one byte per element of those lists and a f
     };
 
 Both arrays are written element by element under the same build-time guards, so their indexes
-agree in every build.  ``qapi_introspect_qobject()`` converts the tree leaving out the elements
-invisible for the active targets (``qapi_targets_qobject_from_qlit()``, qapi-targets.c).
+agree in every build.  ``qapi_introspect_qobject()`` returns ``qobject_from_qlit()`` of a *view*
+of the tree without the elements invisible for the active targets: per call, the work of
+upstream's ``qmp_query_qmp_schema()`` on a tree of the per-target size.  The view is made once
+per active-target set, on first use, and kept (``qapi_targets_introspect_qlit()``,
+qapi-targets.c): it copies only the lists that lose elements and the arrays above them, and
+shares the rest of the static tree.
 """
 
 from __future__ import annotations
@@ -106,7 +110,10 @@ def generate_single(tree: list[Guarded], c_file: CFile, h_file: HFile,
     c.lines(f"""
         QObject *{prefix}qapi_introspect_qobject(void)
         {{
-            return qapi_targets_qobject_from_qlit(&{variable}, {prefix}qmp_schema_filters,
-                                                  {prefix}qmp_schema_masks);
+            static QapiIntrospectCache cache;
+
+            return qobject_from_qlit(qapi_targets_introspect_qlit(&cache, &{variable},
+                                                                  {prefix}qmp_schema_filters,
+                                                                  {prefix}qmp_schema_masks));
         }}
     """)

@@ -31,8 +31,8 @@ What each kind of thing does for a single binary:
   reached only through its tag's value; an unavailable alternate branch reports its QType as
   invalid, as the per-target build does for a QType with no branch;
 - ``qmp_init_marshal()`` registers a command only when visible; an event sender returns at once
-  when the event is not; ``qapi_introspect_qobject()`` filters query-qmp-schema's value
-  (:mod:`.introspect_single`).
+  when the event is not; ``qapi_introspect_qobject()`` filters query-qmp-schema's value, once
+  per active-target set (:mod:`.introspect_single`).
 
 Stubs: the marshaller of a run-time conditional command calls a handler that only its targets'
 code defines.  So that a binary without those targets still links, the command's

@@ -107,9 +107,21 @@ def _header(h_file: CFile, names: list[str]) -> None:
             const uint8_t *masks;       /* per element, an index into the masks table */
         } QapiIntrospectFilter;
 
-        QObject *qapi_targets_qobject_from_qlit(const QLitObject *qlit,
-                                                const QapiIntrospectFilter *filters,
-                                                const QapiTargetMask *masks);
+        /* The views of a QLit tree made so far, one per active-target set (zero-initialised) */
+        typedef struct QapiIntrospectView QapiIntrospectView;
+        typedef struct QapiIntrospectCache {
+            GMutex lock;
+            QapiIntrospectView *views;
+        } QapiIntrospectCache;
+
+        /*
+         * @qlit without the list elements invisible for the active targets, made once per
+         * active-target set and kept in @cache: the result is never freed nor changed.
+         */
+        const QLitObject *qapi_targets_introspect_qlit(QapiIntrospectCache *cache,
+                                                       const QLitObject *qlit,
+                                                       const QapiIntrospectFilter *filters,
+                                                       const QapiTargetMask *masks);
     """)
 
 
