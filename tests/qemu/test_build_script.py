@@ -1,4 +1,5 @@
-"""scripts/qemu-build regenerates the QAPI files exactly when the generator changed.
+"""scripts/qemu-build regenerates the QAPI files exactly when the generator changed; a build
+name belongs to one QEMU version.
 
 Uses a build of its own (``--name regen-check``) where only the two QAPI code-generation steps
 are built (QEMU's schema and the test schema), with a wrapper generator that logs each call and
@@ -7,6 +8,8 @@ runs upstream's script. Cold: a tree copy and a configure (about half a minute);
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -89,3 +92,45 @@ def test_generator_change_regenerates(tmp_path: Path) -> None:
     (lib / "module.py").write_text("X = 2\n")
     _build("--generator", str(v1), "--generator-source", str(lib))
     assert len(_calls(log)) == 2
+
+
+def _cache() -> Path:
+    if env := os.environ.get("QAPIC_CACHE"):
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qapic"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(QEMU_BUILD), *args], capture_output=True, text=True)
+
+
+def test_a_name_keeps_its_qemu_version() -> None:
+    # A NAME built from one QEMU is never overwritten by a build of another: a clear error.
+    top = _cache() / "qemu-build" / "key-check"
+    shutil.rmtree(top, ignore_errors=True)
+    top.mkdir(parents=True)
+    # As a build made before --qemu existed records it: a pristine path, no "qemu" file (10.0).
+    (top / "pristine").write_text("qemu-10.0.x\n")
+    proc = _run("--qemu", "10.2", "--name", "key-check", "qapi/qapi-builtin-types.h")
+    assert proc.returncode == 2, proc.stderr
+    assert "'key-check' is a build of QEMU 10.0, not 10.2" in proc.stderr
+    assert sorted(p.name for p in top.iterdir()) == [".lock", "pristine"]
+
+    (top / "qemu").write_text("10.2\n")
+    proc = _run("--name", "key-check", "qapi/qapi-builtin-types.h")
+    assert proc.returncode == 2, proc.stderr
+    assert "'key-check' is a build of QEMU 10.2, not 10.0" in proc.stderr
+    shutil.rmtree(top)
+
+
+def test_bad_qemu_key_and_reserved_names() -> None:
+    proc = _run("--qemu", "7.2")
+    assert proc.returncode == 2
+    assert "--qemu '7.2' is not supported" in proc.stderr
+    # upstream-10.2 is the name of upstream's 10.2 build, as upstream is 10.0's.
+    proc = _run("--qemu", "10.2", "--prepare", "true")
+    assert proc.returncode == 2
+    assert "the name 'upstream-10.2' is reserved" in proc.stderr
+    proc = _run("--prepare", "true")
+    assert proc.returncode == 2
+    assert "the name 'upstream' is reserved" in proc.stderr
