@@ -44,6 +44,30 @@ def find_tree(start: Path) -> Path | None:
     return None
 
 
+_VERSION = re.compile(r"(\d+)\.(\d+)(\.\d+)*")
+
+
+def read_version(tree: Path) -> tuple[int, int]:
+    """The QEMU release (major, minor) of *tree*, from its ``VERSION`` file."""
+    path = tree / "VERSION"
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        raise QemuTreeError(f"{path}: cannot read it: {err.strerror}") from None
+    match = _VERSION.fullmatch(text)
+    if match is None:
+        raise QemuTreeError(f"{path}: not a QEMU version: {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """``10.2`` or ``10.2.2`` as (10, 2); ValueError otherwise."""
+    match = _VERSION.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not a QEMU version (MAJOR.MINOR): {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
 def _read_mak(path: Path) -> dict[str, str]:
     keys: dict[str, str] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():

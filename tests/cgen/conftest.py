@@ -35,6 +35,8 @@ CASES = {
                  ("-b", "-p", "test-", "--suppress-tracing")),
     # Language parity with a newer QEMU (no TARGET_ conditions left, new constructs).
     "qemu-10.2": Case("qapi/qapi-schema.json", ("-b",), "10.2"),
+    "test-10.2": Case("tests/qapi-schema/qapi-schema-test.json",
+                      ("-b", "-p", "test-", "--suppress-tracing"), "10.2"),
 }
 
 

@@ -97,3 +97,23 @@ def identifiers(items: set[Item]) -> set[str]:
         if found:
             names.add(found[-1])
     return names
+
+
+_INCLUDE = re.compile(r"^\s*#\s*include\b.*$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"\bchar qapi_dummy_\w+\s*;")
+
+
+def code(source: str) -> str:
+    """A C file's code, bodies included, for comparing two generators' output: comments,
+    ``#include`` lines and QEMU's placeholder variable left out, spacing normalised."""
+    text = _PLACEHOLDER.sub(" ", _INCLUDE.sub(" ", _COMMENT.sub(" ", source)))
+    out: list[str] = []
+    code_lines: list[str] = []    # C lines since the last directive: one unit, however wrapped
+    for line in text.replace("\\\n", " ").splitlines():
+        if line.lstrip().startswith("#"):
+            out.extend([_normalise(" ".join(code_lines)), _normalise(line)])
+            code_lines = []
+        else:
+            code_lines.append(line)
+    out.append(_normalise(" ".join(code_lines)))
+    return "\n".join(part for part in out if part)

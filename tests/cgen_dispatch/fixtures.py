@@ -1,8 +1,8 @@
 """Generated files of both generators for the schemas these tests use, made once per session.
 
-``upstream_out(case)`` runs QEMU 10.0's own ``scripts/qapi-gen.py`` (the oracle, as a
-subprocess); ``qapic_out(case)`` runs ``python -m qapic generate`` with the same options.  Both
-return the output directory.
+``upstream_out(case)`` runs the own ``scripts/qapi-gen.py`` of the case's QEMU tree (10.0 or
+10.2: the oracle, as a subprocess); ``qapic_out(case)`` runs ``python -m qapic generate`` with the
+same options on the same schema.  Both return the output directory.
 """
 
 from __future__ import annotations
@@ -15,16 +15,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, qemu_source
 
 #: case -> (schema path inside the QEMU tree, options), as QEMU's meson runs the generator.
-CASES: dict[str, tuple[str, tuple[str, ...]]] = {
+_SCHEMAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "system": ("qapi/qapi-schema.json", ("-b",)),
     "test": ("tests/qapi-schema/qapi-schema-test.json", ("-p", "test-")),
     "test-untraced": ("tests/qapi-schema/qapi-schema-test.json",
                       ("-p", "test-", "--suppress-tracing")),
     "storage-daemon": ("storage-daemon/qapi/qapi-schema.json", ()),
     "guest-agent": ("qga/qapi-schema.json", ("-p", "qga-", "--suppress-tracing")),
+}
+#: The QEMU trees (keys of scripts/qemu-versions) whose schemas and generator are compared: a
+#: case NAME is QEMU 10.0's, NAME-10.2 the same schema and options in QEMU 10.2.2.
+VERSIONS = ("10.0", "10.2")
+#: case -> (QEMU version key, schema path inside its tree, options).
+CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    name if version == "10.0" else f"{name}-{version}": (version, schema, options)
+    for version in VERSIONS for name, (schema, options) in _SCHEMAS.items()
 }
 
 
@@ -37,26 +45,29 @@ def _generate(argv: list[str], outdir: Path) -> Path:
     return outdir
 
 
-def _outputs(tree: Path, argv: Callable[[Path], list[str]]) -> Iterator[Callable[[str], Path]]:
+def _outputs(argv: Callable[[Path, Path], list[str]]) -> Iterator[Callable[[str], Path]]:
+    """``get(case)``: the output directory of ``argv(tree, schema)`` with the case's options."""
     with tempfile.TemporaryDirectory(prefix="qapic-cgen-") as tmp:
         made: dict[str, Path] = {}
 
         def get(case: str) -> Path:
             if case not in made:
-                schema, options = CASES[case]
-                made[case] = _generate([*argv(tree / schema), *options], Path(tmp) / case)
+                version, schema, options = CASES[case]
+                tree = qemu_source(version)
+                made[case] = _generate([*argv(tree, tree / schema), *options], Path(tmp) / case)
             return made[case]
 
         yield get
 
 
 @pytest.fixture(scope="session")
-def upstream_out(qemu_10_0: Path) -> Iterator[Callable[[str], Path]]:
-    generator = qemu_10_0 / "scripts" / "qapi-gen.py"
-    yield from _outputs(qemu_10_0, lambda schema: [sys.executable, str(generator), str(schema)])
+def upstream_out() -> Iterator[Callable[[str], Path]]:
+    yield from _outputs(lambda tree, schema: [sys.executable,
+                                              str(tree / "scripts" / "qapi-gen.py"), str(schema)])
 
 
 @pytest.fixture(scope="session")
-def qapic_out(qemu_10_0: Path) -> Iterator[Callable[[str], Path]]:
-    yield from _outputs(qemu_10_0,
-                        lambda schema: [sys.executable, "-m", "qapic", "generate", str(schema)])
+def qapic_out() -> Iterator[Callable[[str], Path]]:
+    # No --qemu-version: qapic follows the release of the tree that holds the schema.
+    yield from _outputs(lambda tree, schema: [sys.executable, "-m", "qapic", "generate",
+                                              str(schema)])

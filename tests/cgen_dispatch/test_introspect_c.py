@@ -1,4 +1,4 @@
-"""qapic's ``qapi-introspect.c``, compiled in effect for a build, equals upstream's.
+"""qapic's ``qapi-introspect.c``, compiled in effect for a build, equals upstream's (10.0, 10.2).
 
 Both files are read by the oracle's QLit reader and evaluated with the preprocessor symbols a
 build defines (tests/oracle/upstream.py); the symbol sets are those of real builds: every
@@ -76,3 +76,25 @@ def test_qapi_schema_test(upstream_out: Out, qapic_out: Out) -> None:
     assert symbols(got) == syms
     for defined in (set(), syms, {"TEST_IF_STRUCT", "TEST_IF_EVT"}, {"TEST_IF_FEATURE_1"}):
         assert evaluate(got, defined) == evaluate(expected, defined)
+
+
+# QEMU 10.2.2: its schema has no target condition left; every symbol upstream's file tests.
+@pytest.mark.parametrize("config", [NONE, ACCEL_KVM, DISTRO, WINDOWS, EVERYTHING],
+                         ids=["none", "kvm", "distro", "windows", "everything"])
+def test_qemu_10_2(config: frozenset[str], upstream_out: Out, qapic_out: Out) -> None:
+    expected, got = _trees("system-10.2", "", upstream_out, qapic_out)
+    assert symbols(got) == symbols(expected)
+    assert evaluate(got, config) == evaluate(expected, config)
+
+
+@pytest.mark.parametrize(("case", "prefix", "configs"), [
+    ("guest-agent-10.2", "qga-", (NONE, QGA_LINUX, QGA_WINDOWS)),
+    ("storage-daemon-10.2", "", (NONE, DISTRO)),
+    ("test-10.2", "test-", (NONE, frozenset({"TEST_IF_STRUCT", "TEST_IF_EVT"}))),
+])
+def test_other_schemas_10_2(case: str, prefix: str, configs: tuple[frozenset[str], ...],
+                            upstream_out: Out, qapic_out: Out) -> None:
+    expected, got = _trees(case, prefix, upstream_out, qapic_out)
+    assert symbols(got) == symbols(expected)
+    for config in (*configs, frozenset(symbols(expected))):
+        assert evaluate(got, config) == evaluate(expected, config)

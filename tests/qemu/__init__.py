@@ -1,4 +1,4 @@
-"""Building QEMU 10.0 with a given QAPI generator, and running what the build produced.
+"""Building QEMU 10.0 (or 10.2) with a given QAPI generator, and running what the build produced.
 
 The build itself is ``scripts/qemu-build`` (cached under ``$QAPIC_CACHE/qemu-build/NAME``); this
 module calls it for the two generators tests care about:
@@ -15,6 +15,9 @@ and for the real-QEMU single-binary comparison (``tests/realqemu``):
 "upstream" and "single" are configured alike, with the targets of ``SINGLE_TARGETS`` (the
 default of scripts/qemu-build), so that each single-binary ``qemu-system-X`` has a per-target
 reference from the very same configuration.  "qapic" builds only ``SYSTEM_TARGETS``.
+
+``build(generator, qemu="10.2")`` builds QEMU 10.2.2 instead (``scripts/qemu-build --qemu 10.2``),
+under the name ``GENERATOR-10.2`` and with the targets of ``TARGETS_10_2`` for every generator.
 
 Fixtures live in ``tests/qemu/fixtures.py`` so that several test packages can import them.
 """
@@ -38,6 +41,10 @@ GENERATORS: Final = ("upstream", "qapic", "single")
 SYSTEM_TARGETS: Final = ("aarch64", "x86_64")
 #: The targets of the "upstream" and "single" builds.
 SINGLE_TARGETS: Final = ("aarch64", "arm", "s390x", "x86_64")
+#: The targets of every QEMU 10.2 build.
+TARGETS_10_2: Final = ("aarch64", "s390x", "x86_64")
+#: The QEMU sources (keys of scripts/qemu-versions) that builds are made of.
+QEMU_KEYS: Final = ("10.0", "10.2")
 
 #: QEMU's QAPI unit-test programs (tests/unit/meson.build), built from tests/qapi-schema/.
 UNIT_TESTS: Final = (
@@ -64,27 +71,42 @@ def qapic_generate_available() -> str | None:
     return None if proc.returncode == 0 else NOT_IMPLEMENTED
 
 
-def build_args(generator: str) -> list[str]:
-    """The scripts/qemu-build options that select *generator*."""
-    targets = SYSTEM_TARGETS if generator == "qapic" else SINGLE_TARGETS
+def build_name(generator: str, qemu: str = "10.0") -> str:
+    """The scripts/qemu-build --name of *generator*'s build of QEMU *qemu*."""
+    return generator if qemu == "10.0" else f"{generator}-{qemu}"
+
+
+def build_args(generator: str, qemu: str = "10.0") -> list[str]:
+    """The scripts/qemu-build options that select *generator* (and the QEMU source *qemu*)."""
+    if qemu not in QEMU_KEYS:
+        raise ValueError(f"unknown QEMU {qemu!r} (known: {', '.join(QEMU_KEYS)})")
+    targets: tuple[str, ...]
+    if qemu != "10.0":
+        targets = TARGETS_10_2
+    else:
+        targets = SYSTEM_TARGETS if generator == "qapic" else SINGLE_TARGETS
+    name = ["--name", build_name(generator, qemu)]
     target_list = ["--targets", ",".join(f"{t}-softmmu" for t in targets)]
+    source = [] if qemu == "10.0" else ["--qemu", qemu]
     if generator == "upstream":
-        return ["--name", "upstream", *target_list]
+        return [*name, *target_list, *source]
     if generator in ("qapic", "single"):
         single = ["--single-binary"] if generator == "single" else []
         setup = shlex.join([sys.executable, "-m", "qapic", "qemu-setup", *single, "."])
         # qapic's launcher runs the package from this checkout: its changes must regenerate.
-        return ["--name", generator, "--prepare", setup, "--generator-source", str(REPO / "qapic"),
-                *target_list]
+        return [*name, "--prepare", setup, "--generator-source", str(REPO / "qapic"),
+                *target_list, *source]
     raise ValueError(f"unknown generator {generator!r} (known: {', '.join(GENERATORS)})")
 
 
 @dataclass(frozen=True)
 class QemuBuild:
-    """A configured QEMU 10.0 build directory with the default targets built."""
+    """A configured QEMU build directory (10.0 unless *qemu* says) with the default targets
+    built."""
 
     generator: str
     build_dir: Path
+    qemu: str = "10.0"
 
     def system(self, target: str) -> Path:
         return self.build_dir / f"qemu-system-{target}"
@@ -98,22 +120,23 @@ class QemuBuild:
 
 
 _lock = threading.Lock()
-_builds: dict[str, QemuBuild] = {}
+_builds: dict[tuple[str, str], QemuBuild] = {}
 
 
-def build(generator: str) -> QemuBuild:
-    """Build (or find in the cache) QEMU with *generator*; raise GeneratorUnavailable if needed.
+def build(generator: str, qemu: str = "10.0") -> QemuBuild:
+    """Build (or find in the cache) QEMU *qemu* with *generator*; raise GeneratorUnavailable if
+    needed.
 
-    Runs scripts/qemu-build once per process and generator; its output is shown on failure.
+    Runs scripts/qemu-build once per process, generator and QEMU; its output is shown on failure.
     """
     with _lock:
-        if generator in _builds:
-            return _builds[generator]
+        if (generator, qemu) in _builds:
+            return _builds[generator, qemu]
         if generator in ("qapic", "single"):
             reason = qapic_generate_available()
             if reason:
                 raise GeneratorUnavailable(reason)
-        cmd = [str(QEMU_BUILD), *build_args(generator)]
+        cmd = [str(QEMU_BUILD), *build_args(generator, qemu)]
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
                                     f"{os.environ.get('PATH', '')}")
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -121,8 +144,8 @@ def build(generator: str) -> QemuBuild:
             raise RuntimeError(f"{shlex.join(cmd)} failed ({proc.returncode}):\n"
                                f"{proc.stderr[-6000:]}")
         out = proc.stdout.strip().splitlines()
-        result = QemuBuild(generator, Path(out[-1]))
-        _builds[generator] = result
+        result = QemuBuild(generator, Path(out[-1]), qemu)
+        _builds[generator, qemu] = result
         return result
 
 

@@ -30,3 +30,18 @@ def qemu_build() -> Callable[[str], QemuBuild]:
 def qemu_upstream(qemu_build: Callable[[str], QemuBuild]) -> QemuBuild:
     """The baseline: QEMU 10.0 built with upstream's own generator."""
     return qemu_build("upstream")
+
+
+@pytest.fixture(scope="session")
+def qemu_build_10_2() -> Callable[[str], QemuBuild]:
+    """``qemu_build_10_2(generator)``: QEMU 10.2.2 built with *generator* ("upstream", "qapic"
+    or "single"), targets ``TARGETS_10_2``, as ``scripts/qemu-build --qemu 10.2 --name
+    GENERATOR-10.2``. Cached like :func:`qemu_build`."""
+
+    def get(generator: str) -> QemuBuild:
+        try:
+            return build(generator, qemu="10.2")
+        except GeneratorUnavailable as e:
+            pytest.skip(str(e))
+
+    return get

@@ -44,6 +44,16 @@ def _calls(log: Path) -> list[str]:
     log.write_text("")
     return sorted(calls)
 
+#: Upstream's generator behind a wrapper that only runs it.
+PLAIN = """#!/usr/bin/env python3
+import os
+import sys
+
+upstream = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qapi-gen-upstream.py")
+os.execv(sys.executable, [sys.executable, upstream, *sys.argv[1:]])
+"""
+
+
 
 def test_generator_change_regenerates(tmp_path: Path) -> None:
     log = tmp_path / "calls.log"
@@ -134,3 +144,26 @@ def test_bad_qemu_key_and_reserved_names() -> None:
     proc = _run("--prepare", "true")
     assert proc.returncode == 2
     assert "the name 'upstream' is reserved" in proc.stderr
+
+
+def _ccache_hits(ccache_dir: Path) -> int:
+    out = subprocess.run(["ccache", "--print-stats"], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, CCACHE_DIR=str(ccache_dir))).stdout
+    stats = dict(line.split("\t") for line in out.splitlines() if "\t" in line)
+    return int(stats["direct_cache_hit"]) + int(stats["preprocessed_cache_hit"])
+
+
+def test_compiles_through_ccache(tmp_path: Path) -> None:
+    # QEMU's build calls its compiler by a bare name; the script puts ccache's links first in
+    # PATH. An object compiled again from the same inputs must come from ccache's cache.
+    generator = tmp_path / "gen.py"     # upstream's, without the logging of the test above
+    generator.write_text(PLAIN)
+    generator.chmod(0o755)
+    obj = "libqemuutil.a.p/util_cutils.c.o"
+    build = _build("--generator", str(generator), obj)
+    (build / obj).unlink()
+    ccache_dir = _cache() / "ccache"
+    before = _ccache_hits(ccache_dir)
+    _build("--generator", str(generator), obj)
+    assert (build / obj).is_file()
+    assert _ccache_hits(ccache_dir) > before

@@ -1,4 +1,4 @@
-"""QEMU 10.2.2 builds for the single-binary proofs (scripts/qemu-build --qemu 10.2, cached).
+"""QEMU 10.2.2 builds for the single-binary proofs (tests/qemu's builds of ``--qemu 10.2``).
 
 - ``upstream-10.2``: upstream's own generator, per-target behaviour of upstream 10.2 (every
   binary lists every target's commands);
@@ -11,45 +11,21 @@ Both are configured alike with the targets of :data:`TARGETS_10_2`.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import subprocess
-import sys
-import threading
 from pathlib import Path
 
-from tests.conftest import REPO
-from tests.qemu import QEMU_BUILD
+from tests.qemu import TARGETS_10_2, build
 
-TARGETS_10_2 = ("aarch64", "s390x", "x86_64")
-
-_lock = threading.Lock()
-_done: dict[str, Path] = {}
+__all__ = ["TARGETS_10_2", "build_10_2", "compiled_symbols"]
 
 
 def build_10_2(kind: str) -> Path:
     """The build directory of ``upstream-10.2`` (*kind* "upstream") or ``single-10.2``."""
-    with _lock:
-        if kind in _done:
-            return _done[kind]
-        cmd = [str(QEMU_BUILD), "--qemu", "10.2",
-               "--targets", ",".join(f"{t}-softmmu" for t in TARGETS_10_2)]
-        if kind == "single":
-            setup = shlex.join([sys.executable, "-m", "qapic", "qemu-setup", "--single-binary",
-                                "."])
-            cmd += ["--name", "single-10.2", "--prepare", setup,
-                    "--generator-source", str(REPO / "qapic")]
-        elif kind != "upstream":
-            raise ValueError(kind)
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
-                                    f"{os.environ.get('PATH', '')}")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{shlex.join(cmd)} failed ({proc.returncode}):\n"
-                               f"{proc.stderr[-6000:]}")
-        _done[kind] = Path(proc.stdout.strip().splitlines()[-1])
-        return _done[kind]
+    if kind not in ("upstream", "single"):
+        raise ValueError(kind)
+    return build(kind, qemu="10.2").build_dir
 
 
 _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)", re.M)

@@ -8,9 +8,11 @@ QEMU implements by hand and the marshaller generated here::
     void qmp_marshal_NAME(QDict *args, QObject **ret, Error **errp);
 
 The marshaller reads the arguments with a QObject input visitor, calls the handler, converts its
-result with an output visitor (a ``qmp_marshal_output_TYPE`` helper per return type and file),
-and frees the arguments with the dealloc visitor.  Unless tracing is suppressed it traces the
-request and the reply (``qmp_enter_NAME`` / ``qmp_exit_NAME`` in the module's trace-events).
+result with an output visitor and frees the arguments with the dealloc visitor.  The result's
+conversion is a static ``qmp_marshal_output_TYPE`` helper per return type and file up to QEMU
+10.0, and inline in the marshaller (visitor ``ov``) since 10.1 (``GenContext.qemu_version``).
+Unless tracing is suppressed it traces the request and the reply (``qmp_enter_NAME`` /
+``qmp_exit_NAME`` in the module's trace-events).
 
 ``PREFIXqmp_init_marshal()`` registers every command with its options and feature bits.
 """
@@ -108,6 +110,21 @@ def _emit_marshal_output(e: Emitter, typ: Type) -> None:
         """)
 
 
+def _emit_inline_output(e: Emitter, typ: Type) -> None:
+    """The same conversion as :func:`_emit_marshal_output`, inside the marshaller (10.1+)."""
+    visit = f"visit_type_{type_c_name(typ)}"
+    e.lines(f"""
+        ov = qobject_output_visitor_new_qmp(ret);
+        if ({visit}(ov, "unused", &retval, errp)) {{
+            visit_complete(ov, ret);
+        }}
+        visit_free(ov);
+        ov = qapi_dealloc_visitor_new();
+        {visit}(ov, "unused", &retval, NULL);
+        visit_free(ov);
+    """)
+
+
 def _call_args(cmd: Command) -> str:
     if not has_args(cmd.arg_type, cmd.boxed):
         return "&err"
@@ -122,7 +139,7 @@ def _call_args(cmd: Command) -> str:
     return ", ".join([*out, "&err"])
 
 
-def _emit_marshal(e: Emitter, cmd: Command, tracing: bool) -> None:
+def _emit_marshal(e: Emitter, cmd: Command, tracing: bool, inline_output: bool) -> None:
     name = c_name(cmd.name)
     upper = name.upper()
     args = has_args(cmd.arg_type, cmd.boxed)
@@ -134,6 +151,8 @@ def _emit_marshal(e: Emitter, cmd: Command, tracing: bool) -> None:
         e.line("Visitor *v;")
         if cmd.ret_type is not None:
             e.line(declare(c_type(cmd.ret_type), "retval;"))
+            if inline_output:
+                e.line("Visitor *ov;")
         if args:
             assert cmd.arg_type is not None
             e.line(f"{type_c_name(cmd.arg_type)} arg = {{0}};")
@@ -168,7 +187,10 @@ def _emit_marshal(e: Emitter, cmd: Command, tracing: bool) -> None:
         e.line()
 
         if cmd.ret_type is not None:
-            e.line(f"{_output_fn(cmd.ret_type)}(retval, ret, errp);")
+            if inline_output:
+                _emit_inline_output(e, cmd.ret_type)
+            else:
+                e.line(f"{_output_fn(cmd.ret_type)}(retval, ret, errp);")
             e.line()
             if tracing:
                 with e.block(f"if (trace_event_get_state_backends(TRACE_QMP_EXIT_{upper}))"):
@@ -277,9 +299,10 @@ class _CommandsGen:
                 users.setdefault(cmd.ret_type.name, []).append(cmd.ifcond)
         helpers_done: set[str] = set()
 
+        inline_output = self.ctx.inline_marshal_output
         for cmd in commands:
             ret = cmd.ret_type
-            if ret is not None and ret.name not in helpers_done:
+            if ret is not None and ret.name not in helpers_done and not inline_output:
                 helpers_done.add(ret.name)
                 c_file.body.blank()
                 with c_file.body.guarded(any_of(users[ret.name])):
@@ -289,7 +312,7 @@ class _CommandsGen:
                 h_file.body.line(_marshal_decl(cmd) + ";")
             c_file.body.blank()
             with c_file.body.guarded(cmd.ifcond):
-                _emit_marshal(c_file.body, cmd, self.tracing)
+                _emit_marshal(c_file.body, cmd, self.tracing, inline_output)
             if c_file.body.guards.handler_stubs and c_file.body.guards.is_runtime(cmd.ifcond):
                 c_file.body.blank()
                 with c_file.body.guarded(cmd.ifcond):

@@ -404,3 +404,12 @@ class GenContext:
     suppress_tracing: bool = False  # --suppress-tracing: no trace events in command marshals
     schema_name: str = ""           # the schema file, named in each file's header comment
     guards: GuardPolicy = PER_TARGET    # per target, or --single-binary
+    #: The QEMU release whose generator's C structure to follow where releases differ
+    #: (``--qemu-version``, else the VERSION of the QEMU tree holding the schema, else 10.0).
+    qemu_version: tuple[int, int] = (10, 0)
+
+    @property
+    def inline_marshal_output(self) -> bool:
+        """QEMU 10.1 and later convert a command's result inside its marshaller; before, in a
+        static ``qmp_marshal_output_TYPE`` helper per return type and file."""
+        return self.qemu_version >= (10, 1)

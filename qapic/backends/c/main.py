@@ -18,7 +18,13 @@ from typing import cast
 from qapic.conditions import SymbolClasses
 from qapic.frontend import QAPIError, Schema, load_schema
 from qapic.frontend.overlay import OPTION_HELP, load_optional
-from qapic.qemu_tree import QemuTreeError, find_tree, read_targets_with_kvm
+from qapic.qemu_tree import (
+    QemuTreeError,
+    find_tree,
+    parse_version,
+    read_targets_with_kvm,
+    read_version,
+)
 
 from .common import GenContext
 from .output import OutputSet
@@ -34,6 +40,9 @@ BACKENDS = ("types", "visit", "commands", "events", "introspect_c", "features", 
 PACKAGE = "qapic.backends.c"
 
 Backend = Callable[[Schema, OutputSet, GenContext], None]
+
+#: The QEMU release followed for a schema outside any QEMU tree (see GenContext.qemu_version).
+DEFAULT_QEMU_VERSION = GenContext.qemu_version
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +61,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lenient-docs", action="store_true",
                         help="accept doc comments written for older QEMU (e.g. 7.2)")
     parser.add_argument("--conditions", metavar="FILE", help=OPTION_HELP)
+    parser.add_argument("--qemu-version", metavar="MAJOR.MINOR", default=None,
+                        help="follow the C structure of this QEMU release's generator where "
+                        "releases differ (default: the VERSION of the QEMU tree that contains "
+                        f"SCHEMA; outside a tree {'.'.join(map(str, DEFAULT_QEMU_VERSION))})")
     single = parser.add_argument_group(
         "single binary", "code compiled once for every target: target conditions are decided "
         "at run time, for the targets set active (qapi-targets.h)")
@@ -120,6 +133,17 @@ def _single_binary_policy(args: argparse.Namespace) -> SingleBinaryPolicy:
                               upstream_stubs=args.upstream_stubs)
 
 
+def _qemu_version(args: argparse.Namespace) -> tuple[int, int]:
+    """The release named by --qemu-version, else that of the tree holding the schema."""
+    if args.qemu_version is not None:
+        try:
+            return parse_version(args.qemu_version)
+        except ValueError as err:
+            raise QemuTreeError(f"--qemu-version: {err}") from None
+    tree = find_tree(Path(args.schema).parent)
+    return DEFAULT_QEMU_VERSION if tree is None else read_version(tree)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.backend is not None and args.backend not in KNOWN_BACKENDS:
         sys.stderr.write(f"qapic generate: unknown backend '{args.backend}' "
@@ -141,9 +165,15 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("qapic generate: --runtime-symbols, --targets-from and "
                          "--upstream-stubs need --single-binary\n")
         return 1
+    try:
+        qemu_version = _qemu_version(args)
+    except QemuTreeError as err:
+        sys.stderr.write(f"qapic generate: {err}\n")
+        return 1
     ctx = GenContext(prefix=args.prefix, builtins=args.builtins, unmask=args.unmask,
                      suppress_tracing=args.suppress_tracing,
-                     schema_name=os.path.basename(args.schema), guards=guards)
+                     schema_name=os.path.basename(args.schema), guards=guards,
+                     qemu_version=qemu_version)
     try:
         schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
                              overlay=load_optional(args.conditions))
