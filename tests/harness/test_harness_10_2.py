@@ -6,9 +6,7 @@ value on the schema with the conditions written into its JSON (tests/carry/rewri
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,14 +19,12 @@ from tests.harness.test_harness import _commands, _schema
 from tests.oracle.fixtures import oracle_10_2
 from tests.oracle.targets import softmmu_targets
 from tests.oracle.upstream import UpstreamOracle
-from tests.qemu import QEMU_BUILD
 from tests.qmp import runner
+from tests.realqemu.builds_10_2 import build_10_2
 
 __all__ = ["oracle_10_2", "schema_10_2_with_conditions"]
 
 OUT = cache_dir() / "harness" / "upstream-10.2"
-#: The targets QEMU 10.2.2 builds in the test suite (scripts/qemu-build --qemu 10.2).
-BUILT_10_2 = ("aarch64", "s390x", "x86_64")
 TARGETS = softmmu_targets(Path(subprocess.run(
     ["scripts/qemu-source", "10.2"], capture_output=True, text=True,
     cwd=Path(__file__).resolve().parents[2], check=True).stdout.strip().splitlines()[-1]))
@@ -39,13 +35,7 @@ AGAINST_UPSTREAM = ("x86_64", "s390x", "aarch64", "ppc64", "riscv64")
 @pytest.fixture(scope="session")
 def qemu_10_2_build() -> Path:
     """QEMU 10.2.2 built with upstream's generator (the harness links its libqemuutil)."""
-    cmd = [str(QEMU_BUILD), "--qemu", "10.2", "--targets",
-           ",".join(f"{t}-softmmu" for t in BUILT_10_2)]
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}"
-                                f"{os.environ.get('PATH', '')}")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    assert proc.returncode == 0, proc.stderr[-6000:]
-    return Path(proc.stdout.strip().splitlines()[-1])
+    return build_10_2("upstream")
 
 
 @pytest.fixture(scope="session")
