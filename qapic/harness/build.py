@@ -27,6 +27,7 @@ UBSan checks only our code.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -105,10 +106,17 @@ class QemuBuildDir:
             raise HarnessError(f"{path}/compile_commands.json: no libqemuutil qapi-types-error.c")
         cflags = _portable_flags(shlex.split(entry["command"]), Path(entry["directory"]))
         source = None
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            # meson records the source tree; QEMU 10.2's build directory has a configs/
+            # of its own, so the include flags alone can mislead.
+            info = json.loads((path / "meson-info" / "meson-info.json").read_text())
+            source = Path(info["directories"]["source"])
         for i, word in enumerate(cflags):
-            if word == "-iquote" and (Path(cflags[i + 1]) / "configs" / "targets").is_dir():
-                source = Path(cflags[i + 1])
+            if source is not None:
                 break
+            if word == "-iquote" and (Path(cflags[i + 1]) / "configs" / "targets").is_dir() \
+                    and Path(cflags[i + 1]).resolve() != path:
+                source = Path(cflags[i + 1])
         if source is None:
             raise HarnessError(f"{path}: cannot find the QEMU source tree in the compile flags")
         text = (path / "config-host.h").read_text()
