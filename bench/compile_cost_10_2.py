@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import statistics
 import sys
 import tempfile
@@ -27,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.compile_cost import Job, run_jobs, sizes  # noqa: E402
-from tests.realqemu.builds_10_2 import build_10_2  # noqa: E402
+from tests.realqemu.builds_10_2 import build_10_2, compile_argv  # noqa: E402
 
 CPU_GOAL = 1.05
 SIZE_GOAL = 1.02
@@ -40,19 +39,7 @@ def qapi_jobs(build: Path, objdir: Path) -> list[Job]:
         f = e["file"]
         if not (f.startswith("qapi/qapi-") and f.endswith(".c")):
             continue
-        words = shlex.split(e["command"])
-        argv: list[str] = []
-        skip = False
-        for w in words:
-            if skip:
-                skip = False
-                continue
-            if w in ("-o", "-MF", "-MQ", "-MT"):
-                skip = True
-                continue
-            if w in ("-c", "-MD") or w == f:
-                continue
-            argv.append(w)
+        argv = compile_argv(e)
         # relative include paths: run from the build directory
         argv = [a if not a.startswith("-I") or a.startswith("-I/") else f"-I{build / a[2:]}"
                 for a in argv]

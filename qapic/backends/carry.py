@@ -44,6 +44,8 @@ from qapic.frontend import (
     load_schema,
 )
 from qapic.frontend.expr import METAS
+from qapic.frontend.overlay import PART_WORDS as _PART_WORDS
+from qapic.frontend.overlay import PARTS as _PARTS
 from qapic.frontend.parser import Definition as ParsedDefinition
 from qapic.frontend.parser import Value
 from qapic.frontend.schema import definitions_of, parse_checked
@@ -104,11 +106,6 @@ class Carried:
         return self.cond is None and not self.features and not any(self.parts.values())
 
 
-_PART_WORDS = {"enum": "value", "union": "branch", "alternate": "branch"}
-_PARTS: dict[str, tuple[str, ...]] = {
-    "enum": ("data",), "struct": ("data",), "union": ("base", "data"),
-    "alternate": ("data",), "command": ("data",), "event": ("data",),
-}
 
 
 def _meta(expr: dict[str, Value]) -> str:

@@ -52,7 +52,7 @@ from .parser import SchemaParser, Value
 from .source import QAPIError, SourceInfo
 
 #: The keys each kind of entry may have besides its kind key and ``'if'``/``'features'``.
-_PARTS: dict[str, tuple[str, ...]] = {
+PARTS: dict[str, tuple[str, ...]] = {
     "enum": ("data",), "struct": ("data",), "union": ("base", "data"),
     "alternate": ("data",), "command": ("data",), "event": ("data",),
 }
@@ -157,13 +157,13 @@ def _entry(defn: ParsedDefinition) -> Entry:
     info.set_defn(meta, name)
     owner = f"{meta} '{name}'"
     _only_keys({k: v for k, v in expr.items() if k != meta},
-               ("if", "features", *_PARTS[meta]), info, f"conditions entry for {owner}")
+               ("if", "features", *PARTS[meta]), info, f"conditions entry for {owner}")
     entry = Entry(meta, name, info)
     if "if" in expr:
         entry.cond = _check_cond(expr["if"], info, owner)
     if "features" in expr:
         entry.features = _features(expr["features"], info, owner)
-    for part in _PARTS[meta]:
+    for part in PARTS[meta]:
         if part in expr:
             allowed = ("if",) if (part == "data" and meta in ("union", "alternate")) \
                 else ("if", "features")
@@ -242,7 +242,8 @@ def _named_items(expr: dict[str, Value], meta: str, part: str) -> dict[str, dict
     return out
 
 
-_PART_WORDS = {"enum": "value", "union": "branch", "alternate": "branch"}
+#: What the items of ``'data'`` are called, by kind (default: member).
+PART_WORDS = {"enum": "value", "union": "branch", "alternate": "branch"}
 
 
 def apply(overlay: Overlay, defns: Iterable[ParsedDefinition]) -> None:
@@ -265,7 +266,7 @@ def apply(overlay: Overlay, defns: Iterable[ParsedDefinition]) -> None:
         _apply_features(expr.get("features"), entry.features, entry.info, owner)
         for part, items in entry.parts.items():
             present = _named_items(expr, entry.meta, part)
-            word = "member" if part == "base" else _PART_WORDS.get(entry.meta, "member")
+            word = "member" if part == "base" else PART_WORDS.get(entry.meta, "member")
             for iname, item in items.items():
                 body = present.get(iname)
                 if body is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -29,33 +28,15 @@ def _run(qemu_build_10_2: Builds, generator: str, target: str) -> runner.Run:
     return _runs[generator, target]
 
 
-def raw_replies(binary: Path, *requests: str) -> list[bytes]:
-    """The reply line QEMU writes for each request, exactly as written."""
-    with runner.QMPProcess(binary) as qmp:
-        out = []
-        for text in requests:
-            qmp.send(text)
-            out.append(qmp._readline())
-        return out
-
-
-def _first_difference(a: bytes, b: bytes) -> str:
-    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-              min(len(a), len(b)))
-    return (f"{len(a)} vs {len(b)} bytes, first difference at byte {at}:\n"
-            f"qapic:    ...{a[max(at - 200, 0):at + 200]!r}\n"
-            f"upstream: ...{b[max(at - 200, 0):at + 200]!r}")
-
-
 @pytest.mark.parametrize("target", TARGETS_10_2)
 def test_query_qmp_schema_and_query_commands_byte_for_byte(target: str,
                                                            qemu_build_10_2: Builds) -> None:
-    upstream = raw_replies(qemu_build_10_2("upstream").system(target), SCHEMA, COMMANDS)
-    qapic = raw_replies(qemu_build_10_2("qapic").system(target), SCHEMA, COMMANDS)
+    upstream = runner.raw_replies(qemu_build_10_2("upstream").system(target), SCHEMA, COMMANDS)
+    qapic = runner.raw_replies(qemu_build_10_2("qapic").system(target), SCHEMA, COMMANDS)
     schema, commands = (json.loads(r)["return"] for r in upstream)
     assert len(schema) > 1000 and len(commands) > 200
     for ours, theirs in zip(qapic, upstream, strict=True):
-        assert ours == theirs, _first_difference(ours, theirs)
+        assert ours == theirs, runner.first_difference(ours, theirs, "qapic", "upstream")
 
 
 @pytest.mark.parametrize("target", TARGETS_10_2)

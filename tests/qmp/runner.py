@@ -431,3 +431,23 @@ def main(argv: Iterable[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def raw_replies(binary: Path | str, *requests: str) -> list[bytes]:
+    """The reply line QEMU writes for each request, exactly as written."""
+    with QMPProcess(binary) as qmp:
+        out = []
+        for text in requests:
+            qmp.send(text)
+            out.append(qmp._readline())
+        return out
+
+
+def first_difference(a: bytes, b: bytes, label_a: str = "a", label_b: str = "b") -> str:
+    """Where two replies first differ, with the bytes around it."""
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+              min(len(a), len(b)))
+    width = max(len(label_a), len(label_b)) + 1
+    return (f"{len(a)} vs {len(b)} bytes, first difference at byte {at}:\n"
+            f"{label_a + ':':{width}} ...{a[max(at - 200, 0):at + 200]!r}\n"
+            f"{label_b + ':':{width}} ...{b[max(at - 200, 0):at + 200]!r}")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tests.qemu import TARGETS_10_2, build
 
-__all__ = ["TARGETS_10_2", "build_10_2", "compiled_symbols"]
+__all__ = ["TARGETS_10_2", "build_10_2", "compile_argv", "compiled_symbols"]
 
 
 def build_10_2(kind: str) -> Path:
@@ -31,6 +31,21 @@ def build_10_2(kind: str) -> Path:
 _DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)", re.M)
 
 
+def compile_argv(entry: dict[str, str]) -> list[str]:
+    """A ``compile_commands.json`` entry's compiler command without its input, output and
+    dependency-file arguments (run it from ``entry["directory"]``)."""
+    out: list[str] = []
+    skip = False
+    for w in shlex.split(entry["command"]):
+        if skip:
+            skip = False
+        elif w in ("-o", "-MF", "-MQ", "-MT"):
+            skip = True
+        elif w not in ("-c", "-MD", "-MMD", entry["file"]):
+            out.append(w)
+    return out
+
+
 def compiled_symbols(build_dir: Path, source: str, target: str) -> frozenset[str]:
     """The macros defined when *source* (a path relative to the build directory, as in
     ``compile_commands.json``) is compiled, as the compiler itself reports them (``-dM -E``),
@@ -38,21 +53,8 @@ def compiled_symbols(build_dir: Path, source: str, target: str) -> frozenset[str
     build of that file would see."""
     entries = json.loads((build_dir / "compile_commands.json").read_text())
     entry = next(e for e in entries if e["file"].endswith(source))
-    words = shlex.split(entry["command"])
-    out: list[str] = []
-    skip = False
-    for w in words:
-        if skip:
-            skip = False
-            continue
-        if w in ("-o", "-MF", "-MQ", "-MT"):
-            skip = True
-            continue
-        if w in ("-c", "-MD", "-MMD") or w == entry["file"]:
-            continue
-        out.append(w)
-    proc = subprocess.run([*out, "-dM", "-E", entry["file"]], cwd=entry["directory"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run([*compile_argv(entry), "-dM", "-E", entry["file"]],
+                          cwd=entry["directory"], capture_output=True, text=True, check=True)
     names = set(_DEFINE.findall(proc.stdout))
     header = build_dir / f"{target}-softmmu-config-target.h"
     names |= set(_DEFINE.findall(header.read_text()))

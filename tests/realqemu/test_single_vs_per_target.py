@@ -44,24 +44,6 @@ def per_target(qemu_build: QemuBuilds) -> Callable[[str], QemuBuild]:
     return get
 
 
-def raw_replies(binary: Path | str, *requests: str) -> list[bytes]:
-    """The reply line QEMU writes for each request, exactly as written."""
-    with runner.QMPProcess(binary) as qmp:
-        out = []
-        for text in requests:
-            qmp.send(text)
-            out.append(qmp._readline())
-        return out
-
-
-def _first_difference(a: bytes, b: bytes) -> str:
-    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-              min(len(a), len(b)))
-    return (f"{len(a)} vs {len(b)} bytes, first difference at byte {at}:\n"
-            f"single:     ...{a[max(at - 200, 0):at + 200]!r}\n"
-            f"per-target: ...{b[max(at - 200, 0):at + 200]!r}")
-
-
 SCHEMA = '{"execute": "query-qmp-schema"}'
 COMMANDS = '{"execute": "query-commands"}'
 
@@ -72,8 +54,8 @@ def replies(single: QemuBuild, per_target: Callable[[str], QemuBuild]
     """(build kind, target) -> the raw replies to query-qmp-schema and query-commands."""
     out = {}
     for target in SINGLE_TARGETS:
-        out["single", target] = raw_replies(single.system(target), SCHEMA, COMMANDS)
-        out["per-target", target] = raw_replies(per_target(target).system(target), SCHEMA,
+        out["single", target] = runner.raw_replies(single.system(target), SCHEMA, COMMANDS)
+        out["per-target", target] = runner.raw_replies(per_target(target).system(target), SCHEMA,
                                                 COMMANDS)
     return out
 
@@ -83,7 +65,7 @@ def test_query_qmp_schema_byte_for_byte(
         target: str, replies: dict[tuple[str, str], list[bytes]]) -> None:
     single, reference = replies["single", target][0], replies["per-target", target][0]
     assert json.loads(reference)["return"], "no schema from the per-target build"
-    assert single == reference, _first_difference(single, reference)
+    assert single == reference, runner.first_difference(single, reference, "single", "per-target")
 
 
 @pytest.mark.parametrize("target", SINGLE_TARGETS)
@@ -91,7 +73,7 @@ def test_query_commands_byte_for_byte(
         target: str, replies: dict[tuple[str, str], list[bytes]]) -> None:
     single, reference = replies["single", target][1], replies["per-target", target][1]
     assert len(json.loads(reference)["return"]) > 100
-    assert single == reference, _first_difference(single, reference)
+    assert single == reference, runner.first_difference(single, reference, "single", "per-target")
 
 
 def test_targets_differ(replies: dict[tuple[str, str], list[bytes]]) -> None:
@@ -128,7 +110,7 @@ def test_active_target_does_not_depend_on_the_program_name(
     for name in ("qemu-kvm", "qemu-system-aarch64"):
         link = tmp_path / name
         link.symlink_to(single.system("x86_64"))
-        assert raw_replies(link, SCHEMA, COMMANDS) == replies["single", "x86_64"]
+        assert runner.raw_replies(link, SCHEMA, COMMANDS) == replies["single", "x86_64"]
         link.unlink()
 
 
