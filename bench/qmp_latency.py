@@ -21,8 +21,17 @@ swapped every round; a figure is the median over processes of each process's med
 is bimodal from one process to the next on either side (about 3.4 or 6.5 us here), so it is
 also measured in REGISTER_PROCESSES extra processes per side and round.
 
-    .venv/bin/python bench/qmp_latency.py [--target x86_64] [--calls 1000] [--rounds 3]
-                                [--register-processes 10]
+QEMU 10.2 (``--qemu 10.2``, issue 9): the per-target side is the 10.2.2 schema as upstream
+ships it (every target's commands, as upstream's 10.2.2 build answers), the single side is the
+single-binary build with the target conditions qapic carries forward
+(``qapic/carried/qemu-10.2.json``), as ``qemu-setup --single-binary`` builds 10.2.  Their replies
+differ by design; the single side's reply is checked against the per-target harness built with
+the same conditions instead.
+
+Every compile uses QEMU's default ``-O2 -g`` (the cached test builds are ``-O0``).
+
+    .venv/bin/python bench/qmp_latency.py [--qemu 10.0|10.2] [--target x86_64] [--calls 1000]
+                                [--rounds 3] [--register-processes 10]
 """
 
 from __future__ import annotations
@@ -36,7 +45,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
+from bench.compile_cost import QEMU_FLAGS, with_qemu_flags
 from qapic.harness.build import (
     QemuBuildDir,
     build,
@@ -52,9 +63,12 @@ SIDES = ("per-target", "single")
 REQUEST = b'{"execute": "query-qmp-schema"}\n'
 
 
-def upstream_build_dir() -> Path:
-    """The cached QEMU 10.0 build made with upstream's generator (built when missing)."""
-    proc = subprocess.run([str(REPO / "scripts" / "qemu-build")], check=True,
+CARRIED: Final = {"10.2": REPO / "qapic" / "carried" / "qemu-10.2.json"}
+
+
+def upstream_build_dir(qemu: str) -> Path:
+    """The cached QEMU *qemu* build made with upstream's generator (built when missing)."""
+    proc = subprocess.run([str(REPO / "scripts" / "qemu-build"), "--qemu", qemu], check=True,
                           stdout=subprocess.PIPE, text=True)
     return Path(proc.stdout.strip().splitlines()[-1])
 
@@ -65,10 +79,13 @@ def run(argv: Sequence[str]) -> None:
         raise SystemExit(f"{' '.join(argv)[:1500]}\nfailed:\n{proc.stderr[-4000:]}")
 
 
-def build_drivers(qb: QemuBuildDir, out: Path, target: str) -> dict[str, Path]:
-    """The in-process driver linked with the harness's per-target objects of *target*, and
-    with its single-binary objects."""
+def build_drivers(qb: QemuBuildDir, out: Path, target: str,
+                  single_out: Path | None = None) -> dict[str, Path]:
+    """The in-process driver linked with the harness's per-target objects of *target* (from
+    the harness in *out*), and with the single-binary objects (from *single_out*, default
+    *out*)."""
     work = out / "work"
+    swork = (single_out or out) / "work"
     ddir = out / "driver"
     ddir.mkdir(parents=True, exist_ok=True)
     cc = qb.cflags[0]
@@ -78,10 +95,11 @@ def build_drivers(qb: QemuBuildDir, out: Path, target: str) -> dict[str, Path]:
         "per-target": (work / "gen-target", per_target_flags,
                        [*sorted((work / "obj-target" / "common").glob("*.o")),
                         *sorted((work / "obj-target" / target).glob("*.o"))]),
-        "single": (work / "gen-single", ["-DDRIVER_SINGLE"],
-                   sorted((work / "obj-single").glob("*.o"))),
+        "single": (swork / "gen-single", ["-DDRIVER_SINGLE"],
+                   sorted((swork / "obj-single").glob("*.o"))),
     }
-    link = [cc, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie", "-Wl,-z,relro", "-Wl,-z,now"]
+    link = [cc, *QEMU_FLAGS, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie", "-Wl,-z,relro",
+            "-Wl,-z,now"]
     libs = [*support_objects(qb), "-Wl,--start-group", str(work / "libqemuutil-harness.a"),
             *link_args(), "-Wl,--end-group"]
     exes: dict[str, Path] = {}
@@ -92,8 +110,8 @@ def build_drivers(qb: QemuBuildDir, out: Path, target: str) -> dict[str, Path]:
         nomain = ddir / f"harness-{side}-nomain.o"
         run(["objcopy", "--redefine-sym", "main=harness_main", str(harness), str(nomain)])
         obj = ddir / f"qmp_latency-{side}.o"
-        run([cc, "-iquote", str(root), "-I", str(root / "qapi"), *flags, *qb.cflags[1:],
-             "-c", str(DRIVER), "-o", str(obj)])
+        run([*with_qemu_flags([cc, "-iquote", str(root), "-I", str(root / "qapi"), *flags,
+                               *qb.cflags[1:]]), "-c", str(DRIVER), "-o", str(obj)])
         exe = ddir / f"qmp-latency-{side}"
         run([*link, "-o", str(exe), str(obj), str(nomain),
              *(str(o) for o in objs if o != harness), *libs])
@@ -193,21 +211,32 @@ def main() -> int:
     ap.add_argument("--register-processes", type=int, default=10,
                     help="registration-only processes per side and round (a process's "
                     "registration time depends on where its heap lands: many are needed)")
+    ap.add_argument("--qemu", choices=("10.0", "10.2"), default="10.0",
+                    help="the QEMU release (default 10.0; 10.2: with the carried conditions)")
     ap.add_argument("--build-dir", type=Path,
-                    help="a built QEMU 10.0 build directory (default: scripts/qemu-build's)")
+                    help="a built QEMU build directory of that release (default: "
+                    "scripts/qemu-build's)")
     args = ap.parse_args()
 
-    qemu = (args.build_dir or upstream_build_dir()).resolve()
+    qemu = (args.build_dir or upstream_build_dir(args.qemu)).resolve()
     qb = QemuBuildDir.read(qemu)
-    out = cache_dir() / "bench" / "qmp-latency"
+    out = cache_dir() / "bench" / ("qmp-latency" if args.qemu == "10.0"
+                                   else f"qmp-latency-{args.qemu}")
     t0 = time.monotonic()
-    harness = build(qemu, out, targets=[args.target])
-    if harness.single is None:
-        raise SystemExit(f"no single-binary harness: {harness.single_skipped}")
-    exes = build_drivers(qb, out, args.target)
+    conditions = CARRIED.get(args.qemu)
+    harness = build(qemu, out, targets=[args.target], single=conditions is None,
+                    cflags=QEMU_FLAGS)
+    single_harness = harness
+    if conditions is not None:
+        single_harness = build(qemu, out.with_name(out.name + "-carried"), targets=[args.target],
+                               conditions=conditions, cflags=QEMU_FLAGS)
+    if single_harness.single is None:
+        raise SystemExit(f"no single-binary harness: {single_harness.single_skipped}")
+    exes = build_drivers(qb, out, args.target,
+                         None if conditions is None else out.with_name(out.name + "-carried"))
     built = time.monotonic() - t0
     qmp_argv = {"per-target": [str(harness.per_target[args.target])],
-                "single": [str(harness.single), "-target", args.target]}
+                "single": [str(single_harness.single), "-target", args.target]}
 
     samples = {side: Samples({}, {}, {}) for side in SIDES}
     commands: dict[str, set[int]] = {side: set() for side in SIDES}
@@ -231,16 +260,26 @@ def main() -> int:
             for measure, ns in res.items():
                 samples[side].add(measure, ns)
 
-    if len(commands["per-target"] | commands["single"]) != 1:
-        raise SystemExit(f"the two sides register different numbers of commands: {commands}")
-    if replies["per-target"] != replies["single"]:
-        raise SystemExit("the two harnesses' query-qmp-schema replies differ")
+    if conditions is None:
+        if len(commands["per-target"] | commands["single"]) != 1:
+            raise SystemExit(f"the two sides register different numbers of commands: {commands}")
+        if replies["per-target"] != replies["single"]:
+            raise SystemExit("the two harnesses' query-qmp-schema replies differ")
+    else:
+        # The single side against its per-target twin with the same conditions.
+        _, twin_reply = over_qmp([str(single_harness.per_target[args.target])], 1, 0)
+        if twin_reply != replies["single"]:
+            raise SystemExit("the single harness's query-qmp-schema reply differs from the "
+                             "per-target harness built with the same conditions")
 
     print(f"QEMU {(qb.source / 'VERSION').read_text().strip()}, target {args.target}: "
           f"per-target harness objects vs single-binary objects (-target {args.target}); "
           f"{args.calls} calls per process, {args.rounds} rounds, sides alternating; "
-          f"{commands['single'].pop()} commands registered, "
-          f"reply {len(replies['single']):,} bytes; harness and drivers ready in {built:.1f} s")
+          + ("" if conditions is None else f"single with {conditions.name}; ")
+          + f"commands registered {sorted(commands['per-target'])[0]} / "
+          f"{sorted(commands['single'])[0]}, reply {len(replies['per-target']):,} / "
+          f"{len(replies['single']):,} bytes (per-target / single); "
+          f"harness and drivers ready in {built:.1f} s")
     print("figures: median over processes of each process's median (mean) per call, and the "
           "fastest call, microseconds; ratio of the medians. wall = elapsed; cpu = the "
           "thread's CPU time (in process) or the harness's user+sys (QMP: per call the "

@@ -358,12 +358,14 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
           schema: Path | None = None,
           single: bool = True, per_target: bool = True, jobs: int | None = None,
           cache: Path | None = None, log: Callable[[str], None] = lambda _s: None,
-          sanitize: Sequence[str] = (), conditions: Path | None = None) -> Result:
+          sanitize: Sequence[str] = (), conditions: Path | None = None,
+          cflags: Sequence[str] = ()) -> Result:
     """Build the harnesses (see the module's docstring); *conditions* is a conditions file
-    applied to the schema for both kinds (``qapic generate --conditions``)."""
+    applied to the schema for both kinds (``qapic generate --conditions``); *cflags* come after
+    the QEMU build's own compiler flags (a benchmark's ``-O2 -g`` over a test build's ``-O0``)."""
     t_start = time.monotonic()
     stats = Stats()
-    san_flags = sanitizer_flags(sanitize)
+    extra_flags = [*sanitizer_flags(sanitize), *cflags]
     qb = QemuBuildDir.read(qemu_build)
     table = qb.target_table()
     names = table.names() if targets is None else list(targets)
@@ -374,7 +376,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
-    compiler = Compiler([*qb.cflags, *san_flags], (cache or cache_dir()) / "harness-objects",
+    compiler = Compiler([*qb.cflags, *extra_flags], (cache or cache_dir()) / "harness-objects",
                         jobs, stats, log)
     from qapic.frontend import load_overlay, load_schema
     model = load_schema(schema, overlay=load_overlay(conditions) if conditions else None)
@@ -385,7 +387,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
     for f in ("harness.c", "harness.h"):
         _write_if_changed(cdir / f, (C_DIR / f).read_text())
     archive = _archive(qb, work)
-    link = [*qb.cflags[:1], *san_flags, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie",
+    link = [*qb.cflags[:1], *extra_flags, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie",
             "-Wl,-z,relro", "-Wl,-z,now"]
     libs = [*support_objects(qb), "-Wl,--start-group", str(archive), *link_args(),
             "-Wl,--end-group"]
