@@ -421,16 +421,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Problems are raised as qapic.userio's errors and reported by :func:`qapic.cli.main`."""
+    from qapic.userio import CommandError, UsageError, cause, check_input_dir
+
     tree: Path = args.qemu_src
     single = bool(getattr(args, "single_binary", False))
     if args.undo and single:
-        sys.stderr.write("qapic qemu-setup: --undo and --single-binary exclude each other\n")
-        return 2
+        raise UsageError("--undo and --single-binary exclude each other")
+    check_input_dir(tree)
     try:
         changed = undo(tree) if args.undo else setup(tree, *this_installation(), single)
-    except (SetupError, OSError, UnicodeDecodeError) as err:
-        sys.stderr.write(f"qapic qemu-setup: {err}\n")
-        return 1
+    except SetupError as err:
+        raise CommandError(str(err)) from None
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        raise CommandError(f"{where}{cause(err)}") from None
+    except UnicodeDecodeError as err:
+        raise CommandError(f"{tree}: a file is not UTF-8 text ({err.reason})") from None
     if changed:
         what = ("restored QEMU's files in" if args.undo else
                 "installed qapic's single-binary launcher and patch in" if single else

@@ -119,17 +119,16 @@ def _check_value(file: str, value: Any) -> Value:
 
 
 def _read_text(file: str) -> str:
-    path = Path(file)
+    from qapic.userio import CommandError, read_input
+
     try:
-        if path.is_dir():
-            raise DiffInputError(f"{file}: is a directory")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DiffInputError(f"{file}: no such file") from None
+        data = read_input(file, "a query-qmp-schema value or a QAPI schema")
+    except CommandError as err:
+        raise DiffInputError(err.message) from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise DiffInputError(f"{file}: not JSON (not UTF-8 text)") from None
-    except OSError as err:
-        raise DiffInputError(f"{file}: cannot read it ({err.strerror or err})") from None
 
 
 def _is_qapi(parsed: Any) -> bool:
@@ -223,7 +222,13 @@ def _from_schema(file: str, options: BuildOptions) -> Any:
         msg = lines[-1] if lines else "invalid schema"
         if file not in msg:
             msg = f"{file}: {msg}"
+        if not options.lenient_docs:
+            from qapic.userio import LENIENT_HINT, lenient_docs_would_accept
+            if lenient_docs_would_accept(file, options.conditions):
+                msg += f"; {LENIENT_HINT}"
         raise DiffInputError(f"{msg}") from None
     except OSError as err:
         raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
+    from qapic.userio import warn_unused_symbols
+    warn_unused_symbols("diff", schema, options.defines)
     return introspect(schema, defined)

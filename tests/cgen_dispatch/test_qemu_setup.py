@@ -27,12 +27,9 @@ def tree(qemu_10_0: Path, tmp_path: Path) -> Path:
 
 
 def _setup(tree: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """Run the module as the command line would (``qapic qemu-setup``)."""
-    code = ("import argparse, sys\nfrom qapic import qemu_setup as m\n"
-            "p = argparse.ArgumentParser(); m.configure(p)\n"
-            "sys.exit(m.run(p.parse_args()))")
-    return subprocess.run([sys.executable, "-c", code, str(tree), *options], cwd=REPO,
-                          capture_output=True, text=True)
+    """``qapic qemu-setup``."""
+    return subprocess.run([sys.executable, "-m", "qapic", "qemu-setup", str(tree), *options],
+                          cwd=REPO, capture_output=True, text=True)
 
 
 def test_setup_is_idempotent_and_undo_restores(tree: Path) -> None:

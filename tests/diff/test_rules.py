@@ -265,7 +265,8 @@ def test_nested_paths_and_recursion(tmp_path: Path) -> None:
     assert [(c["name"], c["where"]) for c in out["changes"]] == [
         ("a", "return '[].size'"), ("b", "argument 'nodes[].size'")]
     status, text = run_text(*_files(tmp_path, build(False), build(True)))
-    assert "+ command a: return '[].size': added (optional)  (also at 1 other place)" in text
+    assert ("  + command a: return '[].size': added (optional)\n"
+            "      also at event B: data 'nodes[].size'\n") in text
 
 
 def _files(tmp_path: Path, a: list[dict[str, Any]], b: list[dict[str, Any]]) -> tuple[Path, Path]:
