@@ -2,7 +2,10 @@
 compatible with clients written for A.
 
 A and B are each a query-qmp-schema value (JSON captured from a QEMU binary, ``qapic
-introspect`` output, or a QMP reply ``{"return": [...]}`` holding one) or a QAPI schema file,
+introspect`` output, a QMP reply ``{"return": [...]}`` holding one, a QMP capture ``{"greeting",
+"exchanges"}`` or a stream of QMP messages such as libvirt's
+``tests/qemucapabilitiesdata/*.replies`` holding the reply to query-qmp-schema) or a QAPI schema
+file,
 built for ``--target``/``--define`` (``--a-*``/``--b-*`` set one side only).  Types are matched
 structurally, never by their masked names (see :mod:`qapic.backends.diff_compare`).
 
@@ -59,10 +62,12 @@ Compare two QEMU QMP interfaces and report what B added and lost relative to A: 
 events, members (optional or mandatory), enum values, union and alternate branches, features
 and type changes.  Types are matched structurally (their names in query-qmp-schema are masked).
 
-A and B are each a query-qmp-schema value (a JSON file captured from a QEMU binary, 'qapic
-introspect' output, or a QMP reply {"return": [...]} holding one) or a QAPI schema file, such
-as qapi/qapi-schema.json, built with the symbols of --target and --define.  With no change,
-one line says so.
+A and B are each a query-qmp-schema value or a QAPI schema file, such as
+qapi/qapi-schema.json, built with the symbols of --target and --define.  A value is read from
+a JSON file captured from a QEMU binary or written by 'qapic introspect', a QMP reply
+{"return": [...]}, a QMP capture {"greeting", "exchanges": [{"request", "replies"}]}, or a
+stream of QMP messages such as libvirt's tests/qemucapabilitiesdata/*.replies (the reply to
+query-qmp-schema is taken from it).  With no change, one line says so.
 
 Exit status: 0 when B is compatible with A (nothing A had was lost), 1 when some change is
 breaking (marked '!'), 2 for bad input.  Breaking: a command, event, member, enum value or
@@ -76,6 +81,7 @@ union branch and '<KIND>' the branch of an alternate for JSON values of KIND.
 
 Examples:
   qapic diff old.json new.json                  two captured query-qmp-schema replies
+  qapic diff caps_10.0.0_x86_64.replies caps_10.2.0_x86_64.replies     libvirt's test data
   qapic diff --json qemu-9.2.json qemu-10.0.json
   qapic diff qapi/qapi-schema.json qapi/qapi-schema.json --a-target x86_64 --b-target aarch64
   qapic diff captured.json qapi/qapi-schema.json -t x86_64 -D CONFIG_KVM -D CONFIG_LINUX
