@@ -222,7 +222,7 @@ def write_file(path: str | os.PathLike[str], text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             if not stat.S_ISREG(os.stat(name).st_mode):
                 if os.path.isdir(name):
-                    raise CommandError(f"cannot write {name}: it is a directory")
+                    raise CommandError(f"cannot write {name}: {name} is a directory")
                 with open(name, "wb") as fh:
                     fh.write(data)
                 return
@@ -308,8 +308,13 @@ def warn_unused_symbols(command: str, schema: Any, defined: Iterable[str],
     *schema* mentions: most likely a typo (``CONFIG_KMV``)."""
     used = condition_symbols(schema)
     for sym in dict.fromkeys(defined):
-        if sym not in used:
-            warn(command, f"-D {sym}: no condition of {where or schema.fname} mentions it")
+        message = f"-D {sym}: no condition of {where or schema.fname} mentions it"
+        if sym not in used and (command, message) not in _WARNED:
+            _WARNED.add((command, message))     # diff A A: said once
+            warn(command, message)
+
+
+_WARNED: set[tuple[str, str]] = set()
 
 
 def lenient_docs_would_accept(schema: str, conditions: str | None = None) -> bool:
