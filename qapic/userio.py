@@ -105,12 +105,10 @@ def check_input_file(path: str | os.PathLike[str], what: str = "") -> int:
             head = fh.read(8192)
     except OSError as err:
         raise CommandError(f"{name}: cannot read it: {cause(err)}") from None
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        text = b"\0" not in head
-    except UnicodeDecodeError:
-        text = False
-    if not text:
+    # Binary: a NUL byte, or many bytes that are no UTF-8 (one stray Latin-1 letter is left to
+    # the parser, which locates it).
+    decoded = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False)
+    if b"\0" in head or decoded.count("\ufffd") > 8:
         raise CommandError(f"{name}: a binary file (not UTF-8 text)"
                            + (f", not {what}" if what else ""))
     return st.st_size

@@ -122,6 +122,13 @@ def test_diff_reads_a_pipe(qapic: Run, schema: Path) -> None:
     assert proc.stdout.count("\n") == 1
 
 
+def test_stray_latin1_byte_is_located(qapic: Run, tmp_path: Path) -> None:
+    """Not a binary file: one byte that is no UTF-8 gets the parser's located error."""
+    (tmp_path / "latin1.json").write_bytes(b"# caf\xe9\n{ 'command': 'x' }\n")
+    proc = qapic("check", "latin1.json")
+    assert (proc.returncode, proc.stderr) == (1, "latin1.json:1:6: invalid UTF-8 in schema file\n")
+
+
 def test_empty_schema_is_valid_like_qemus(qapic: Run, tmp_path: Path) -> None:
     """QEMU's tests/qapi-schema/empty.json: an empty schema is valid; check says it is empty,
     generate (QEMU's build runs it) says nothing."""
