@@ -286,6 +286,8 @@ def test_missing_argument_and_unknown_command(qapic: Run) -> None:
      "(--target x86_64): name one with --qemu-src DIR"),
     (["carry-conditions", "s.json", "s.json"], "s.json is not inside a QEMU source tree (the "
      "targets are read from it): name one with --qemu-src DIR"),
+    (["generate", "--single-binary", "s.json"], "s.json is not inside a QEMU source tree "
+     "(--single-binary reads its targets): name one with --targets-from QEMU_SRC_OR_BUILD"),
 ])
 def test_usage_mistakes(qapic: Run, schema: Path, qemu_10_0: Path, tmp_path: Path,
                         argv: list[str], message: str) -> None:
@@ -308,6 +310,10 @@ def test_diff_trouble_with_a_target(qapic: Run, schema: Path) -> None:
     (["qemu-setup", "nowhere"], "nowhere: no such directory"),
     (["qemu-setup", "."], ". is not a QEMU source tree (no scripts/qapi-gen.py)"),
     (["harness", "--qemu-build", "nowhere", "-o", "out"], "nowhere: no such directory"),
+    (["generate", "--single-binary", "--targets-from", "nowhere", "s.json"],
+     "nowhere: no such directory"),
+    (["generate", "--single-binary", "--targets-from", ".", "s.json"],
+     ". is not a QEMU source tree (no configs/targets)"),
 ])
 def test_bad_qemu_directory(qapic: Run, schema: Path, argv: list[str], message: str) -> None:
     assert error_line(qapic(*argv), argv[0], 1) == message

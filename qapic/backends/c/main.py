@@ -27,6 +27,7 @@ from qapic.qemu_tree import (
 from qapic.userio import (
     CommandError,
     UsageError,
+    check_input_dir,
     new_directories_removed_on_error,
     output_dir_problem,
     write_error,
@@ -128,10 +129,12 @@ def generate(schema: Schema, ctx: GenContext) -> OutputSet:
 def _single_binary_policy(args: argparse.Namespace) -> SingleBinaryPolicy:
     if args.targets_from is not None:
         tree = Path(args.targets_from)
+        check_input_dir(tree)
     else:
         found = find_tree(Path(args.schema).parent)
         if found is None:
-            raise QemuTreeError(f"{args.schema} is in no QEMU tree: name one with --targets-from")
+            raise UsageError(f"{args.schema} is not inside a QEMU source tree (--single-binary "
+                             "reads its targets): name one with --targets-from QEMU_SRC_OR_BUILD")
         tree = found
     classes = (SymbolClasses() if args.runtime_symbols is None
                else SymbolClasses.parse(args.runtime_symbols))
