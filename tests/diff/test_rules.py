@@ -297,3 +297,11 @@ def test_breaking_only_and_text(tmp_path: Path) -> None:
     status, text = run_text("--breaking", fa, fb)
     assert status == 1
     assert "new" not in text and "gone" in text
+
+
+def test_one_line_when_nothing_or_nothing_breaking_is_shown(tmp_path: Path) -> None:
+    a = [cmd("x", arg="1"), obj("1", m("v", "str"))]
+    fa, fb = _files(tmp_path, a, [*a, cmd("new")])
+    assert run_text(fa, fa) == (0, "No change: B has the same commands, events and types as A.\n")
+    assert run_text("--breaking", fa, fb) == (
+        0, "1 change, none breaking: B is compatible with A.\n")
