@@ -184,13 +184,19 @@ def test_disk_full_half_way_leaves_nothing(qapic: Run, schema: Path, tmp_path: P
     assert not (tmp_path / "new").exists()
 
 
-def test_disk_full_keeps_an_existing_output(qapic: Run, schema: Path, tmp_path: Path) -> None:
-    assert qapic("generate", "-o", "out", schema).returncode == 0
+@pytest.mark.parametrize("command", ["generate", "docs"])
+def test_disk_full_keeps_an_existing_output(qapic: Run, schema: Path, tmp_path: Path,
+                                            command: str) -> None:
+    argv = (["generate", "-o", "out", schema] if command == "generate"
+            else ["docs", schema, "-o", "out"])
+    assert qapic(*argv).returncode == 0
     before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
-    schema.write_text(SCHEMA + "{ 'command': 'another' }\n")
-    proc = qapic("generate", "-o", "out", schema, preexec_fn=_small_file_limit)
-    assert error_line(proc, "generate", 1) == "cannot write out: File too large"
+    schema.write_text(SCHEMA + "\n##\n# @another:\n##\n{ 'command': 'another' }\n")
+    proc = qapic(*argv, preexec_fn=_small_file_limit)
+    assert error_line(proc, command, 1) == "cannot write out: File too large"
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
+    assert qapic(*argv).returncode == 0       # without the limit: the new output
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} != before
 
 
 @pytest.mark.parametrize(("output", "message"), [
