@@ -44,9 +44,11 @@ unless the installation, qapic itself or the patch changed; after upgrading or e
 it again: the launcher is rewritten, and since QEMU's meson makes every QAPI output depend on
 ``scripts/qapi-gen.py``, the tree's next build regenerates them with the new qapic.
 
-``--undo`` puts QEMU's script and patched files back, byte for byte and with their modes, but
-with the current time: newer than the outputs qapic generated, so the tree's next build
-regenerates them with QEMU's generator (and meson reconfigures from a restored meson.build).
+``scripts/qapi-gen.py`` keeps its mode through setup and undo (meson fixes at configure time
+whether it runs the script directly or through its ``#!`` line).  ``--undo`` puts QEMU's script
+and patched files back, byte for byte and with their modes, but with the current time: newer
+than the outputs qapic generated, so the tree's next build regenerates them with QEMU's
+generator (and meson reconfigures from a restored meson.build).
 """
 
 from __future__ import annotations
@@ -214,10 +216,6 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _write_executable(path: Path, text: str) -> None:
-    _write_atomic(path, text.encode("utf-8"), 0o755)
 
 
 # --- the QEMU-side patch ----------------------------------------------------------------------
@@ -441,8 +439,18 @@ def setup(tree: Path, python: str, package_root: str, single_binary: bool = Fals
             return changed
     except (FileNotFoundError, UnicodeDecodeError):
         pass
-    _write_executable(generator, text)
+    _write_atomic(generator, text.encode("utf-8"), _generator_mode(generator))
     return True
+
+
+def _generator_mode(generator: Path) -> int:
+    """The mode scripts/qapi-gen.py keeps whatever it holds: meson decides at configure time
+    whether to run it directly (executable) or through its ``#!`` interpreter, so changing the
+    mode would break a configured build (Debian's QEMU source has it non-executable)."""
+    try:
+        return generator.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o755
 
 
 def undo(tree: Path) -> bool:
@@ -455,7 +463,9 @@ def undo(tree: Path) -> bool:
     changed = revert_patch(tree)
     if not upstream.exists():
         return changed
+    mode = _generator_mode(generator)
     os.replace(upstream, generator)
+    os.chmod(generator, mode)
     os.utime(generator)     # newer than qapic's outputs: the next build regenerates them
     return True
 

@@ -146,3 +146,21 @@ def test_setup_after_qemu_build_generator_keeps_upstream(tree: Path) -> None:
     assert (tree / qemu_setup.UPSTREAM).read_bytes() == original
     assert _setup(tree, "--undo").returncode == 0
     assert (tree / qemu_setup.GENERATOR).read_bytes() == original
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o755])
+def test_generator_keeps_its_mode(tree: Path, mode: int) -> None:
+    """meson decides at configure time to run scripts/qapi-gen.py directly (executable) or
+    through its #! line: setup and undo never change its mode, or a configured build breaks
+    ('Permission denied' after undo on Debian's non-executable script)."""
+    generator = tree / qemu_setup.GENERATOR
+    generator.chmod(mode)
+    assert _setup(tree).returncode == 0
+    assert generator.stat().st_mode & 0o7777 == mode
+    assert _setup(tree, "--undo").returncode == 0
+    assert generator.stat().st_mode & 0o7777 == mode
+    # A launcher an earlier qapic wrote executable over a non-executable script stays so.
+    assert _setup(tree).returncode == 0
+    generator.chmod(0o755)
+    assert _setup(tree, "--undo").returncode == 0
+    assert generator.stat().st_mode & 0o7777 == 0o755
