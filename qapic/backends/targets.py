@@ -34,7 +34,7 @@ def availability(
 ) -> list[Item]:
     """The availability of every command and event of *schema* on every target of *table*."""
     return [
-        Item("command" if isinstance(e, Command) else "event", e.name,
+        Item(e.meta, e.name,
              conditions.availability(e.ifcond, table, classes, build_known, kvm_known))
         for e in schema.entities
         if isinstance(e, Command | Event)

@@ -8,7 +8,7 @@ afterwards (:meth:`Definition.connect_doc`).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from ..conditions import ALWAYS, Condition
 from .doc import Doc
@@ -16,6 +16,9 @@ from .source import QAPIError, SourceInfo
 
 if TYPE_CHECKING:
     from .schema import Schema
+    from .visitor import EntityVisitor
+
+R = TypeVar("R")
 
 SPECIAL_FEATURES = ("deprecated", "unstable")
 
@@ -217,6 +220,9 @@ class Entity:
         self.doc: Doc | None = None
         self.module: Module | None = None
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_entity(self)
+
     def check(self, schema: Schema) -> None:
         pass
 
@@ -236,6 +242,9 @@ class Module(Entity):
         super().__init__(name, None)
         self.entities: list[Entity] = []
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_module(self)
+
     def is_builtin(self) -> bool:
         return self.name.startswith("./")
 
@@ -244,6 +253,9 @@ class Include(Entity):
     """An include directive; ``name`` is the included module's name."""
 
     meta = "include"
+
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_include(self)
 
 
 class Definition(Entity):
@@ -258,6 +270,9 @@ class Definition(Entity):
         for f in features:
             f.defined_in = name
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_definition(self)
+
     def check(self, schema: Schema) -> None:
         _check_features_clash(self.features, self.info)
 
@@ -267,6 +282,8 @@ class Definition(Entity):
 
 
 class Type(Definition):
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_type(self)
     def check(self, schema: Schema) -> None:
         super().check(schema)
         for feat in self.features:
@@ -297,6 +314,9 @@ class BuiltinType(Type):
         super().__init__(name, None, None, ALWAYS, [])
         self._json_type = json_type
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_builtin(self)
+
     def json_type(self) -> str:
         return self._json_type
 
@@ -317,6 +337,9 @@ class EnumType(Type):
             m.defined_in = name
             for f in m.features:
                 f.defined_in = name
+
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_enum(self)
 
     def check(self, schema: Schema) -> None:
         super().check(schema)
@@ -353,6 +376,9 @@ class ArrayType(Type):
         self._element_type_name = element_type
         self.element_type: Type = None  # type: ignore[assignment]  # set by check()
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_array(self)
+
     def check(self, schema: Schema) -> None:
         super().check(schema)
         what = self.info.defn_meta if self.info is not None else None
@@ -387,6 +413,9 @@ class ObjectType(Type):
             branches.set_defined_in(name)
         self.members: list[ObjectMember] = []
         self._state = 0   # 0 unchecked, 1 being checked, 2 checked
+
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_object(self)
 
     @property
     def meta(self) -> str:  # type: ignore[override]
@@ -457,6 +486,9 @@ class AlternateType(Type):
         branches.set_defined_in(name)
         branches.tag_member.defined_in = name
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_alternate(self)
+
     def check(self, schema: Schema) -> None:
         super().check(schema)
         self.branches.tag_member.check(schema)
@@ -520,6 +552,9 @@ class Command(_WithArgs):
         self.allow_preconfig = allow_preconfig
         self.coroutine = coroutine
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_command(self)
+
     def check(self, schema: Schema) -> None:
         super().check(schema)
         self._check_args(schema)
@@ -537,6 +572,9 @@ class Command(_WithArgs):
 
 class Event(_WithArgs):
     meta = "event"
+
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_event(self)
 
     def check(self, schema: Schema) -> None:
         super().check(schema)

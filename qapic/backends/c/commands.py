@@ -20,7 +20,16 @@ Unless tracing is suppressed it traces the request and the reply (``qmp_enter_NA
 from __future__ import annotations
 
 from qapic.conditions import ALWAYS, Any, Condition
-from qapic.frontend import BuiltinType, Command, Include, Module, ObjectType, Schema, Type
+from qapic.frontend import (
+    BuiltinType,
+    Command,
+    Include,
+    Module,
+    ObjectType,
+    Schema,
+    Type,
+    entities_of,
+)
 
 from .common import (
     Emitter,
@@ -270,12 +279,11 @@ class _CommandsGen:
         out = self.out
         c_file, h_file = out.module_files("qapi-commands", module.name, BLURB)
         base = out.module_basename("qapi-commands", module.name)
-        commands = [e for e in module.entities if isinstance(e, Command) and e.gen]
+        commands = [cmd for cmd in entities_of(module.entities, Command) if cmd.gen]
 
         h = h_file.preamble
-        for inc in module.entities:
-            if isinstance(inc, Include):
-                h.line(f'#include "{out.module_include("qapi-commands", module.name, inc.name)}"')
+        for inc in entities_of(module.entities, Include):
+            h.line(f'#include "{out.module_include("qapi-commands", module.name, inc.name)}"')
         h.line(f'#include "{out.module_include("qapi-types", module.name, module.name)}"')
 
         c = c_file.preamble
@@ -341,8 +349,8 @@ class _CommandsGen:
         with e.block("{"):
             e.line("QTAILQ_INIT(cmds);")
             e.line()
-            for cmd in self.schema.entities:
-                if isinstance(cmd, Command) and cmd.gen:
+            for cmd in entities_of(self.schema.entities, Command):
+                if cmd.gen:
                     with e.checked(cmd.ifcond):
                         _emit_register(e, cmd)
         if self.tracing:

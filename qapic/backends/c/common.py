@@ -23,8 +23,8 @@ from functools import cache
 from qapic.conditions import NEVER, Condition, to_c_preprocessor
 from qapic.frontend import (
     AlternateType,
-    ArrayType,
     BuiltinType,
+    EntityVisitor,
     EnumType,
     ObjectMember,
     ObjectType,
@@ -129,26 +129,49 @@ _BUILTIN_C_TYPES = {
 POINTER_SUFFIX = " *"
 
 
+class _CType(EntityVisitor[str]):
+    """The C type that holds a value of a type: scalars by value, objects, lists and
+    alternates by pointer."""
+
+    def visit_builtin(self, typ: BuiltinType) -> str:
+        return _BUILTIN_C_TYPES[typ.name]
+
+    def visit_enum(self, typ: EnumType) -> str:
+        return c_name(typ.name)
+
+    def visit_type(self, typ: Type) -> str:
+        return c_name(typ.name) + POINTER_SUFFIX
+
+
+class _CUnboxedType(_CType):
+    """The C type of a type embedded by value (a union branch): objects without the
+    pointer."""
+
+    def visit_object(self, typ: ObjectType) -> str:
+        return c_name(typ.name)
+
+    def visit_alternate(self, typ: AlternateType) -> str:
+        return c_name(typ.name)
+
+
+_C_TYPE = _CType()
+_C_UNBOXED_TYPE = _CUnboxedType()
+
+
 def c_type(typ: Type) -> str:
     """The C type that holds a value of *typ*: scalars by value, objects, lists and alternates
     by pointer."""
-    if isinstance(typ, BuiltinType):
-        return _BUILTIN_C_TYPES[typ.name]
-    if isinstance(typ, EnumType):
-        return c_name(typ.name)
-    return c_name(typ.name) + POINTER_SUFFIX
+    return typ.accept(_C_TYPE)
 
 
 def c_unboxed_type(typ: Type) -> str:
     """The C type of *typ* embedded by value (a union branch): objects without the pointer."""
-    if isinstance(typ, ObjectType | AlternateType):
-        return c_name(typ.name)
-    return c_type(typ)
+    return typ.accept(_C_UNBOXED_TYPE)
 
 
 def c_param_type(typ: Type) -> str:
     """The C type of *typ* as a function parameter: strings are ``const char *``."""
-    if isinstance(typ, BuiltinType) and typ.name == "str":
+    if typ.name == "str":       # only the built-in type can have that name
         return "const char *"
     return c_type(typ)
 
@@ -160,7 +183,8 @@ def is_pointer(typ: Type) -> bool:
 def need_has(member: ObjectMember) -> bool:
     """Whether optional *member* has a ``has_`` flag: when absence cannot be told by a NULL
     pointer (scalars), and for lists (where NULL is the empty list)."""
-    return member.optional and (not is_pointer(member.type) or isinstance(member.type, ArrayType))
+    return member.optional and (not is_pointer(member.type)
+                                or member.type.json_type() == "array")
 
 
 # --- the emitter ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ values do not depend on the build.
 
 from __future__ import annotations
 
-from qapic.frontend import Event, Include, Module, Schema
+from qapic.frontend import Event, Include, Module, Schema, entities_of
 
 from .commands import (
     has_args,
@@ -129,9 +129,8 @@ def _module(schema: Schema, out: OutputSet, module: Module, names: _Names) -> No
     c_file, h_file = out.module_files("qapi-events", module.name, BLURB)
 
     h = h_file.preamble
-    for inc in module.entities:
-        if isinstance(inc, Include):
-            h.line(f'#include "{out.module_include("qapi-events", module.name, inc.name)}"')
+    for inc in entities_of(module.entities, Include):
+        h.line(f'#include "{out.module_include("qapi-events", module.name, inc.name)}"')
     h.line('#include "qapi/util.h"')
     h.line(f'#include "{out.module_include("qapi-types", module.name, module.name)}"')
 
@@ -144,9 +143,7 @@ def _module(schema: Schema, out: OutputSet, module: Module, names: _Names) -> No
                    "qapi/qmp-event.h"):
         c.line(f'#include "{header}"')
 
-    for event in module.entities:
-        if not isinstance(event, Event):
-            continue
+    for event in entities_of(module.entities, Event):
         h_file.body.blank()
         with h_file.body.guarded(event.ifcond):
             h_file.body.line(_sender_decl(event) + ";")
@@ -159,7 +156,7 @@ def _module(schema: Schema, out: OutputSet, module: Module, names: _Names) -> No
 def _emit_events(schema: Schema, out: OutputSet, names: _Names) -> None:
     c_file, h_file = out.module_files("qapi-events", EMIT_MODULE, EMIT_BLURB)
     # In the order QEMU visits them (module by module), which numbers the enum.
-    events = [e for e in schema.entities if isinstance(e, Event)]
+    events = entities_of(schema.entities, Event)
     lookup = f"{names.enum}_lookup"
 
     h_file.preamble.line('#include "qapi/util.h"')

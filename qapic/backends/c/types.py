@@ -21,6 +21,7 @@ from qapic.frontend import (
     ArrayType,
     Branch,
     Entity,
+    EntityVisitor,
     EnumType,
     Include,
     Module,
@@ -62,7 +63,7 @@ def enum_const(typ: EnumType, value: str) -> str:
     return c_enum_const(typ.name, value, typ.prefix)
 
 
-class _TypesModule:
+class _TypesModule(EntityVisitor[None]):
     """The types header and source of one module."""
 
     def __init__(self, module: Module, out: OutputSet, ctx: GenContext,
@@ -97,27 +98,37 @@ class _TypesModule:
 
     def generate(self) -> None:
         for ent in self.module.entities:
-            self._entity(ent)
+            self.visit(ent)
         placeholder(self.c_file)
 
-    def _entity(self, ent: Entity) -> None:
-        if isinstance(ent, Include):
-            path = self.out.module_include("qapi-types", self.module.name, ent.name)
-            self.decls.line(f'#include "{path}"')
-        elif isinstance(ent, EnumType):
-            with self.decls.guarded(ent.ifcond), self.defs.guarded(ent.ifcond):
-                self._enum(ent)
-        elif isinstance(ent, ArrayType):
-            with self.decls.guarded(ent.ifcond), self.structs.guarded(ent.ifcond), \
-                    self.defs.guarded(ent.ifcond):
-                self._array(ent)
-        elif isinstance(ent, ObjectType | AlternateType):
-            if ent.name == EMPTY:
-                return
-            with self.decls.guarded(ent.ifcond):
-                self.decls.blank()
-                self.decls.line(f"typedef struct {c_name(ent.name)} {c_name(ent.name)};")
-            self._struct_type(ent)
+    def visit_entity(self, ent: Entity) -> None:
+        """Modules, built-in types, commands and events: no C type here."""
+
+    def visit_include(self, include: Include) -> None:
+        path = self.out.module_include("qapi-types", self.module.name, include.name)
+        self.decls.line(f'#include "{path}"')
+
+    def visit_enum(self, typ: EnumType) -> None:
+        with self.decls.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
+            self._enum(typ)
+
+    def visit_array(self, typ: ArrayType) -> None:
+        with self.decls.guarded(typ.ifcond), self.structs.guarded(typ.ifcond), \
+                self.defs.guarded(typ.ifcond):
+            self._array(typ)
+
+    def visit_object(self, typ: ObjectType) -> None:
+        if typ.name == EMPTY:
+            return
+        self._typedef(typ)
+        self._define_object(typ)
+        if not typ.is_implicit():
+            self._free_guarded(typ)
+
+    def visit_alternate(self, typ: AlternateType) -> None:
+        self._typedef(typ)
+        self._define_alternate(typ)
+        self._free_guarded(typ)
 
     # --- enums ------------------------------------------------------------------------------
 
@@ -167,32 +178,36 @@ class _TypesModule:
 
     # --- structs, unions, alternates --------------------------------------------------------
 
-    def _struct_type(self, typ: ObjectType | AlternateType) -> None:
-        self._define_struct(typ)
-        if not (isinstance(typ, ObjectType) and typ.is_implicit()):
-            with self.structs.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
-                self._free(c_name(typ.name))
+    def _typedef(self, typ: ObjectType | AlternateType) -> None:
+        with self.decls.guarded(typ.ifcond):
+            self.decls.blank()
+            self.decls.line(f"typedef struct {c_name(typ.name)} {c_name(typ.name)};")
 
-    def _define_struct(self, typ: ObjectType | AlternateType) -> None:
-        """Define *typ*'s struct here unless some header already did, after the structs it
-        embeds by value."""
+    def _free_guarded(self, typ: ObjectType | AlternateType) -> None:
+        with self.structs.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
+            self._free(c_name(typ.name))
+
+    def _first_definition(self, typ: ObjectType | AlternateType) -> bool:
+        """Whether no header defined *typ*'s struct yet; first defines the structs its
+        branches embed by value."""
         if typ.name in self.defined:
-            return
+            return False
         self.defined.add(typ.name)
         for branch in typ.branches.variants if typ.branches is not None else []:
             if isinstance(branch.type, ObjectType) and branch.type.name != EMPTY:
-                self._define_struct(branch.type)
+                self._define_object(branch.type)
+        return True
+
+    def _define_object(self, typ: ObjectType) -> None:
+        """Define *typ*'s struct here unless some header already did."""
+        if not self._first_definition(typ):
+            return
         s = self.structs
         with s.guarded(typ.ifcond):
             s.blank()
             with s.block(f"struct {c_name(typ.name)}", "};"):
-                if isinstance(typ, AlternateType):
-                    s.line("QType type;")
-                    self._union(typ.branches.variants, "type")
-                else:
-                    self._object_members(typ)
-            if isinstance(typ, ObjectType) and typ.base is not None \
-                    and not typ.base.is_implicit():
+                self._object_members(typ)
+            if typ.base is not None and not typ.base.is_implicit():
                 base, name = c_name(typ.base.name), c_name(typ.name)
                 s.blank()
                 s.lines(f"""
@@ -201,6 +216,16 @@ class _TypesModule:
                         return ({base} *)obj;
                     }}
                 """)
+
+    def _define_alternate(self, typ: AlternateType) -> None:
+        if not self._first_definition(typ):
+            return
+        s = self.structs
+        with s.guarded(typ.ifcond):
+            s.blank()
+            with s.block(f"struct {c_name(typ.name)}", "};"):
+                s.line("QType type;")
+                self._union(typ.branches.variants, "type")
 
     def _object_members(self, typ: ObjectType) -> None:
         s = self.structs

@@ -18,12 +18,16 @@ to NULL.  Implicit types (``q_obj_...``) get only the members function.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from qapic.frontend import (
     AlternateType,
     ArrayType,
     Branch,
     BuiltinType,
     Entity,
+    EntityVisitor,
     EnumType,
     Include,
     Module,
@@ -72,7 +76,7 @@ def _members_prototype(name: str) -> str:
     return f"bool visit_type_{name}_members(Visitor *v, {name} *obj, Error **errp)"
 
 
-class _VisitModule:
+class _VisitModule(EntityVisitor[None]):
     """The visitor header and source of one module."""
 
     def __init__(self, module: Module, out: OutputSet, ctx: GenContext) -> None:
@@ -105,31 +109,44 @@ class _VisitModule:
 
     def generate(self) -> None:
         for ent in self.module.entities:
-            self._entity(ent)
+            self.visit(ent)
         placeholder(self.c_file)
 
-    def _entity(self, ent: Entity) -> None:
-        if isinstance(ent, Include):
-            path = self.out.module_include("qapi-visit", self.module.name, ent.name)
-            self.h_file.preamble.line(f'#include "{path}"')
+    def visit_entity(self, ent: Entity) -> None:
+        """Modules, built-in types, commands and events: their visitors are elsewhere."""
+
+    def visit_include(self, include: Include) -> None:
+        path = self.out.module_include("qapi-visit", self.module.name, include.name)
+        self.h_file.preamble.line(f'#include "{path}"')
+
+    def visit_enum(self, typ: EnumType) -> None:
+        with self._definition(typ):
+            self._enum(typ)
+
+    def visit_array(self, typ: ArrayType) -> None:
+        with self._definition(typ):
+            self._list(typ)
+
+    def visit_object(self, typ: ObjectType) -> None:
+        if typ.name == EMPTY:
             return
-        if not isinstance(ent, EnumType | ArrayType | ObjectType | AlternateType) \
-                or ent.name == EMPTY:
-            return
-        with self.decls.guarded(ent.ifcond), self.defs.guarded(ent.ifcond):
+        with self._definition(typ):
+            self._members(typ)
+            if not typ.is_implicit():
+                self.defs.blank()
+                self._object(typ)
+
+    def visit_alternate(self, typ: AlternateType) -> None:
+        with self._definition(typ):
+            self._alternate(typ)
+
+    @contextmanager
+    def _definition(self, typ: Type) -> Iterator[None]:
+        """The declarations and definitions of *typ*, under its condition."""
+        with self.decls.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
             self.decls.blank()
             self.defs.blank()
-            if isinstance(ent, EnumType):
-                self._enum(ent)
-            elif isinstance(ent, ArrayType):
-                self._list(ent)
-            elif isinstance(ent, ObjectType):
-                self._members(ent)
-                if not ent.is_implicit():
-                    self.defs.blank()
-                    self._object(ent)
-            else:
-                self._alternate(ent)
+            yield
 
     def _declare(self, prototype: str) -> None:
         self.decls.lines(prototype + ";")
