@@ -199,6 +199,24 @@ NEVER: Condition = _Never()
 """The condition that never holds: what partial evaluation leaves of a false condition."""
 
 
+def disjoin(*conditions: Condition) -> Condition:
+    """The condition under which at least one of *conditions* holds, each distinct one kept
+    once in its first place (:data:`NEVER` for none).
+
+    Used where one thing serves several conditional users (a command's output helper, shared
+    by the commands that return its type).
+    """
+    parts: list[Condition] = []
+    for cond in conditions:
+        if cond.is_always:
+            return ALWAYS
+        if cond not in parts:
+            parts.append(cond)
+    if not parts:
+        return NEVER
+    return parts[0] if len(parts) == 1 else Any(tuple(parts))
+
+
 def partial(cond: Condition, known: Callable[[str], bool | None]) -> Condition:
     """*cond* with every symbol *known* decides replaced by its value and simplified.
 

@@ -20,6 +20,7 @@ from typing import Union
 
 from qapic.conditions import Condition
 from qapic.frontend import (
+    EMPTY_TYPE,
     AlternateType,
     ArrayType,
     BuiltinType,
@@ -109,7 +110,7 @@ class _Builder(EntityVisitor[dict[str, Tree]]):
         return name
 
     def empty(self) -> str:
-        typ = self.schema.lookup_type("q_empty")
+        typ = self.schema.lookup_type(EMPTY_TYPE)
         assert typ is not None
         return self.ref(typ)
 

@@ -8,6 +8,9 @@ dispatch over entities, :class:`EntityVisitor`), :mod:`.dump` (the ``test-qapi.p
 
 from .doc import Doc, DocSection
 from .entities import (
+    BUILTIN_MODULE,
+    EMPTY_TYPE,
+    SPECIAL_FEATURES,
     AlternateType,
     ArrayType,
     Branch,
@@ -33,6 +36,7 @@ from .source import QAPIError, SourceInfo
 from .visitor import EntityVisitor, entities_of
 
 __all__ = [
+    "BUILTIN_MODULE", "EMPTY_TYPE", "SPECIAL_FEATURES",
     "AlternateType", "ArrayType", "Branch", "Branches", "BuiltinType", "Command", "Definition",
     "Doc", "DocSection", "Entity", "EntityVisitor", "EnumMember", "EnumType", "Event",
     "Feature", "Include", "Member", "Module", "ObjectMember", "ObjectType", "Overlay",

@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from ..conditions import ALWAYS, Condition
+from ..naming import c_name
 from .doc import Doc
 from .source import QAPIError, SourceInfo
 
@@ -21,12 +22,14 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 SPECIAL_FEATURES = ("deprecated", "unstable")
+"""The features QEMU's run-time policies know (``-compat``), whose bits are fixed."""
 
-_NON_C = re.compile(r"[^A-Za-z0-9_]")
+BUILTIN_MODULE = "./builtin"
+"""The module that holds the built-in types (no schema file)."""
 
-
-def _c_name(name: str) -> str:
-    return _NON_C.sub("_", name)
+EMPTY_TYPE = "q_empty"
+"""The object type without members: the type of a union branch with no members of its own, and
+introspection's argument type of a command without arguments."""
 
 
 # --- members ------------------------------------------------------------------------------
@@ -61,7 +64,7 @@ class Member:
         return f"{role} '{self.name}'"
 
     def check_clash(self, info: SourceInfo | None, seen: dict[str, Member]) -> None:
-        cname = _c_name(self.name)
+        cname = c_name(self.name, protect=False)
         if cname in seen:
             raise QAPIError(info, f"{self.describe(info)} collides with "
                                   f"{seen[cname].describe(info)}")
@@ -138,7 +141,7 @@ class Branches:
                     seen: dict[str, Member]) -> None:
         tag_name = self._tag_name
         assert tag_name is not None
-        tag = seen.get(_c_name(tag_name))
+        tag = seen.get(c_name(tag_name, protect=False))
         if not isinstance(tag, ObjectMember) or tag.name != tag_name:
             raise QAPIError(info, f"discriminator '{tag_name}' is not a member of 'base'")
         self.tag_member = tag
@@ -155,7 +158,7 @@ class Branches:
         cases = {v.name for v in self.variants}
         for m in tag.type.members:
             if m.name not in cases:
-                branch = Branch(m.name, info, "q_empty", m.ifcond)
+                branch = Branch(m.name, info, EMPTY_TYPE, m.ifcond)
                 branch.defined_in = tag.defined_in
                 self.variants.append(branch)
         if not self.variants:

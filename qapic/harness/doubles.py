@@ -31,14 +31,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from qapic.backends.c.commands import declare, has_args, params
 from qapic.backends.c.common import (
     Emitter,
     c_enum_const,
-    c_name,
     c_string,
     c_type,
+    declaration,
+    has_args,
     need_has,
+    params,
 )
 from qapic.backends.c.single import PER_TARGET, GuardPolicy, SingleBinaryPolicy
 from qapic.conditions import Condition, SymbolClasses, TargetTable
@@ -55,6 +56,7 @@ from qapic.frontend import (
     Schema,
     Type,
 )
+from qapic.naming import c_name
 
 Mode = Literal["target", "single"]
 
@@ -256,7 +258,7 @@ class _Gen(EntityVisitor[None]):
             return
         ret = c_type(cmd.ret_type) if cmd.ret_type is not None else "void"
         fn = ("coroutine_fn " if cmd.coroutine else "") + f"qmp_{c_name(cmd.name)}"
-        decl = declare(ret, fn) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
+        decl = declaration(ret, fn) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
         e = self.em()
         with e.guarded(cmd.ifcond):
             with e.block(decl):

@@ -19,28 +19,31 @@ Unless tracing is suppressed it traces the request and the reply (``qmp_enter_NA
 
 from __future__ import annotations
 
-from qapic.conditions import ALWAYS, Any, Condition
+from qapic.conditions import Condition, disjoin
 from qapic.frontend import (
-    BuiltinType,
     Command,
     Include,
     Module,
-    ObjectType,
     Schema,
     Type,
     entities_of,
 )
+from qapic.naming import c_name
 
 from .common import (
     Emitter,
     GenContext,
-    c_name,
-    c_param_type,
     c_type,
+    declaration,
+    has_args,
     need_has,
+    params,
+    placeholder,
+    type_c_name,
+    visitor,
 )
-from .features import feature_mask, placeholder
-from .output import OutputSet, is_system_module
+from .features import feature_mask
+from .output import OutputSet, user_modules
 
 BLURB = "Schema-defined QAPI/QMP commands"
 INIT_BLURB = "QAPI Commands initialization"
@@ -50,41 +53,10 @@ INIT_MODULE = "./init"
 # --- C declarations -----------------------------------------------------------------------
 
 
-def type_c_name(typ: Type) -> str:
-    """The C name of a type as it appears in ``visit_type_NAME``: built-in names unprotected."""
-    return typ.name if isinstance(typ, BuiltinType) else c_name(typ.name)
-
-
-def declare(ctype: str, name: str) -> str:
-    """``int64_t x`` but ``Foo *x``."""
-    return f"{ctype}{name}" if ctype.endswith("*") else f"{ctype} {name}"
-
-
-def params(arg_type: ObjectType | None, boxed: bool, extra: str | None) -> str:
-    """The parameter list of a handler or event sender, without parentheses."""
-    out: list[str] = []
-    if boxed:
-        assert arg_type is not None
-        out.append(declare(c_param_type(arg_type), "arg"))
-    elif arg_type is not None:
-        for member in arg_type.members:
-            if need_has(member):
-                out.append(f"bool has_{c_name(member.name)}")
-            out.append(declare(c_param_type(member.type), c_name(member.name)))
-    if extra is not None:
-        out.append(extra)
-    return ", ".join(out) if out else "void"
-
-
-def has_args(arg_type: ObjectType | None, boxed: bool) -> bool:
-    """Whether a command or event passes arguments (a boxed empty struct still does)."""
-    return arg_type is not None and (boxed or not arg_type.is_empty())
-
-
 def _handler_decl(cmd: Command) -> str:
     ret = c_type(cmd.ret_type) if cmd.ret_type is not None else "void"
     name = ("coroutine_fn " if cmd.coroutine else "") + f"qmp_{c_name(cmd.name)}"
-    return declare(ret, name) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
+    return declaration(ret, name) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
 
 
 def _marshal_decl(cmd: Command) -> str:
@@ -101,8 +73,8 @@ def _output_fn(typ: Type) -> str:
 
 def _emit_marshal_output(e: Emitter, typ: Type) -> None:
     """The static helper that turns a handler's result into a QObject, then frees it."""
-    visit = f"visit_type_{type_c_name(typ)}"
-    e.line(f"static void {_output_fn(typ)}({declare(c_type(typ), 'ret_in')}, "
+    visit = visitor(typ)
+    e.line(f"static void {_output_fn(typ)}({declaration(c_type(typ), 'ret_in')}, "
            "QObject **ret_out, Error **errp)")
     with e.block("{"):
         e.lines(f"""
@@ -121,7 +93,7 @@ def _emit_marshal_output(e: Emitter, typ: Type) -> None:
 
 def _emit_inline_output(e: Emitter, typ: Type) -> None:
     """The same conversion as :func:`_emit_marshal_output`, inside the marshaller (10.1+)."""
-    visit = f"visit_type_{type_c_name(typ)}"
+    visit = visitor(typ)
     e.lines(f"""
         ov = qobject_output_visitor_new_qmp(ret);
         if ({visit}(ov, "unused", &retval, errp)) {{
@@ -152,14 +124,14 @@ def _emit_marshal(e: Emitter, cmd: Command, tracing: bool, inline_output: bool) 
     name = c_name(cmd.name)
     upper = name.upper()
     args = has_args(cmd.arg_type, cmd.boxed)
-    arg_members = f"visit_type_{type_c_name(cmd.arg_type)}_members" if cmd.arg_type else ""
+    arg_members = f"{visitor(cmd.arg_type)}_members" if cmd.arg_type else ""
     e.line(_marshal_decl(cmd))
     with e.block("{"):
         e.line("Error *err = NULL;")
         e.line("bool ok = false;")
         e.line("Visitor *v;")
         if cmd.ret_type is not None:
-            e.line(declare(c_type(cmd.ret_type), "retval;"))
+            e.line(declaration(c_type(cmd.ret_type), "retval;"))
             if inline_output:
                 e.line("Visitor *ov;")
         if args:
@@ -257,17 +229,6 @@ def _emit_register(e: Emitter, cmd: Command) -> None:
 # --- files --------------------------------------------------------------------------------
 
 
-def any_of(conds: list[Condition]) -> Condition:
-    """The condition under which at least one of *conds* holds."""
-    unique: list[Condition] = []
-    for cond in conds:
-        if cond.is_always:
-            return ALWAYS
-        if cond not in unique:
-            unique.append(cond)
-    return unique[0] if len(unique) == 1 else Any(tuple(unique))
-
-
 class _CommandsGen:
     def __init__(self, schema: Schema, out: OutputSet, ctx: GenContext) -> None:
         self.schema = schema
@@ -313,7 +274,7 @@ class _CommandsGen:
             if ret is not None and ret.name not in helpers_done and not inline_output:
                 helpers_done.add(ret.name)
                 c_file.body.blank()
-                with c_file.body.guarded(any_of(users[ret.name])):
+                with c_file.body.guarded(disjoin(*users[ret.name])):
                     _emit_marshal_output(c_file.body, ret)
             with h_file.body.guarded(cmd.ifcond):
                 h_file.body.line(_handler_decl(cmd) + ";")
@@ -355,11 +316,6 @@ class _CommandsGen:
                         _emit_register(e, cmd)
         if self.tracing:
             out.trace_file(out.module_basename("qapi-commands", INIT_MODULE) + ".trace-events")
-
-
-def user_modules(schema: Schema) -> list[Module]:
-    """The schema files, main file first, then in the order they were first included."""
-    return [m for m in schema.modules if not is_system_module(m.name)]
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:

@@ -1,7 +1,8 @@
 """What every C backend shares: C names and types of schema things, and the :class:`Emitter`.
 
 The C names are part of QEMU's API (hand-written code uses them), so they follow QEMU's rules
-exactly: ``c_name`` for identifiers, ``camel_to_upper`` and ``c_enum_const`` for enum constants,
+exactly: ``c_name`` for identifiers (:mod:`qapic.naming`, shared with the frontend),
+``camel_to_upper`` and ``c_enum_const`` for enum constants,
 ``c_type`` for the C type of a value.
 
 The emitter writes C the way it reads: ``line()`` for a line, ``with indent():`` for a block,
@@ -19,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from qapic.conditions import NEVER, Condition, to_c_preprocessor
 from qapic.frontend import (
@@ -30,40 +32,14 @@ from qapic.frontend import (
     ObjectType,
     Type,
 )
+from qapic.naming import c_name
 
 from .single import PER_TARGET, GuardPolicy
 
+if TYPE_CHECKING:
+    from .output import CFile
+
 # --- names ------------------------------------------------------------------------------------
-
-_C_RESERVED = frozenset(str.split("""
-    auto break case char const continue default do double else enum extern float for goto if
-    int long register return short signed sizeof static struct switch typedef union unsigned
-    void volatile while
-    inline restrict _Bool _Complex _Imaginary
-    _Alignas _Alignof _Atomic _Generic _Noreturn _Static_assert _Thread_local
-    asm typeof
-    bool catch class const_cast delete dynamic_cast explicit false friend mutable namespace new
-    operator private protected public reinterpret_cast static_cast template this throw true try
-    typeid typename using virtual wchar_t
-    and and_eq bitand bitor compl not not_eq or or_eq xor xor_eq
-"""))
-"""C89/C99/C11 keywords, GNU C extensions and C++ words: a schema name equal to one gets ``q_``."""
-
-_POLLUTED = frozenset({"unix", "errno", "mips", "sparc", "i386", "linux"})
-"""Names that system headers define as macros on some hosts."""
-
-_NOT_C_CHAR = re.compile(r"[^A-Za-z0-9_]")
-
-
-@cache
-def c_name(name: str, protect: bool = True) -> str:
-    """The C identifier for schema name *name*: every character that cannot be in an identifier
-    becomes ``_``; with *protect*, a name that would clash with a C/C++ word, a polluting system
-    macro, or that starts with a digit gets the prefix ``q_``."""
-    ident = _NOT_C_CHAR.sub("_", name)
-    if protect and (ident in _C_RESERVED or ident in _POLLUTED or ident[:1].isdigit()):
-        return "q_" + ident
-    return ident
 
 
 @cache
@@ -174,6 +150,55 @@ def c_param_type(typ: Type) -> str:
     if typ.name == "str":       # only the built-in type can have that name
         return "const char *"
     return c_type(typ)
+
+
+class _TypeCName(EntityVisitor[str]):
+    def visit_builtin(self, typ: BuiltinType) -> str:
+        return typ.name     # "int", "str", ...: C keywords, but only inside longer names
+
+    def visit_type(self, typ: Type) -> str:
+        return c_name(typ.name)
+
+
+_TYPE_C_NAME = _TypeCName()
+
+
+def type_c_name(typ: Type) -> str:
+    """The C name of *typ* inside other names (``visit_type_NAME``, ``qapi_free_NAME``,
+    ``NAME_members``): built-in names unprotected."""
+    return typ.accept(_TYPE_C_NAME)
+
+
+def visitor(typ: Type) -> str:
+    """The name of the function that visits a value of *typ* (``visit_type_str``, ...; for a
+    built-in type in ``qapi/visitor.h``)."""
+    return f"visit_type_{type_c_name(typ)}"
+
+
+def declaration(ctype: str, name: str) -> str:
+    """*name* declared with C type *ctype*: ``int64_t x`` but ``Foo *x`` (no semicolon)."""
+    return f"{ctype}{name}" if ctype.endswith("*") else f"{ctype} {name}"
+
+
+def params(arg_type: ObjectType | None, boxed: bool, extra: str | None) -> str:
+    """The parameter list of a command handler or event sender, without parentheses."""
+    out: list[str] = []
+    if boxed:
+        assert arg_type is not None
+        out.append(declaration(c_param_type(arg_type), "arg"))
+    elif arg_type is not None:
+        for member in arg_type.members:
+            if need_has(member):
+                out.append(f"bool has_{c_name(member.name)}")
+            out.append(declaration(c_param_type(member.type), c_name(member.name)))
+    if extra is not None:
+        out.append(extra)
+    return ", ".join(out) if out else "void"
+
+
+def has_args(arg_type: ObjectType | None, boxed: bool) -> bool:
+    """Whether a command or event passes arguments (a boxed empty struct still does)."""
+    return arg_type is not None and (boxed or not arg_type.is_empty())
 
 
 def is_pointer(typ: Type) -> bool:
@@ -373,6 +398,17 @@ class Emitter:
     def text(self) -> str:
         """The lines, each ending in a newline."""
         return "\n".join(self._lines) + "\n" if self._lines else ""
+
+
+def placeholder(c_file: CFile) -> None:
+    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
+    if c_file.body.is_empty():
+        c_file.body.line(f"char qapi_dummy_{c_name_of_file(c_file.name)};")
+
+
+def c_name_of_file(name: str) -> str:
+    """The identifier made of a generated file's name, for its placeholder definition."""
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
 class _Nothing:

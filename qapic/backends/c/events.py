@@ -14,25 +14,23 @@ values do not depend on the build.
 from __future__ import annotations
 
 from qapic.frontend import Event, Include, Module, Schema, entities_of
+from qapic.naming import c_name
 
-from .commands import (
-    has_args,
-    params,
-    type_c_name,
-    user_modules,
-)
 from .common import (
     Emitter,
     GenContext,
     c_enum_const,
-    c_name,
     c_param_type,
     c_string,
     c_type,
+    has_args,
     need_has,
+    params,
+    placeholder,
+    type_c_name,
+    visitor,
 )
-from .features import placeholder
-from .output import OutputSet
+from .output import OutputSet, user_modules
 
 BLURB = "Schema-defined QAPI/QMP events"
 EMIT_BLURB = "QAPI Events"
@@ -104,12 +102,12 @@ def _emit_sender(e: Emitter, event: Event, names: _Names) -> None:
             if arg_type.is_implicit() and not event.boxed:
                 e.lines(f"""
                     visit_start_struct(v, {wire_name}, NULL, 0, &error_abort);
-                    visit_type_{type_c_name(arg_type)}_members(v, &param, &error_abort);
+                    {visitor(arg_type)}_members(v, &param, &error_abort);
                     visit_check_struct(v, &error_abort);
                     visit_end_struct(v, NULL);
                 """)
             else:
-                e.line(f"visit_type_{type_c_name(arg_type)}(v, {wire_name}, &arg, &error_abort);")
+                e.line(f"{visitor(arg_type)}(v, {wire_name}, &arg, &error_abort);")
             e.lines("""
                 visit_complete(v, &obj);
                 if (qdict_size(qobject_to(QDict, obj))) {

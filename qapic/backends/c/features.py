@@ -10,6 +10,7 @@ order fixes the bit of each.
 from __future__ import annotations
 
 from qapic.frontend import (
+    SPECIAL_FEATURES,
     Command,
     Definition,
     EntityVisitor,
@@ -21,11 +22,10 @@ from qapic.frontend import (
     entities_of,
 )
 
-from .common import GenContext, c_enum_const
-from .output import CFile, OutputSet
+from .common import GenContext, c_enum_const, placeholder
+from .output import OutputSet
 
 BLURB = "Schema-defined QAPI features"
-SPECIAL_FEATURES = ("deprecated", "unstable")
 
 
 class _MemberFeatures(EntityVisitor[list[Feature]]):
@@ -110,14 +110,3 @@ def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
                 h.line(f"{feature_const(name)},")
 
     placeholder(c_file)
-
-
-def placeholder(c_file: CFile) -> None:
-    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
-    if c_file.body.is_empty():
-        c_file.body.line(f"char qapi_dummy_{c_name_of_file(c_file.name)};")
-
-
-def c_name_of_file(name: str) -> str:
-    """The identifier made of a generated file's name, for its placeholder definition."""
-    return "".join(ch if ch.isalnum() else "_" for ch in name)

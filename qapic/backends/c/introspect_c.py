@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from qapic.backends.introspect import Guarded, Tree, schema_info
 from qapic.frontend import Schema
+from qapic.naming import c_name
 
-from .common import Emitter, GenContext, c_name, c_string
+from .common import Emitter, GenContext, c_string
 from .output import OutputSet
 from .single import SingleBinaryPolicy
 

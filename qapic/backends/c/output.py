@@ -19,18 +19,24 @@ import posixpath
 import re
 from pathlib import Path
 
+from qapic.frontend import BUILTIN_MODULE, Module, Schema
+
 from .common import Emitter, GenContext
 
 GENERATOR = "qapic"
 LICENSE = ("This work is licensed under the terms of the GNU LGPL, version 2.1 or later.\n"
            "See the COPYING.LIB file in the top-level directory.")
 
-BUILTIN_MODULE = "./builtin"
 
 
 def is_system_module(name: str) -> bool:
     """``./builtin``, ``./init``, ``./emit``: modules that are no schema file."""
     return name.startswith("./")
+
+
+def user_modules(schema: Schema) -> list[Module]:
+    """The schema files, main file first, then in the order they were first included."""
+    return [m for m in schema.modules if not is_system_module(m.name)]
 
 
 class OutputFile:

@@ -17,6 +17,8 @@ A union or alternate embeds its object branches by value, so their structs are d
 from __future__ import annotations
 
 from qapic.frontend import (
+    BUILTIN_MODULE,
+    EMPTY_TYPE,
     AlternateType,
     ArrayType,
     Branch,
@@ -29,22 +31,23 @@ from qapic.frontend import (
     ObjectType,
     Schema,
 )
+from qapic.naming import c_name
 
 from .common import (
     GenContext,
     c_enum_const,
-    c_name,
     c_string,
     c_type,
     c_unboxed_type,
+    declaration,
     need_has,
+    placeholder,
 )
-from .features import feature_mask, placeholder
-from .output import BUILTIN_MODULE, OutputSet
+from .features import feature_mask
+from .output import OutputSet
 
 USER_BLURB = "Schema-defined QAPI types"
 BUILTIN_BLURB = "Built-in QAPI types"
-EMPTY = "q_empty"
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
@@ -118,7 +121,7 @@ class _TypesModule(EntityVisitor[None]):
             self._array(typ)
 
     def visit_object(self, typ: ObjectType) -> None:
-        if typ.name == EMPTY:
+        if typ.name == EMPTY_TYPE:
             return
         self._typedef(typ)
         self._define_object(typ)
@@ -173,7 +176,7 @@ class _TypesModule(EntityVisitor[None]):
         s.blank()
         with s.block(f"struct {name}", "};"):
             s.line(f"{name} *next;")
-            s.line(_declaration(c_type(typ.element_type), "value"))
+            s.line(declaration(c_type(typ.element_type), "value") + ";")
         self._free(name)
 
     # --- structs, unions, alternates --------------------------------------------------------
@@ -194,7 +197,7 @@ class _TypesModule(EntityVisitor[None]):
             return False
         self.defined.add(typ.name)
         for branch in typ.branches.variants if typ.branches is not None else []:
-            if isinstance(branch.type, ObjectType) and branch.type.name != EMPTY:
+            if isinstance(branch.type, ObjectType) and branch.type.name != EMPTY_TYPE:
                 self._define_object(branch.type)
         return True
 
@@ -250,17 +253,17 @@ class _TypesModule(EntityVisitor[None]):
             with s.guarded(m.ifcond):
                 if need_has(m):
                     s.line(f"bool has_{c_name(m.name)};")
-                s.line(_declaration(c_type(m.type), c_name(m.name)))
+                s.line(declaration(c_type(m.type), c_name(m.name)) + ";")
 
     def _union(self, branches: list[Branch], tag: str) -> None:
         s = self.structs
         s.line(f"union {{ /* union tag is @{c_name(tag)} */")
         with s.indent():
             for branch in branches:
-                if branch.type.name == EMPTY:
+                if branch.type.name == EMPTY_TYPE:
                     continue
                 with s.guarded(branch.ifcond):
-                    s.line(_declaration(c_unboxed_type(branch.type), c_name(branch.name)))
+                    s.line(declaration(c_unboxed_type(branch.type), c_name(branch.name)) + ";")
         s.line("} u;")
 
     def _free(self, name: str) -> None:
@@ -286,6 +289,3 @@ class _TypesModule(EntityVisitor[None]):
         """)
 
 
-def _declaration(ctype: str, name: str) -> str:
-    """``int64_t foo;``, ``char *foo;``."""
-    return f"{ctype}{name};" if ctype.endswith("*") else f"{ctype} {name};"

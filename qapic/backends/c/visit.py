@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from qapic.frontend import (
+    BUILTIN_MODULE,
+    EMPTY_TYPE,
     AlternateType,
     ArrayType,
     Branch,
-    BuiltinType,
     Entity,
     EntityVisitor,
     EnumType,
@@ -36,15 +37,15 @@ from qapic.frontend import (
     Schema,
     Type,
 )
+from qapic.naming import c_name
 
-from .common import GenContext, c_enum_const, c_name, c_string, need_has
-from .features import feature_mask, placeholder
-from .output import BUILTIN_MODULE, OutputSet
+from .common import GenContext, c_enum_const, c_string, need_has, placeholder, visitor
+from .features import feature_mask
+from .output import OutputSet
 from .types import enum_max
 
 USER_BLURB = "Schema-defined QAPI visitors"
 BUILTIN_BLURB = "Built-in QAPI visitors"
-EMPTY = "q_empty"
 
 DEALLOC = "visit_is_dealloc(v)"
 """Where a single binary checks that a member or branch is available on the active targets,
@@ -57,13 +58,6 @@ def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
         if module.name == BUILTIN_MODULE and not ctx.builtins:
             continue
         _VisitModule(module, out, ctx).generate()
-
-
-def visitor(typ: Type) -> str:
-    """The name of the function that visits a value of *typ* (``visit_type_str``, ...)."""
-    if isinstance(typ, BuiltinType):
-        return f"visit_type_{typ.name}"    # in qapi/visitor.h; "int" is no C keyword here
-    return f"visit_type_{c_name(typ.name)}"
 
 
 def _prototype(name: str, ctype: str) -> str:
@@ -128,7 +122,7 @@ class _VisitModule(EntityVisitor[None]):
             self._list(typ)
 
     def visit_object(self, typ: ObjectType) -> None:
-        if typ.name == EMPTY:
+        if typ.name == EMPTY_TYPE:
             return
         with self._definition(typ):
             self._members(typ)
@@ -295,7 +289,7 @@ class _VisitModule(EntityVisitor[None]):
                 # value), but for freeing what a command handler built.
                 with c.indent(), c.visible_only(branch.ifcond, otherwise="abort();",
                                                 also_when=DEALLOC):
-                    if branch.type.name == EMPTY:
+                    if branch.type.name == EMPTY_TYPE:
                         c.line("break;")
                     else:
                         c.line(f"return {visitor(branch.type)}_members"
