@@ -7,13 +7,11 @@ written only when every backend succeeded.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import cast
 
 from qapic.conditions import SymbolClasses
 from qapic.frontend import QAPIError, Schema, load_schema
@@ -26,6 +24,7 @@ from qapic.qemu_tree import (
     read_version,
 )
 
+from . import commands, events, features, introspect_c, targets_c, types, visit
 from .common import GenContext
 from .output import OutputSet
 from .single import PER_TARGET, SingleBinaryPolicy
@@ -35,11 +34,12 @@ DESCRIPTION = ("Generate C code from a QAPI schema: types, visitors, commands, e
                "introspection and features, with the options and output files of QEMU's "
                "scripts/qapi-gen.py.")
 
-#: The C backends, run in this order; each module has ``generate(schema, out, ctx)``.
-BACKENDS = ("types", "visit", "commands", "events", "introspect_c", "features", "targets_c")
-PACKAGE = "qapic.backends.c"
-
 Backend = Callable[[Schema, OutputSet, GenContext], None]
+
+#: The C backends, run in this order (each module's ``generate(schema, out, ctx)``).
+BACKENDS: tuple[Backend, ...] = (types.generate, visit.generate, commands.generate,
+                                 events.generate, introspect_c.generate, features.generate,
+                                 targets_c.generate)
 
 #: The QEMU release followed for a schema outside any QEMU tree (see GenContext.qemu_version).
 DEFAULT_QEMU_VERSION = GenContext.qemu_version
@@ -95,26 +95,11 @@ def _funny_prefix_char(prefix: str) -> str | None:
     return prefix[end] if end < len(prefix) else None
 
 
-def load_backends() -> list[Backend]:
-    """The ``generate`` function of each backend module that exists."""
-    found: list[Backend] = []
-    for name in BACKENDS:
-        module_name = f"{PACKAGE}.{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as err:
-            if err.name == module_name:
-                continue    # not written yet
-            raise
-        found.append(cast(Backend, module.generate))
-    return found
-
-
 def generate(schema: Schema, ctx: GenContext) -> OutputSet:
     """Every generated file for *schema*, in memory."""
     main_module = os.path.basename(schema.fname)
     out = OutputSet(ctx, main_module)
-    for backend in load_backends():
+    for backend in BACKENDS:
         backend(schema, out, ctx)
     return out
 
