@@ -121,77 +121,100 @@ def _call_args(cmd: Command) -> str:
 
 
 def _emit_marshal(e: Emitter, cmd: Command, tracing: bool, inline_output: bool) -> None:
-    name = c_name(cmd.name)
-    upper = name.upper()
     args = has_args(cmd.arg_type, cmd.boxed)
     arg_members = f"{visitor(cmd.arg_type)}_members" if cmd.arg_type else ""
     e.line(_marshal_decl(cmd))
     with e.block("{"):
-        e.line("Error *err = NULL;")
-        e.line("bool ok = false;")
-        e.line("Visitor *v;")
-        if cmd.ret_type is not None:
-            e.line(declaration(c_type(cmd.ret_type), "retval;"))
-            if inline_output:
-                e.line("Visitor *ov;")
-        if args:
-            assert cmd.arg_type is not None
-            e.line(f"{type_c_name(cmd.arg_type)} arg = {{0}};")
+        _emit_marshal_locals(e, cmd, args, inline_output)
         e.line()
-        e.line("v = qobject_input_visitor_new_qmp(QOBJECT(args));")
-        with e.block("if (!visit_start_struct(v, NULL, NULL, 0, errp))"):
-            e.line("goto out;")
+        e.lines("""
+            v = qobject_input_visitor_new_qmp(QOBJECT(args));
+            if (!visit_start_struct(v, NULL, NULL, 0, errp)) {
+                goto out;
+            }
+        """)
         if args:
             with e.block(f"if ({arg_members}(v, &arg, errp))"):
                 e.line("ok = visit_check_struct(v, errp);")
         else:
             e.line("ok = visit_check_struct(v, errp);")
-        e.line("visit_end_struct(v, NULL);")
-        with e.block("if (!ok)"):
-            e.line("goto out;")
+        e.lines("""
+            visit_end_struct(v, NULL);
+            if (!ok) {
+                goto out;
+            }
+        """)
         e.line()
-
-        if tracing:
-            with e.block(f"if (trace_event_get_state_backends(TRACE_QMP_ENTER_{upper}))"):
-                e.line("g_autoptr(GString) req_json = qobject_to_json(QOBJECT(args));")
-                e.line()
-                e.line(f"trace_qmp_enter_{name}(req_json->str);")
-            e.line()
-
-        assign = "retval = " if cmd.ret_type is not None else ""
-        e.line(f"{assign}qmp_{name}({_call_args(cmd)});")
-        with e.block("if (err)"):
-            if tracing:
-                e.line(f"trace_qmp_exit_{name}(error_get_pretty(err), false);")
-            e.line("error_propagate(errp, err);")
-            e.line("goto out;")
-        e.line()
-
-        if cmd.ret_type is not None:
-            if inline_output:
-                _emit_inline_output(e, cmd.ret_type)
-            else:
-                e.line(f"{_output_fn(cmd.ret_type)}(retval, ret, errp);")
-            e.line()
-            if tracing:
-                with e.block(f"if (trace_event_get_state_backends(TRACE_QMP_EXIT_{upper}))"):
-                    e.line("g_autoptr(GString) ret_json = qobject_to_json(*ret);")
-                    e.line()
-                    e.line(f"trace_qmp_exit_{name}(ret_json->str, true);")
-                e.line()
-        elif tracing:
-            e.line(f'trace_qmp_exit_{name}("{{}}", true);')
-            e.line()
-
+        _emit_marshal_call(e, cmd, tracing, inline_output)
         with e.indent(-1):
             e.line("out:")
-        e.line("visit_free(v);")
-        e.line("v = qapi_dealloc_visitor_new();")
-        e.line("visit_start_struct(v, NULL, NULL, 0, NULL);")
+        e.lines("""
+            visit_free(v);
+            v = qapi_dealloc_visitor_new();
+            visit_start_struct(v, NULL, NULL, 0, NULL);
+        """)
         if args:
             e.line(f"{arg_members}(v, &arg, NULL);")
-        e.line("visit_end_struct(v, NULL);")
-        e.line("visit_free(v);")
+        e.lines("""
+            visit_end_struct(v, NULL);
+            visit_free(v);
+        """)
+
+
+def _emit_marshal_locals(e: Emitter, cmd: Command, args: bool, inline_output: bool) -> None:
+    e.lines("""
+        Error *err = NULL;
+        bool ok = false;
+        Visitor *v;
+    """)
+    if cmd.ret_type is not None:
+        e.line(declaration(c_type(cmd.ret_type), "retval;"))
+        if inline_output:
+            e.line("Visitor *ov;")
+    if args:
+        assert cmd.arg_type is not None
+        e.line(f"{type_c_name(cmd.arg_type)} arg = {{0}};")
+
+
+def _emit_marshal_call(e: Emitter, cmd: Command, tracing: bool, inline_output: bool) -> None:
+    """The marshaller's call of the handler, with its tracing and the result's conversion."""
+    name = c_name(cmd.name)
+    upper = name.upper()
+    if tracing:
+        e.lines(f"""
+            if (trace_event_get_state_backends(TRACE_QMP_ENTER_{upper})) {{
+                g_autoptr(GString) req_json = qobject_to_json(QOBJECT(args));
+
+                trace_qmp_enter_{name}(req_json->str);
+            }}
+        """)
+        e.line()
+    assign = "retval = " if cmd.ret_type is not None else ""
+    e.line(f"{assign}qmp_{name}({_call_args(cmd)});")
+    with e.block("if (err)"):
+        if tracing:
+            e.line(f"trace_qmp_exit_{name}(error_get_pretty(err), false);")
+        e.line("error_propagate(errp, err);")
+        e.line("goto out;")
+    e.line()
+    if cmd.ret_type is not None:
+        if inline_output:
+            _emit_inline_output(e, cmd.ret_type)
+        else:
+            e.line(f"{_output_fn(cmd.ret_type)}(retval, ret, errp);")
+        e.line()
+        if tracing:
+            e.lines(f"""
+                if (trace_event_get_state_backends(TRACE_QMP_EXIT_{upper})) {{
+                    g_autoptr(GString) ret_json = qobject_to_json(*ret);
+
+                    trace_qmp_exit_{name}(ret_json->str, true);
+                }}
+            """)
+            e.line()
+    elif tracing:
+        e.line(f'trace_qmp_exit_{name}("{{}}", true);')
+        e.line()
 
 
 def _emit_weak_stub(e: Emitter, cmd: Command) -> None:

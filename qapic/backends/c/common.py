@@ -2,15 +2,31 @@
 
 The C names are part of QEMU's API (hand-written code uses them), so they follow QEMU's rules
 exactly: ``c_name`` for identifiers (:mod:`qapic.naming`, shared with the frontend),
-``camel_to_upper`` and ``c_enum_const`` for enum constants,
-``c_type`` for the C type of a value.
+``camel_to_upper`` and ``c_enum_const`` for enum constants, ``c_type`` for the C type of a value;
+``declaration``, ``params``, ``visitor`` and ``placeholder`` are the C pieces several backends
+write.
 
-The emitter writes C the way it reads: ``line()`` for a line, ``with indent():`` for a block,
-``with guarded(cond):`` for code that exists only under a schema condition.  :meth:`Emitter.guarded`
-is the one place where a condition becomes C text; it asks :mod:`qapic.conditions` for it.
-Which text depends on the guard policy (:mod:`.single`): per target, every condition is an
-``#if``; for a single binary, declarations stay under ``guarded(cond)`` while behaviour goes under
-``checked(cond)`` / ``visible_only(cond)``, which add the run-time test.
+The emitter writes C the way it reads: ``line()`` for a line, ``with block(opening):`` for a
+braced block, ``lines(template)`` for a run of fixed lines, ``with guarded(cond):`` for code that
+exists only under a schema condition.  :meth:`Emitter.guarded` is the one place where a
+condition becomes C text; it asks :mod:`qapic.conditions` for it.  Which text depends on the
+guard policy (:mod:`.single`): per target, every condition is an ``#if``; for a single binary,
+declarations stay under ``guarded(cond)`` while behaviour goes under ``checked(cond)`` /
+``visible_only(cond)``, which add the run-time test.
+
+One emission style, in every C backend:
+
+- **a template** (``e.lines(...)`` of an indented triple-quoted f-string, dedented, its own
+  indentation kept, ``{{``/``}}`` for C braces) for a run of lines whose shape is fixed: every
+  line is always there, only names are substituted;
+- **line by line** (``e.line()``, ``with e.block()``, ``with e.guarded()``) wherever the shape
+  depends on the schema: a line that is there only for some entities, a loop over members or
+  branches, anything under a condition.
+
+A function mixes them: templates for its fixed runs, lines for what varies between them (see
+``commands._emit_marshal``).  A template never holds a condition's guard and is never assembled
+from optional pieces.  Its leading and trailing blank lines are dropped: separate blocks with
+``e.line()`` or ``e.blank()``.
 """
 
 from __future__ import annotations
@@ -351,7 +367,32 @@ class Emitter:
         """The run-time part of :meth:`checked`, for code already inside ``guarded(cond)``:
         the code runs only while *cond* holds for the active targets (or while the C
         expression *also_when* is true), else *otherwise* (lines of C) does.  Adds nothing per
-        target, nor where no target can lack *cond*."""
+        target, nor where no target can lack *cond*.
+
+        The guard policy splits *cond* into exclusive build-time cases, each with its run-time
+        test (``GuardPolicy.cases``); the code is captured once and written once per case.
+        For a single binary of QEMU 10.0's targets, with ``cond`` = ``TARGET_S390X or
+        CONFIG_SPICE``::
+
+            with e.guarded(cond), e.visible_only(cond, otherwise="abort();",
+                                                 also_when="visit_is_dealloc(v)"):
+                e.line("return visit_type_Foo_members(v, &obj->u.foo, errp);")
+
+        writes (with CONFIG_SPICE every target has it: no test; without, only s390x)::
+
+            #if !defined(CONFIG_SPICE)
+            if (qapi_targets_visible(QAPI_TARGET_S390X) || visit_is_dealloc(v)) {
+                return visit_type_Foo_members(v, &obj->u.foo, errp);
+            } else {
+                abort();
+            }
+            #endif /* !defined(CONFIG_SPICE) */
+            #if defined(CONFIG_SPICE)
+            return visit_type_Foo_members(v, &obj->u.foo, errp);
+            #endif /* defined(CONFIG_SPICE) */
+
+        Per target the same code is only the ``#if`` of ``guarded(cond)``.
+        """
         if cond.is_always:
             return _NOTHING
         cases = self.guards.cases(cond)

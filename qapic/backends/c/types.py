@@ -145,10 +145,12 @@ class _TypesModule(EntityVisitor[None]):
                     h.line(f"{enum_const(typ, value.name)},")
             h.line(f"{enum_max(typ)},")
         h.blank()
-        h.line(f"#define {name}_str(val) \\")
-        h.line(f"    qapi_enum_lookup(&{name}_lookup, (val))")
-        h.blank()
-        h.line(f"extern const QEnumLookup {name}_lookup;")
+        h.lines(f"""
+            #define {name}_str(val) \\
+                qapi_enum_lookup(&{name}_lookup, (val))
+
+            extern const QEnumLookup {name}_lookup;
+        """)
 
         c = self.defs
         c.blank()
