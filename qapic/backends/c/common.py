@@ -239,31 +239,21 @@ def guard_expression(cond: Condition) -> str:
     return to_c_preprocessor(cond)
 
 
-def _block_lines(block: str) -> list[tuple[int, str]]:
-    """The lines of *block* for :meth:`Emitter.lines`, dedented as by ``textwrap.dedent``:
-    (indentation levels, text without its leading indentation but with the spaces short of a
-    whole level), or (-1, text) for a blank or preprocessor line."""
+def _block_lines(block: str) -> tuple[int, list[str]]:
+    """The lines of *block* for :meth:`Emitter.lines` without its leading and trailing blank
+    lines, and its margin: the indentation of its least indented line, as ``textwrap.dedent``
+    removes it."""
     lines = block.split("\n")
     while lines and (not lines[-1] or lines[-1].isspace()):
         lines.pop()
     start = 0
     while start < len(lines) and (not lines[start] or lines[start].isspace()):
         start += 1
-    lines = lines[start:]
-    stripped = [text.lstrip(" ") for text in lines]
-    indents = [len(text) - len(rest) for text, rest in zip(lines, stripped, strict=True)]
-    margin = min((n for n, rest in zip(indents, stripped, strict=True) if rest.strip()),
+    if start:
+        del lines[:start]
+    margin = min((len(text) - len(text.lstrip(" ")) for text in lines if text.strip()),
                  default=0)
-    out: list[tuple[int, str]] = []
-    for n, rest in zip(indents, stripped, strict=True):
-        if not rest or rest.isspace():
-            out.append((-1, ""))
-        elif rest[0] == "#":
-            out.append((-1, rest))
-        else:
-            levels, spaces = divmod(n - margin, 4)
-            out.append((levels, " " * spaces + rest if spaces else rest))
-    return out
+    return margin, lines
 
 
 class Emitter:
@@ -272,27 +262,33 @@ class Emitter:
     def __init__(self, guards: GuardPolicy = PER_TARGET) -> None:
         self._lines: list[str] = []
         self._depth = 0
+        self._prefix = ""       # INDENT * _depth
         self.guards = guards
+
+    def _set_depth(self, depth: int) -> None:
+        self._depth = depth
+        self._prefix = INDENT * depth
 
     def line(self, text: str = "") -> None:
         """One line at the current indentation (preprocessor lines at column 0)."""
-        if not text:
-            self._lines.append("")
-        elif text.startswith("#"):
-            self._lines.append(text)
-        else:
-            self._lines.append(INDENT * self._depth + text)
+        if text and text[0] != "#":
+            text = self._prefix + text
+        self._lines.append(text)
 
     def lines(self, block: str) -> None:
         """A block of lines given as an indented triple-quoted string (dedented; its own
-        relative indentation kept)."""
-        depth = self._depth
+        relative indentation kept; blank and preprocessor lines at column 0)."""
+        margin, lines = _block_lines(block)
+        prefix = self._prefix
         append = self._lines.append
-        for levels, text in _block_lines(block):
-            if levels < 0:
-                append(text)
+        for text in lines:
+            rest = text.lstrip(" ")
+            if not rest or rest.isspace():
+                append("")
+            elif rest[0] == "#":
+                append(rest)
             else:
-                append(INDENT * (depth + levels) + text)
+                append(prefix + text[margin:])
 
     def blank(self) -> None:
         """A blank line, unless the last line is already blank or this is the start."""
@@ -301,10 +297,13 @@ class Emitter:
 
     def extend(self, other: Emitter) -> None:
         """Append what *other* holds, at the current indentation."""
+        prefix = self._prefix
+        if not prefix:
+            self._lines.extend(other._lines)
+            return
+        append = self._lines.append
         for text in other._lines:
-            if text and not text.startswith("#"):
-                text = INDENT * self._depth + text
-            self._lines.append(text)
+            append(prefix + text if text and text[0] != "#" else text)
 
     def indent(self, levels: int = 1) -> AbstractContextManager[None]:
         return _Indent(self, levels)
@@ -475,10 +474,10 @@ class _Indent:
         self.emitter, self.levels = emitter, levels
 
     def __enter__(self) -> None:
-        self.emitter._depth += self.levels
+        self.emitter._set_depth(self.emitter._depth + self.levels)
 
     def __exit__(self, *exc: object) -> None:
-        self.emitter._depth -= self.levels
+        self.emitter._set_depth(self.emitter._depth - self.levels)
 
 
 class _Block:
@@ -488,10 +487,10 @@ class _Block:
         self.emitter, self.closing = emitter, closing
 
     def __enter__(self) -> None:
-        self.emitter._depth += 1
+        self.emitter._set_depth(self.emitter._depth + 1)
 
     def __exit__(self, *exc: object) -> None:
-        self.emitter._depth -= 1
+        self.emitter._set_depth(self.emitter._depth - 1)
         self.emitter.line(self.closing)
 
 
