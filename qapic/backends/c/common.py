@@ -239,21 +239,22 @@ def guard_expression(cond: Condition) -> str:
     return to_c_preprocessor(cond)
 
 
-def _block_lines(block: str) -> tuple[int, list[str]]:
-    """The lines of *block* for :meth:`Emitter.lines` without its leading and trailing blank
-    lines, and its margin: the indentation of its least indented line, as ``textwrap.dedent``
-    removes it."""
+def _block_lines(block: str) -> list[str]:
+    """The lines of *block* for :meth:`Emitter.lines`, dedented as by ``textwrap.dedent`` (its
+    least indented line at column 0), without leading and trailing blank lines; a blank line is
+    ``""``, a preprocessor line is marked by its ``#`` at column 0 whatever its indentation."""
     lines = block.split("\n")
     while lines and (not lines[-1] or lines[-1].isspace()):
         lines.pop()
     start = 0
     while start < len(lines) and (not lines[start] or lines[start].isspace()):
         start += 1
-    if start:
-        del lines[:start]
-    margin = min((len(text) - len(text.lstrip(" ")) for text in lines if text.strip()),
-                 default=0)
-    return margin, lines
+    stripped = [text.lstrip(" ") for text in lines[start:]]
+    lines = lines[start:]
+    margin = min((len(text) - len(rest) for text, rest in zip(lines, stripped, strict=True)
+                  if rest and not rest.isspace()), default=0)
+    return [rest if not rest or rest[0] == "#" else ("" if rest.isspace() else text[margin:])
+            for text, rest in zip(lines, stripped, strict=True)]
 
 
 class Emitter:
@@ -278,17 +279,9 @@ class Emitter:
     def lines(self, block: str) -> None:
         """A block of lines given as an indented triple-quoted string (dedented; its own
         relative indentation kept; blank and preprocessor lines at column 0)."""
-        margin, lines = _block_lines(block)
         prefix = self._prefix
-        append = self._lines.append
-        for text in lines:
-            rest = text.lstrip(" ")
-            if not rest or rest.isspace():
-                append("")
-            elif rest[0] == "#":
-                append(rest)
-            else:
-                append(prefix + text[margin:])
+        self._lines.extend(prefix + text if text and text[0] != "#" else text
+                           for text in _block_lines(block))
 
     def blank(self) -> None:
         """A blank line, unless the last line is already blank or this is the start."""
