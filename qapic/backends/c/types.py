@@ -16,6 +16,8 @@ A union or alternate embeds its object branches by value, so their structs are d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qapic.frontend import (
     BUILTIN_MODULE,
     EMPTY_TYPE,
@@ -207,30 +209,38 @@ class _TypesModule(EntityVisitor[None]):
         """Define *typ*'s struct here unless some header already did."""
         if not self._first_definition(typ):
             return
-        s = self.structs
-        with s.guarded(typ.ifcond):
-            s.blank()
-            with s.block(f"struct {c_name(typ.name)}", "};"):
-                self._object_members(typ)
-            if typ.base is not None and not typ.base.is_implicit():
-                base, name = c_name(typ.base.name), c_name(typ.name)
-                s.blank()
-                s.lines(f"""
-                    static inline {base} *qapi_{name}_base(const {name} *obj)
-                    {{
-                        return ({base} *)obj;
-                    }}
-                """)
+        accessor = ""
+        if typ.base is not None and not typ.base.is_implicit():
+            base, name = c_name(typ.base.name), c_name(typ.name)
+            accessor = f"""
+                static inline {base} *qapi_{name}_base(const {name} *obj)
+                {{
+                    return ({base} *)obj;
+                }}
+            """
+        self._struct(typ, lambda: self._object_members(typ), accessor)
 
     def _define_alternate(self, typ: AlternateType) -> None:
         if not self._first_definition(typ):
             return
+
+        def members() -> None:
+            self.structs.line("QType type;")
+            self._union(typ.branches.variants, "type")
+
+        self._struct(typ, members)
+
+    def _struct(self, typ: ObjectType | AlternateType, members: Callable[[], None],
+                after: str = "") -> None:
+        """``struct NAME { members };`` under *typ*'s condition, then the lines *after*."""
         s = self.structs
         with s.guarded(typ.ifcond):
             s.blank()
             with s.block(f"struct {c_name(typ.name)}", "};"):
-                s.line("QType type;")
-                self._union(typ.branches.variants, "type")
+                members()
+            if after:
+                s.blank()
+                s.lines(after)
 
     def _object_members(self, typ: ObjectType) -> None:
         s = self.structs
