@@ -19,13 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qapic.frontend import (
-    BUILTIN_MODULE,
     EMPTY_TYPE,
     AlternateType,
     ArrayType,
     Branch,
-    Entity,
-    EntityVisitor,
     EnumType,
     Include,
     Module,
@@ -43,20 +40,14 @@ from .common import (
     c_unboxed_type,
     declaration,
     need_has,
-    placeholder,
 )
 from .features import feature_mask
-from .output import OutputSet
-
-USER_BLURB = "Schema-defined QAPI types"
-BUILTIN_BLURB = "Built-in QAPI types"
+from .output import ModuleFiles, OutputSet
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
     defined: set[str] = set()    # structs already defined (in whichever header)
-    for module in schema.modules:
-        if module.name == BUILTIN_MODULE and not ctx.builtins:
-            continue
+    for module in _TypesModule.modules(schema, ctx):
         _TypesModule(module, out, ctx, defined).generate()
 
 
@@ -68,50 +59,32 @@ def enum_const(typ: EnumType, value: str) -> str:
     return c_enum_const(typ.name, value, typ.prefix)
 
 
-class _TypesModule(EntityVisitor[None]):
+class _TypesModule(ModuleFiles):
     """The types header and source of one module."""
+
+    WHAT = "qapi-types"
+    USER_BLURB = "Schema-defined QAPI types"
+    BUILTIN_BLURB = "Built-in QAPI types"
 
     def __init__(self, module: Module, out: OutputSet, ctx: GenContext,
                  defined: set[str]) -> None:
-        self.module = module
-        self.out = out
-        self.ctx = ctx
+        super().__init__(module, out, ctx)
         self.defined = defined
-        builtin = module.name == BUILTIN_MODULE
-        blurb = BUILTIN_BLURB if builtin else USER_BLURB
-        self.c_file, self.h_file = out.module_files("qapi-types", module.name, blurb)
         self.decls = self.h_file.preamble     # includes, typedefs, enums
         self.structs = self.h_file.body       # struct definitions
         self.defs = self.c_file.body
-        self._includes(builtin)
-
-    def _includes(self, builtin: bool) -> None:
-        types_h = self.out.module_basename("qapi-types", self.module.name) + ".h"
-        visit_h = self.out.module_basename("qapi-visit", self.module.name) + ".h"
         c = self.c_file.preamble
         c.line('#include "qemu/osdep.h"')
         c.line('#include "qapi/dealloc-visitor.h"')
-        if builtin:
-            self.decls.line('#include "qapi/util.h"')
-            c.line(f'#include "qapi/{types_h}"')
-            c.line(f'#include "qapi/{visit_h}"')
-        else:
-            self.decls.line('#include "qapi/qapi-builtin-types.h"')
-            c.line(f'#include "{types_h.rsplit("/", 1)[-1]}"')
-            c.line(f'#include "{visit_h.rsplit("/", 1)[-1]}"')
+        self.decls.line('#include "qapi/util.h"' if self.builtin
+                        else '#include "qapi/qapi-builtin-types.h"')
+        c.line(f'#include "{self.own_header("qapi-types")}"')
+        c.line(f'#include "{self.own_header("qapi-visit")}"')
+        if not self.builtin:
             c.line(f'#include "{self.ctx.prefix}qapi-features.h"')
 
-    def generate(self) -> None:
-        for ent in self.module.entities:
-            self.visit(ent)
-        placeholder(self.c_file)
-
-    def visit_entity(self, ent: Entity) -> None:
-        """Modules, built-in types, commands and events: no C type here."""
-
     def visit_include(self, include: Include) -> None:
-        path = self.out.module_include("qapi-types", self.module.name, include.name)
-        self.decls.line(f'#include "{path}"')
+        self.decls.line(self.include_of(include))
 
     def visit_enum(self, typ: EnumType) -> None:
         with self.decls.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):

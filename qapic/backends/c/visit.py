@@ -22,13 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from qapic.frontend import (
-    BUILTIN_MODULE,
     EMPTY_TYPE,
     AlternateType,
     ArrayType,
     Branch,
-    Entity,
-    EntityVisitor,
     EnumType,
     Include,
     Module,
@@ -39,13 +36,10 @@ from qapic.frontend import (
 )
 from qapic.naming import c_name
 
-from .common import GenContext, c_enum_const, c_string, need_has, placeholder, visitor
+from .common import GenContext, c_enum_const, c_string, need_has, visitor
 from .features import feature_mask
-from .output import OutputSet
+from .output import ModuleFiles, OutputSet
 from .types import enum_max
-
-USER_BLURB = "Schema-defined QAPI visitors"
-BUILTIN_BLURB = "Built-in QAPI visitors"
 
 DEALLOC = "visit_is_dealloc(v)"
 """Where a single binary checks that a member or branch is available on the active targets,
@@ -54,9 +48,7 @@ type has the member on every target)."""
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
-    for module in schema.modules:
-        if module.name == BUILTIN_MODULE and not ctx.builtins:
-            continue
+    for module in _VisitModule.modules(schema, ctx):
         _VisitModule(module, out, ctx).generate()
 
 
@@ -70,48 +62,30 @@ def _members_prototype(name: str) -> str:
     return f"bool visit_type_{name}_members(Visitor *v, {name} *obj, Error **errp)"
 
 
-class _VisitModule(EntityVisitor[None]):
+class _VisitModule(ModuleFiles):
     """The visitor header and source of one module."""
 
+    WHAT = "qapi-visit"
+    USER_BLURB = "Schema-defined QAPI visitors"
+    BUILTIN_BLURB = "Built-in QAPI visitors"
+
     def __init__(self, module: Module, out: OutputSet, ctx: GenContext) -> None:
-        self.module = module
-        self.out = out
-        self.ctx = ctx
-        builtin = module.name == BUILTIN_MODULE
-        blurb = BUILTIN_BLURB if builtin else USER_BLURB
-        self.c_file, self.h_file = out.module_files("qapi-visit", module.name, blurb)
+        super().__init__(module, out, ctx)
         self.decls = self.h_file.body
         self.defs = self.c_file.body
-        self._includes(builtin)
-
-    def _includes(self, builtin: bool) -> None:
         h = self.h_file.preamble
         c = self.c_file.preamble
-        types_h = self.out.module_basename("qapi-types", self.module.name) + ".h"
-        visit_h = self.out.module_basename("qapi-visit", self.module.name) + ".h"
         c.line('#include "qemu/osdep.h"')
         c.line('#include "qapi/error.h"')
-        if builtin:
-            h.line('#include "qapi/visitor.h"')
-            h.line(f'#include "qapi/{types_h}"')
-            c.line(f'#include "qapi/{visit_h}"')
-        else:
-            h.line('#include "qapi/qapi-builtin-visit.h"')
-            h.line(f'#include "{types_h.rsplit("/", 1)[-1]}"')
-            c.line(f'#include "{visit_h.rsplit("/", 1)[-1]}"')
+        h.line('#include "qapi/visitor.h"' if self.builtin
+               else '#include "qapi/qapi-builtin-visit.h"')
+        h.line(f'#include "{self.own_header("qapi-types")}"')
+        c.line(f'#include "{self.own_header("qapi-visit")}"')
+        if not self.builtin:
             c.line(f'#include "{self.ctx.prefix}qapi-features.h"')
 
-    def generate(self) -> None:
-        for ent in self.module.entities:
-            self.visit(ent)
-        placeholder(self.c_file)
-
-    def visit_entity(self, ent: Entity) -> None:
-        """Modules, built-in types, commands and events: their visitors are elsewhere."""
-
     def visit_include(self, include: Include) -> None:
-        path = self.out.module_include("qapi-visit", self.module.name, include.name)
-        self.h_file.preamble.line(f'#include "{path}"')
+        self.h_file.preamble.line(self.include_of(include))
 
     def visit_enum(self, typ: EnumType) -> None:
         with self._definition(typ):
