@@ -123,6 +123,19 @@ class Branch(ObjectMember):
                  ifcond: Condition = ALWAYS) -> None:
         super().__init__(name, info, typ, False, ifcond)
 
+    @property
+    def object_type(self) -> ObjectType | None:
+        """The branch's type when it is an object type: always for a union's branch (checked
+        by :meth:`Branches.check_union`), for an alternate's when it takes a JSON object."""
+        return self.type if isinstance(self.type, ObjectType) else None
+
+    @property
+    def union_type(self) -> ObjectType:
+        """The object type of a union's branch (an alternate's may be another type)."""
+        typ = self.object_type
+        assert typ is not None, f"{self.describe(None)} is no union branch"
+        return typ
+
 
 class Branches:
     """A union's or an alternate's branches and the member that selects among them."""
@@ -136,6 +149,13 @@ class Branches:
     def set_defined_in(self, name: str) -> None:
         for v in self.variants:
             v.defined_in = name
+
+    @property
+    def tag_type(self) -> EnumType:
+        """A union's tag member's enum type (checked by :meth:`check_union`)."""
+        typ = self.tag_member.type
+        assert isinstance(typ, EnumType), "an alternate has no tag enum"
+        return typ
 
     def check_union(self, schema: Schema, info: SourceInfo | None,
                     seen: dict[str, Member]) -> None:

@@ -46,6 +46,7 @@ from qapic.conditions import Condition, SymbolClasses, TargetTable
 from qapic.frontend import (
     AlternateType,
     ArrayType,
+    Branch,
     BuiltinType,
     Command,
     EntityVisitor,
@@ -135,7 +136,7 @@ class _Gen(EntityVisitor[None]):
         self.body.extend(e)
         self.body.blank()
 
-    def _variants(self, typ: ObjectType) -> list[ObjectMember]:
+    def _variants(self, typ: ObjectType) -> list[Branch]:
         return list(typ.branches.variants) if typ.branches is not None else []
 
     def visit_object(self, typ: ObjectType) -> None:
@@ -175,8 +176,7 @@ class _Gen(EntityVisitor[None]):
 
     def _union_branches(self, e: Emitter, typ: ObjectType, tag: ObjectMember) -> None:
         assert typ.branches is not None
-        tag_type = tag.type
-        assert isinstance(tag_type, EnumType)
+        tag_type = typ.branches.tag_type
         variants = self._variants(typ)
         tag_field = c_name(tag.name)
         if not variants:
@@ -200,8 +200,8 @@ class _Gen(EntityVisitor[None]):
                     with e.indent():
                         const = c_enum_const(tag_type.name, v.name, tag_type.prefix)
                         e.line(f"r->{tag_field} = {const};")
-                        vt = v.type
-                        if isinstance(vt, ObjectType) and not vt.is_empty():
+                        vt = v.union_type
+                        if not vt.is_empty():
                             self.need(vt)
                             e.line(f"hv_fill_{c_name(vt.name)}(&r->u.{c_name(v.name)}, d + 1, -1);")
                         e.line("break;")
@@ -241,8 +241,8 @@ class _Gen(EntityVisitor[None]):
                 field = c_name(v.name)
                 with self.where(e, v.ifcond), e.block(f"if (branch < 0 || branch == {i})"):
                     e.line(f"r->type = {qtype};")
-                    if isinstance(vt, ObjectType):
-                        self.need(vt)
+                    if v.object_type is not None:
+                        self.need(v.object_type)
                         e.line(f"hv_fill_{c_name(vt.name)}(&r->u.{field}, d + 1, -1);")
                     else:
                         e.line(f"r->u.{field} = {self.value(vt, 'd + 1')};")

@@ -174,8 +174,9 @@ class _TypesModule(ModuleFiles):
             return False
         self.defined.add(typ.name)
         for branch in typ.branches.variants if typ.branches is not None else []:
-            if isinstance(branch.type, ObjectType) and branch.type.name != EMPTY_TYPE:
-                self._define_object(branch.type)
+            embedded = branch.object_type
+            if embedded is not None and embedded.name != EMPTY_TYPE:
+                self._define_object(embedded)
         return True
 
     def _define_object(self, typ: ObjectType) -> None:

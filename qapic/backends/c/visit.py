@@ -252,8 +252,7 @@ class _VisitModule(ModuleFiles):
         assert typ.branches is not None
         c = self.defs
         tag = typ.branches.tag_member
-        assert isinstance(tag.type, EnumType)
-        tag_type = tag.type
+        tag_type = typ.branches.tag_type
         c.line(f"switch (obj->{c_name(tag.name)}) {{")
         for branch in typ.branches.variants:
             with c.guarded(branch.ifcond):
@@ -371,7 +370,7 @@ class _VisitModule(ModuleFiles):
         """
         with c.indent(), c.visible_only(branch.ifcond, otherwise=unavailable,
                                         also_when=DEALLOC):
-            if isinstance(branch.type, ObjectType):
+            if branch.object_type is not None:
                 c.lines(f"""
                     if (!visit_start_struct(v, name, NULL, 0, errp)) {{
                         break;

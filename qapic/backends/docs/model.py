@@ -335,8 +335,8 @@ class _Builder(EntityVisitor[_Kind | None]):
             for v in typ.branches.variants:
                 if not self.keeps(v.ifcond):
                     continue
-                assert isinstance(v.type, ObjectType)
-                if v.type.is_empty() and v.ifcond.is_always:
+                vt = v.union_type
+                if vt.is_empty() and v.ifcond.is_always:
                     empty_names.append(f"\"{v.name}\"")
                     if empty is None:
                         empty = Group("", anchor=anchor(owner, f"{tag}={v.name}"),
@@ -345,13 +345,13 @@ class _Builder(EntityVisitor[_Kind | None]):
                     continue
                 g = Group(f"When {tag} is \"{v.name}\"", where=self.where(v.ifcond),
                           anchor=anchor(owner, f"{tag}={v.name}"))
-                if v.type.is_empty():
+                if vt.is_empty():
                     g.note = "no further members"
-                elif v.type.is_implicit():
-                    g.members = [mv for m in v.type.members
+                elif vt.is_implicit():
+                    g.members = [mv for m in vt.members
                                  if (mv := self.member(owner, m, None)) is not None]
                 else:
-                    g.ref = self.type_ref(v.type)
+                    g.ref = self.type_ref(vt)
                 groups.append(g)
             if empty is not None:
                 one_of = empty_names[0] if len(empty_names) == 1 else \
@@ -487,8 +487,8 @@ def build_view(schema: Schema, table: TargetTable | None, build: Build | None = 
     builder = _Builder(schema, where if build is None else (lambda _c: EVERYWHERE), build)
     # Order: doc blocks in source order; undocumented definitions after the previous entry.
     position = {id(doc): i for i, doc in enumerate(schema.docs)}
-    order: list[tuple[int, int, object]] = [(i, 0, doc) for i, doc in enumerate(schema.docs)
-                                           if doc.symbol is None]
+    order: list[tuple[int, int, Doc | Definition]] = [
+        (i, 0, doc) for i, doc in enumerate(schema.docs) if doc.symbol is None]
     last, sub = -1, 0
     for ent in entities_of(schema.definitions, Definition):
         if not ent.accept(_DOCUMENTABLE):
@@ -510,7 +510,6 @@ def build_view(schema: Schema, table: TargetTable | None, build: Build | None = 
         if isinstance(obj, Doc):
             _freeform(obj, nodes, used)
             continue
-        assert isinstance(obj, Definition)
         entry = builder.entry(obj)
         if entry is not None:
             nodes.append(entry)
