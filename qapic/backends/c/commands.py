@@ -220,10 +220,13 @@ def _emit_marshal_call(e: Emitter, cmd: Command, tracing: bool, inline_output: b
 def _emit_weak_stub(e: Emitter, cmd: Command) -> None:
     """For a single binary: the handler of a command that only some targets implement, for
     the binaries that link none of them (see :mod:`.single`)."""
-    e.line("/* Unreachable: qmp_init_marshal() registers the command only for its targets */")
-    e.line(f"__attribute__((weak)) {_handler_decl(cmd)}")
-    with e.block("{"):
-        e.line("abort();")
+    e.lines(f"""
+        /* Unreachable: qmp_init_marshal() registers the command only for its targets */
+        __attribute__((weak)) {_handler_decl(cmd)}
+        {{
+            abort();
+        }}
+    """)
 
 
 def _trace_events(cmd: Command) -> list[str]:
@@ -322,11 +325,12 @@ class _CommandsGen:
         h_file.preamble.line('#include "qapi/qmp-registry.h"')
         h_file.body.line(init_fn + ";")
 
-        c = c_file.preamble
-        c.line('#include "qemu/osdep.h"')
-        c.line(f'#include "{prefix}qapi-commands.h"')
-        c.line(f'#include "{prefix}qapi-init-commands.h"')
-        c.line(f'#include "{prefix}qapi-features.h"')
+        c_file.preamble.lines(f"""
+            #include "qemu/osdep.h"
+            #include "{prefix}qapi-commands.h"
+            #include "{prefix}qapi-init-commands.h"
+            #include "{prefix}qapi-features.h"
+        """)
 
         e = c_file.body
         e.line(init_fn)

@@ -132,14 +132,16 @@ def _module(schema: Schema, out: OutputSet, module: Module, names: _Names) -> No
     h.line('#include "qapi/util.h"')
     h.line(f'#include "{out.module_include("qapi-types", module.name, module.name)}"')
 
-    c = c_file.preamble
-    c.line('#include "qemu/osdep.h"')
-    c.line(f'#include "{out.module_include("qapi-events", module.name, EMIT_MODULE)}"')
-    c.line(f'#include "{out.module_include("qapi-events", module.name, module.name)}"')
-    c.line(f'#include "{out.module_include("qapi-visit", module.name, module.name)}"')
-    for header in ("qapi/compat-policy.h", "qapi/error.h", "qobject/qdict.h",
-                   "qapi/qmp-event.h"):
-        c.line(f'#include "{header}"')
+    c_file.preamble.lines(f"""
+        #include "qemu/osdep.h"
+        #include "{out.module_include("qapi-events", module.name, EMIT_MODULE)}"
+        #include "{out.module_include("qapi-events", module.name, module.name)}"
+        #include "{out.module_include("qapi-visit", module.name, module.name)}"
+        #include "qapi/compat-policy.h"
+        #include "qapi/error.h"
+        #include "qobject/qdict.h"
+        #include "qapi/qmp-event.h"
+    """)
 
     for event in entities_of(module.entities, Event):
         h_file.body.blank()
