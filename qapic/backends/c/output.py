@@ -222,9 +222,9 @@ class OutputSet:
 
 class ModuleFiles(EntityVisitor[None]):
     """The ``.c`` and ``.h`` file of one kind (``WHAT``: ``qapi-types``, ``qapi-visit``) for one
-    module, written by visiting the module's entities in order; what a subclass does not
-    visit writes nothing (QEMU: ``QAPISchemaModularCVisitor``).  Every ``-b`` module but
-    ``./builtin`` (see :meth:`modules`)."""
+    module, written by visiting the module's entities in order; an entity a subclass has no
+    ``visit_*`` method for writes nothing (QEMU: ``QAPISchemaModularCVisitor``).
+    :meth:`modules` picks the modules that get files."""
 
     WHAT: ClassVar[str]
     USER_BLURB: ClassVar[str]
