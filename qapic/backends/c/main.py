@@ -7,10 +7,12 @@ written only when every backend succeeded.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from qapic.conditions import SymbolClasses
@@ -159,12 +161,27 @@ def run(args: argparse.Namespace) -> int:
                      suppress_tracing=args.suppress_tracing,
                      schema_name=os.path.basename(args.schema), guards=guards,
                      qemu_version=qemu_version)
-    try:
-        schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
-                             overlay=load_optional(args.conditions))
-    except QAPIError as err:
-        sys.stderr.write(f"{err}\n")
-        return 1
-    out = generate(schema, ctx)
-    out.write_all(args.output_dir or ".")
+    with _no_cycle_collection():
+        try:
+            schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
+                                 overlay=load_optional(args.conditions))
+        except QAPIError as err:
+            sys.stderr.write(f"{err}\n")
+            return 1
+        out = generate(schema, ctx)
+        out.write_all(args.output_dir or ".")
     return 0
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused: the schema's model and the generated text stay alive
+    until the end, so every collection would only scan them again (about 7% of the run on
+    QEMU's schema, for a few MB more)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
