@@ -33,6 +33,7 @@ from qapic.frontend import (
     ObjectType,
     Schema,
     Type,
+    entities_of,
 )
 
 Tree = Union[str, bool, None, "dict[str, Tree]", "list[Guarded]"]
@@ -203,9 +204,8 @@ def schema_info(schema: Schema, unmask: bool = False) -> list[Guarded]:
     commands and events in definition order, then each type in order of first use."""
     builder = _Builder(schema, unmask)
     entries: list[Guarded] = []
-    for entity in schema.entities:
-        if isinstance(entity, Command | Event):
-            entries.append(Guarded(builder.visit(entity), entity.ifcond))
+    for entity in entities_of(schema.entities, Command, Event):
+        entries.append(Guarded(builder.visit(entity), entity.ifcond))
     done = 0
     while done < len(builder.queue):
         typ = builder.queue[done]

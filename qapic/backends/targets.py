@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from qapic import conditions
 from qapic.conditions import SymbolClasses, TargetTable
-from qapic.frontend import Command, Event, Schema
+from qapic.frontend import Command, Event, Schema, entities_of
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,7 @@ def availability(
     return [
         Item(e.meta, e.name,
              conditions.availability(e.ifcond, table, classes, build_known, kvm_known))
-        for e in schema.entities
-        if isinstance(e, Command | Event)
+        for e in entities_of(schema.entities, Command, Event)
     ]
 
 

@@ -23,7 +23,7 @@ with the entity's fields unpacked; here the methods get the entity itself.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 if TYPE_CHECKING:
     from .entities import (
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 E = TypeVar("E", bound="Entity")
+F = TypeVar("F", bound="Entity")
 
 
 class EntityVisitor(Generic[R]):
@@ -88,6 +89,17 @@ class EntityVisitor(Generic[R]):
         return self.visit_definition(event)
 
 
-def entities_of(entities: Iterable[Entity], kind: type[E]) -> list[E]:
-    """The entities of class *kind* (or a subclass) among *entities*, in their order."""
-    return [ent for ent in entities if isinstance(ent, kind)]
+@overload
+def entities_of(entities: Iterable[Entity], kind: type[E]) -> list[E]: ...
+
+
+@overload
+def entities_of(entities: Iterable[Entity], kind: type[E], other: type[F]) -> list[E | F]: ...
+
+
+def entities_of(entities: Iterable[Entity], kind: type[Entity],
+                other: type[Entity] | None = None) -> list[Any]:
+    """The entities of class *kind* (or *other*, or a subclass) among *entities*, in their
+    order."""
+    kinds = kind if other is None else (kind, other)
+    return [ent for ent in entities if isinstance(ent, kinds)]

@@ -91,3 +91,6 @@ def test_fallback_and_loud_failure(entities: list[Entity]) -> None:
 def test_entities_of(entities: list[Entity]) -> None:
     commands = entities_of(entities, Command)
     assert commands and commands == [e for e in entities if type(e) is Command]
+    both = entities_of(entities, Command, Event)
+    assert both == [e for e in entities if type(e) in (Command, Event)]
+    assert len(both) > len(commands)
