@@ -41,14 +41,18 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from bench.compile_cost import QEMU_FLAGS, with_qemu_flags
-from qapic.harness.build import (
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.compile_cost import QEMU_FLAGS, with_qemu_flags  # noqa: E402
+from qapic.harness.build import (  # noqa: E402
     QemuBuildDir,
     build,
     cache_dir,
@@ -56,7 +60,6 @@ from qapic.harness.build import (
     support_objects,
 )
 
-REPO = Path(__file__).resolve().parent.parent
 DRIVER = Path(__file__).resolve().parent / "c" / "qmp_latency.c"
 P4_GOAL = 1.05
 SIDES = ("per-target", "single")

@@ -57,8 +57,40 @@ class Condition(ABC):
         return repr(self.to_json())
 
 
-@dataclass(frozen=True)
-class _Always(Condition):
+class _Node(Condition):
+    """An immutable condition, equal to another of its class with the same fields and hashed by
+    them: what a frozen dataclass would be, written out because generating the dataclasses'
+    methods costs every qapic command a noticeable part of its start-up."""
+
+    _fields: tuple[str, ...] = ()
+    _key: tuple[object, ...] = ()       # the fields' values, in order
+
+    def __init__(self, *values: object) -> None:
+        for name, value in zip(self._fields, values, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_key", values)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _Node)
+        return self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field '{name}': conditions are immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field '{name}': conditions are immutable")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({fields})"
+
+
+class _Always(_Node):
     def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
         return True
 
@@ -79,9 +111,12 @@ class _Always(Condition):
 ALWAYS: Condition = _Always()
 
 
-@dataclass(frozen=True)
-class Symbol(Condition):
+class Symbol(_Node):
+    _fields = ("name",)
     name: str
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
 
     def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
         return is_defined(self.name)
@@ -96,9 +131,12 @@ class Symbol(Condition):
         return self.name
 
 
-@dataclass(frozen=True)
-class Not(Condition):
+class Not(_Node):
+    _fields = ("operand",)
     operand: Condition
+
+    def __init__(self, operand: Condition) -> None:
+        super().__init__(operand)
 
     def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
         return not self.operand.evaluate(is_defined)
@@ -110,9 +148,12 @@ class Not(Condition):
         return self.operand._walk_symbols()
 
 
-@dataclass(frozen=True)
-class All(Condition):
+class All(_Node):
+    _fields = ("operands",)
     operands: tuple[Condition, ...]
+
+    def __init__(self, operands: tuple[Condition, ...]) -> None:
+        super().__init__(operands)
 
     def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
         return all(c.evaluate(is_defined) for c in self.operands)
@@ -125,9 +166,12 @@ class All(Condition):
             yield from c._walk_symbols()
 
 
-@dataclass(frozen=True)
-class Any(Condition):
+class Any(_Node):
+    _fields = ("operands",)
     operands: tuple[Condition, ...]
+
+    def __init__(self, operands: tuple[Condition, ...]) -> None:
+        super().__init__(operands)
 
     def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
         return any(c.evaluate(is_defined) for c in self.operands)
@@ -180,8 +224,7 @@ def conjoin(*conditions: Condition) -> Condition:
     return All(tuple(parts))
 
 
-@dataclass(frozen=True)
-class _Never(Condition):
+class _Never(_Node):
     def evaluate(self, is_defined: Callable[[str], bool]) -> bool:
         return False
 
@@ -197,6 +240,24 @@ class _Never(Condition):
 
 NEVER: Condition = _Never()
 """The condition that never holds: what partial evaluation leaves of a false condition."""
+
+
+def disjoin(*conditions: Condition) -> Condition:
+    """The condition under which at least one of *conditions* holds, each distinct one kept
+    once in its first place (:data:`NEVER` for none).
+
+    Used where one thing serves several conditional users (a command's output helper, shared
+    by the commands that return its type).
+    """
+    parts: list[Condition] = []
+    for cond in conditions:
+        if cond.is_always:
+            return ALWAYS
+        if cond not in parts:
+            parts.append(cond)
+    if not parts:
+        return NEVER
+    return parts[0] if len(parts) == 1 else Any(tuple(parts))
 
 
 def partial(cond: Condition, known: Callable[[str], bool | None]) -> Condition:

@@ -18,7 +18,6 @@ from its headers (and then lists only the targets the build configured).
 from __future__ import annotations
 
 import json
-import platform
 import re
 import sys
 from dataclasses import replace
@@ -118,6 +117,8 @@ _KVM_BRANCH = re.compile(r"if cpu == '(\w+)'\s*\n\s*kvm_targets = \[([^\]]*)\]")
 
 def host_cpu_family() -> str:
     """meson's name for the CPU family of the host qapic runs on."""
+    # Imported here: importing it costs every qapic command's start-up.
+    import platform
     machine = platform.machine().lower()
     return _CPU_FAMILIES.get(machine, machine)
 

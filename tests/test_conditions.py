@@ -76,6 +76,14 @@ def test_conjoin_flattens_and_drops_always() -> None:
     assert conditions.conjoin() is ALWAYS
 
 
+def test_disjoin_keeps_each_condition_once_and_absorbs_always() -> None:
+    a, b = from_json("A"), from_json("B")
+    assert conditions.disjoin(a, b, a) == from_json({"any": ["A", "B"]})
+    assert conditions.disjoin(a, a) == a
+    assert conditions.disjoin(a, ALWAYS, b) is ALWAYS
+    assert conditions.disjoin() is NEVER
+
+
 def test_runtime_classification_by_globs() -> None:
     classes = SymbolClasses()
     assert classes.is_runtime("TARGET_ARM") and classes.is_runtime("CONFIG_KVM")

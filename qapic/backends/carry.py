@@ -33,7 +33,10 @@ from qapic.conditions import from_json as condition_from_json
 from qapic.frontend import (
     AlternateType,
     ArrayType,
+    Branches,
     Command,
+    Entity,
+    EntityVisitor,
     Event,
     ObjectType,
     Schema,
@@ -249,34 +252,65 @@ def derive(old_schema: str, new_schema: str, classes: SymbolClasses,
 # --- consistency ------------------------------------------------------------------------------
 
 
-def _references(schema: Schema) -> Iterator[tuple[Definition_, Condition, Type, str]]:
-    """(referrer, the condition under which the reference exists, referenced type, words)."""
-    for ent in schema.definitions:
-        if isinstance(ent, ObjectType):
-            if ent.base is not None:
-                yield ent, ent.ifcond, ent.base, "its base"
-            for m in ent.local_members:
-                yield ent, conjoin(ent.ifcond, m.ifcond), m.type, f"member '{m.name}'"
-            for v in ent.branches.variants if ent.branches else ():
-                yield ent, conjoin(ent.ifcond, v.ifcond), v.type, f"branch '{v.name}'"
-        elif isinstance(ent, AlternateType):
-            for v in ent.branches.variants:
-                yield ent, conjoin(ent.ifcond, v.ifcond), v.type, f"branch '{v.name}'"
-        elif isinstance(ent, Command | Event):
-            if ent.arg_type is not None and ent.arg_type.info is not None \
-                    and not ent.arg_type.name.startswith("q_obj_"):
-                yield ent, ent.ifcond, ent.arg_type, "its arguments"
-            if isinstance(ent, Command) and ent.ret_type is not None:
-                yield ent, ent.ifcond, ent.ret_type, "its return type"
-
-
 Definition_ = ObjectType | AlternateType | Command | Event
+Reference = tuple[Definition_, Condition, Type, str]
+"""(referrer, the condition under which the reference exists, referenced type, words)."""
 
 
-def _element(typ: Type) -> Type:
-    while isinstance(typ, ArrayType):
-        typ = typ.element_type
-    return typ
+class _References(EntityVisitor[Iterator[Reference]]):
+    """The types a definition refers to."""
+
+    def visit_entity(self, ent: Entity) -> Iterator[Reference]:
+        return iter(())         # modules, includes, enums, arrays, built-in types
+
+    def visit_object(self, typ: ObjectType) -> Iterator[Reference]:
+        if typ.base is not None:
+            yield typ, typ.ifcond, typ.base, "its base"
+        for m in typ.local_members:
+            yield typ, conjoin(typ.ifcond, m.ifcond), m.type, f"member '{m.name}'"
+        yield from self._branches(typ, typ.branches)
+
+    def visit_alternate(self, typ: AlternateType) -> Iterator[Reference]:
+        return self._branches(typ, typ.branches)
+
+    @staticmethod
+    def _branches(typ: ObjectType | AlternateType,
+                  branches: Branches | None) -> Iterator[Reference]:
+        for v in branches.variants if branches else ():
+            yield typ, conjoin(typ.ifcond, v.ifcond), v.type, f"branch '{v.name}'"
+
+    def visit_command(self, cmd: Command) -> Iterator[Reference]:
+        yield from self._arguments(cmd)
+        if cmd.ret_type is not None:
+            yield cmd, cmd.ifcond, cmd.ret_type, "its return type"
+
+    def visit_event(self, event: Event) -> Iterator[Reference]:
+        return self._arguments(event)
+
+    @staticmethod
+    def _arguments(ent: Command | Event) -> Iterator[Reference]:
+        if ent.arg_type is not None and ent.arg_type.info is not None \
+                and not ent.arg_type.name.startswith("q_obj_"):
+            yield ent, ent.ifcond, ent.arg_type, "its arguments"
+
+
+def _references(schema: Schema) -> Iterator[Reference]:
+    visitor = _References()
+    for ent in schema.definitions:
+        yield from visitor.visit(ent)
+
+
+class _Element(EntityVisitor[Type]):
+    """An array's element type (of the innermost array); any other type itself."""
+
+    def visit_type(self, typ: Type) -> Type:
+        return typ
+
+    def visit_array(self, typ: ArrayType) -> Type:
+        return typ.element_type.accept(self)
+
+
+_ELEMENT = _Element()
 
 
 def conflicts(schema: Schema, table: TargetTable, classes: SymbolClasses) -> list[Problem]:
@@ -285,7 +319,7 @@ def conflicts(schema: Schema, table: TargetTable, classes: SymbolClasses) -> lis
     cases = [(t.name, kvm, table.target_symbols(t) | ({"CONFIG_KVM"} if kvm else frozenset()))
              for t in table for kvm in (False, True)]
     for ent, cond, typ, words in _references(schema):
-        typ = _element(typ)
+        typ = typ.accept(_ELEMENT)
         if typ.info is None or not (classes.is_runtime_dependent(typ.ifcond)
                                     or classes.is_runtime_dependent(cond)):
             continue

@@ -15,15 +15,16 @@ Dictionary keys are kept in sorted order, the order QEMU's QLit tables use.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
 from qapic.conditions import Condition
 from qapic.frontend import (
+    EMPTY_TYPE,
     AlternateType,
     ArrayType,
     BuiltinType,
     Command,
+    EntityVisitor,
     EnumType,
     Event,
     Feature,
@@ -31,14 +32,15 @@ from qapic.frontend import (
     ObjectType,
     Schema,
     Type,
+    entities_of,
 )
 
 Tree = Union[str, bool, None, "dict[str, Tree]", "list[Guarded]"]
 
 
-@dataclass(frozen=True)
-class Guarded:
-    """A list element and the condition under which it is present."""
+class Guarded(NamedTuple):
+    """A list element and the condition under which it is present.  (A named tuple: the tree
+    holds thousands, and a frozen dataclass is several times slower to create.)"""
 
     value: Tree
     ifcond: Condition
@@ -51,17 +53,43 @@ _INTEGER_TYPES = frozenset(
 )
 
 
-class _Builder:
+class _Naming(EntityVisitor[str]):
+    """The name of a type in introspection (see :meth:`_Builder.ref`): masked unless
+    built-in or *unmask*; an array's is its element's in brackets."""
+
+    def __init__(self, builder: _Builder, unmask: bool) -> None:
+        self.builder = builder
+        self.unmask = unmask
+        self.masked = 0
+
+    def visit_type(self, typ: Type) -> str:
+        if self.unmask:
+            return typ.name
+        name = str(self.masked)
+        self.masked += 1
+        return name
+
+    def visit_builtin(self, typ: BuiltinType) -> str:
+        return typ.name
+
+    def visit_array(self, typ: ArrayType) -> str:
+        # Arrays are named after their element, so int8List and intList are both "[int]".
+        return f"[{self.builder.ref(typ.element_type)}]"
+
+
+class _Builder(EntityVisitor[dict[str, Tree]]):
+    """The SchemaInfo entry of each command, event and type (``visit()``), and the names of
+    types (:meth:`ref`)."""
+
     def __init__(self, schema: Schema, unmask: bool) -> None:
         self.schema = schema
-        self.unmask = unmask
         self.names: dict[str, str] = {}         # schema type name -> name in introspection
-        self.masked = 0
+        self.naming = _Naming(self, unmask)
         self.queue: list[Type] = []
         self.emitted: set[str] = set()
 
     def _canonical(self, typ: Type) -> Type:
-        if isinstance(typ, BuiltinType) and typ.name in _INTEGER_TYPES:
+        if typ.name in _INTEGER_TYPES:      # only built-in types have these names
             found = self.schema.lookup_type("int")
             assert found is not None
             return found
@@ -74,32 +102,21 @@ class _Builder:
         if known is not None:
             return known
         position = len(self.queue)      # an array is listed before its element type
-        if isinstance(typ, ArrayType):
-            # Arrays are named after their element, so int8List and intList are both "[int]".
-            name = f"[{self.ref(typ.element_type)}]"
-        elif isinstance(typ, BuiltinType) or self.unmask:
-            name = typ.name
-        else:
-            name = self._next_masked()
+        name = typ.accept(self.naming)
         self.names[typ.name] = name
         if name not in self.emitted:
             self.emitted.add(name)
             self.queue.insert(position, typ)
         return name
 
-    def _next_masked(self) -> str:
-        name = str(self.masked)
-        self.masked += 1
-        return name
-
     def empty(self) -> str:
-        typ = self.schema.lookup_type("q_empty")
+        typ = self.schema.lookup_type(EMPTY_TYPE)
         assert typ is not None
         return self.ref(typ)
 
     # --- entries ---
 
-    def command(self, cmd: Command) -> dict[str, Tree]:
+    def visit_command(self, cmd: Command) -> dict[str, Tree]:
         entry: dict[str, Tree] = {
             "arg-type": self.ref(cmd.arg_type) if cmd.arg_type else self.empty(),
             "meta-type": "command",
@@ -110,7 +127,7 @@ class _Builder:
             entry["allow-oob"] = True
         return _with_features(entry, cmd.features)
 
-    def event(self, event: Event) -> dict[str, Tree]:
+    def visit_event(self, event: Event) -> dict[str, Tree]:
         entry: dict[str, Tree] = {
             "arg-type": self.ref(event.arg_type) if event.arg_type else self.empty(),
             "meta-type": "event",
@@ -118,50 +135,53 @@ class _Builder:
         }
         return _with_features(entry, event.features)
 
-    def type_entry(self, typ: Type) -> dict[str, Tree]:
-        name = self.names[typ.name]
-        entry: dict[str, Tree]
-        if isinstance(typ, BuiltinType):
-            entry = {"json-type": typ.json_type(), "meta-type": "builtin", "name": name}
-        elif isinstance(typ, EnumType):
-            entry = {
-                "members": [
-                    Guarded(_with_features({"name": m.name}, m.features), m.ifcond)
-                    for m in typ.members
-                ],
-                "meta-type": "enum",
-                "name": name,
-                "values": [Guarded(m.name, m.ifcond) for m in typ.members],
-            }
-        elif isinstance(typ, ArrayType):
-            entry = {
-                "element-type": self.ref(typ.element_type),
-                "meta-type": "array",
-                "name": name,
-            }
-        elif isinstance(typ, ObjectType):
-            entry = {
-                "members": [Guarded(self.member(m), m.ifcond) for m in typ.members],
-                "meta-type": "object",
-                "name": name,
-            }
-            if typ.branches is not None:
-                entry["tag"] = typ.branches.tag_member.name
-                entry["variants"] = [
-                    Guarded({"case": v.name, "type": self.ref(v.type)}, v.ifcond)
-                    for v in typ.branches.variants
-                ]
-        elif isinstance(typ, AlternateType):
-            assert typ.branches is not None
-            entry = {
-                "members": [
-                    Guarded({"type": self.ref(v.type)}, v.ifcond) for v in typ.branches.variants
-                ],
-                "meta-type": "alternate",
-                "name": name,
-            }
-        else:
-            raise TypeError(f"no introspection for {type(typ).__name__} {typ.name}")
+    def visit_builtin(self, typ: BuiltinType) -> dict[str, Tree]:
+        entry: dict[str, Tree] = {"json-type": typ.json_type(), "meta-type": "builtin",
+                                  "name": self.names[typ.name]}
+        return _with_features(entry, typ.features)
+
+    def visit_enum(self, typ: EnumType) -> dict[str, Tree]:
+        entry: dict[str, Tree] = {
+            "members": [
+                Guarded(_with_features({"name": m.name}, m.features), m.ifcond)
+                for m in typ.members
+            ],
+            "meta-type": "enum",
+            "name": self.names[typ.name],
+            "values": [Guarded(m.name, m.ifcond) for m in typ.members],
+        }
+        return _with_features(entry, typ.features)
+
+    def visit_array(self, typ: ArrayType) -> dict[str, Tree]:
+        entry: dict[str, Tree] = {
+            "element-type": self.ref(typ.element_type),
+            "meta-type": "array",
+            "name": self.names[typ.name],
+        }
+        return _with_features(entry, typ.features)
+
+    def visit_object(self, typ: ObjectType) -> dict[str, Tree]:
+        entry: dict[str, Tree] = {
+            "members": [Guarded(self.member(m), m.ifcond) for m in typ.members],
+            "meta-type": "object",
+            "name": self.names[typ.name],
+        }
+        if typ.branches is not None:
+            entry["tag"] = typ.branches.tag_member.name
+            entry["variants"] = [
+                Guarded({"case": v.name, "type": self.ref(v.type)}, v.ifcond)
+                for v in typ.branches.variants
+            ]
+        return _with_features(entry, typ.features)
+
+    def visit_alternate(self, typ: AlternateType) -> dict[str, Tree]:
+        entry: dict[str, Tree] = {
+            "members": [
+                Guarded({"type": self.ref(v.type)}, v.ifcond) for v in typ.branches.variants
+            ],
+            "meta-type": "alternate",
+            "name": self.names[typ.name],
+        }
         return _with_features(entry, typ.features)
 
     def member(self, member: ObjectMember) -> dict[str, Tree]:
@@ -183,19 +203,16 @@ def schema_info(schema: Schema, unmask: bool = False) -> list[Guarded]:
     commands and events in definition order, then each type in order of first use."""
     builder = _Builder(schema, unmask)
     entries: list[Guarded] = []
-    for entity in schema.entities:
-        if isinstance(entity, Command):
-            entries.append(Guarded(builder.command(entity), entity.ifcond))
-        elif isinstance(entity, Event):
-            entries.append(Guarded(builder.event(entity), entity.ifcond))
+    for entity in entities_of(schema.entities, Command, Event):
+        entries.append(Guarded(builder.visit(entity), entity.ifcond))
     done = 0
     while done < len(builder.queue):
         typ = builder.queue[done]
         done += 1
-        masked = builder.names[typ.name] != typ.name and not isinstance(typ, ArrayType)
-        entries.append(
-            Guarded(builder.type_entry(typ), typ.ifcond, typ.name if masked else None)
-        )
+        name = builder.names[typ.name]
+        # A comment with the real name of a masked type; arrays are named after their element.
+        masked = name != typ.name and not name.startswith("[")
+        entries.append(Guarded(builder.visit(typ), typ.ifcond, typ.name if masked else None))
     return entries
 
 

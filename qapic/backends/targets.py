@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from qapic import conditions
 from qapic.conditions import SymbolClasses, TargetTable
-from qapic.frontend import Command, Event, Schema
+from qapic.frontend import Command, Event, Schema, entities_of
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,9 @@ def availability(
 ) -> list[Item]:
     """The availability of every command and event of *schema* on every target of *table*."""
     return [
-        Item("command" if isinstance(e, Command) else "event", e.name,
+        Item(e.meta, e.name,
              conditions.availability(e.ifcond, table, classes, build_known, kvm_known))
-        for e in schema.entities
-        if isinstance(e, Command | Event)
+        for e in entities_of(schema.entities, Command, Event)
     ]
 
 

@@ -8,22 +8,28 @@ afterwards (:meth:`Definition.connect_doc`).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from ..conditions import ALWAYS, Condition
+from ..naming import c_name
 from .doc import Doc
 from .source import QAPIError, SourceInfo
 
 if TYPE_CHECKING:
     from .schema import Schema
+    from .visitor import EntityVisitor
+
+R = TypeVar("R")
 
 SPECIAL_FEATURES = ("deprecated", "unstable")
+"""The features QEMU's run-time policies know (``-compat``), whose bits are fixed."""
 
-_NON_C = re.compile(r"[^A-Za-z0-9_]")
+BUILTIN_MODULE = "./builtin"
+"""The module that holds the built-in types (no schema file)."""
 
-
-def _c_name(name: str) -> str:
-    return _NON_C.sub("_", name)
+EMPTY_TYPE = "q_empty"
+"""The object type without members: the type of a union branch with no members of its own, and
+introspection's argument type of a command without arguments."""
 
 
 # --- members ------------------------------------------------------------------------------
@@ -58,7 +64,7 @@ class Member:
         return f"{role} '{self.name}'"
 
     def check_clash(self, info: SourceInfo | None, seen: dict[str, Member]) -> None:
-        cname = _c_name(self.name)
+        cname = c_name(self.name, protect=False)
         if cname in seen:
             raise QAPIError(info, f"{self.describe(info)} collides with "
                                   f"{seen[cname].describe(info)}")
@@ -117,6 +123,19 @@ class Branch(ObjectMember):
                  ifcond: Condition = ALWAYS) -> None:
         super().__init__(name, info, typ, False, ifcond)
 
+    @property
+    def object_type(self) -> ObjectType | None:
+        """The branch's type when it is an object type: always for a union's branch (checked
+        by :meth:`Branches.check_union`), for an alternate's when it takes a JSON object."""
+        return self.type if isinstance(self.type, ObjectType) else None
+
+    @property
+    def union_type(self) -> ObjectType:
+        """The object type of a union's branch (an alternate's may be another type)."""
+        typ = self.object_type
+        assert typ is not None, f"{self.describe(None)} is no union branch"
+        return typ
+
 
 class Branches:
     """A union's or an alternate's branches and the member that selects among them."""
@@ -131,11 +150,18 @@ class Branches:
         for v in self.variants:
             v.defined_in = name
 
+    @property
+    def tag_type(self) -> EnumType:
+        """A union's tag member's enum type (checked by :meth:`check_union`)."""
+        typ = self.tag_member.type
+        assert isinstance(typ, EnumType), "an alternate has no tag enum"
+        return typ
+
     def check_union(self, schema: Schema, info: SourceInfo | None,
                     seen: dict[str, Member]) -> None:
         tag_name = self._tag_name
         assert tag_name is not None
-        tag = seen.get(_c_name(tag_name))
+        tag = seen.get(c_name(tag_name, protect=False))
         if not isinstance(tag, ObjectMember) or tag.name != tag_name:
             raise QAPIError(info, f"discriminator '{tag_name}' is not a member of 'base'")
         self.tag_member = tag
@@ -152,7 +178,7 @@ class Branches:
         cases = {v.name for v in self.variants}
         for m in tag.type.members:
             if m.name not in cases:
-                branch = Branch(m.name, info, "q_empty", m.ifcond)
+                branch = Branch(m.name, info, EMPTY_TYPE, m.ifcond)
                 branch.defined_in = tag.defined_in
                 self.variants.append(branch)
         if not self.variants:
@@ -217,6 +243,9 @@ class Entity:
         self.doc: Doc | None = None
         self.module: Module | None = None
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_entity(self)
+
     def check(self, schema: Schema) -> None:
         pass
 
@@ -236,6 +265,9 @@ class Module(Entity):
         super().__init__(name, None)
         self.entities: list[Entity] = []
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_module(self)
+
     def is_builtin(self) -> bool:
         return self.name.startswith("./")
 
@@ -244,6 +276,9 @@ class Include(Entity):
     """An include directive; ``name`` is the included module's name."""
 
     meta = "include"
+
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_include(self)
 
 
 class Definition(Entity):
@@ -258,6 +293,9 @@ class Definition(Entity):
         for f in features:
             f.defined_in = name
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_definition(self)
+
     def check(self, schema: Schema) -> None:
         _check_features_clash(self.features, self.info)
 
@@ -267,6 +305,8 @@ class Definition(Entity):
 
 
 class Type(Definition):
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_type(self)
     def check(self, schema: Schema) -> None:
         super().check(schema)
         for feat in self.features:
@@ -297,6 +337,9 @@ class BuiltinType(Type):
         super().__init__(name, None, None, ALWAYS, [])
         self._json_type = json_type
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_builtin(self)
+
     def json_type(self) -> str:
         return self._json_type
 
@@ -317,6 +360,9 @@ class EnumType(Type):
             m.defined_in = name
             for f in m.features:
                 f.defined_in = name
+
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_enum(self)
 
     def check(self, schema: Schema) -> None:
         super().check(schema)
@@ -353,6 +399,9 @@ class ArrayType(Type):
         self._element_type_name = element_type
         self.element_type: Type = None  # type: ignore[assignment]  # set by check()
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_array(self)
+
     def check(self, schema: Schema) -> None:
         super().check(schema)
         what = self.info.defn_meta if self.info is not None else None
@@ -387,6 +436,9 @@ class ObjectType(Type):
             branches.set_defined_in(name)
         self.members: list[ObjectMember] = []
         self._state = 0   # 0 unchecked, 1 being checked, 2 checked
+
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_object(self)
 
     @property
     def meta(self) -> str:  # type: ignore[override]
@@ -457,6 +509,9 @@ class AlternateType(Type):
         branches.set_defined_in(name)
         branches.tag_member.defined_in = name
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_alternate(self)
+
     def check(self, schema: Schema) -> None:
         super().check(schema)
         self.branches.tag_member.check(schema)
@@ -520,6 +575,9 @@ class Command(_WithArgs):
         self.allow_preconfig = allow_preconfig
         self.coroutine = coroutine
 
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_command(self)
+
     def check(self, schema: Schema) -> None:
         super().check(schema)
         self._check_args(schema)
@@ -537,6 +595,9 @@ class Command(_WithArgs):
 
 class Event(_WithArgs):
     meta = "event"
+
+    def accept(self, visitor: EntityVisitor[R]) -> R:
+        return visitor.visit_event(self)
 
     def check(self, schema: Schema) -> None:
         super().check(schema)

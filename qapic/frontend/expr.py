@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..naming import c_name
 from .parser import Definition, Value
 from .source import QAPIError, SourceInfo
 
@@ -21,12 +22,6 @@ _VALID_NAME = re.compile(r"(__[a-z0-9.-]+_)?(x-)?([a-z][a-z0-9_-]*)$", re.IGNORE
 _VALID_ENUM_NAME = re.compile(r"(__[a-z0-9.-]+_)?(x-)?([a-z0-9][a-z0-9_-]*)$", re.IGNORECASE)
 _CAMEL = re.compile(r"[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 _IDENT = re.compile(r"[A-Z][A-Z0-9_]*$")
-_NON_C = re.compile(r"[^A-Za-z0-9_]")
-
-
-def c_name(name: str) -> str:
-    """The C identifier QEMU derives from a name (unprotected): non-alphanumerics become '_'."""
-    return _NON_C.sub("_", name)
 
 
 def _quoted(names: Iterable[str]) -> str:
@@ -57,7 +52,7 @@ def check_name_is_str(name: Value, info: SourceInfo, source: str) -> str:
 def check_name_str(name: str, info: SourceInfo, source: str, enum_value: bool = False) -> str:
     """Check *name* is a valid name; return it without its downstream prefix."""
     match = (_VALID_ENUM_NAME if enum_value else _VALID_NAME).match(name)
-    if not match or c_name(name).startswith("q_"):
+    if not match or c_name(name, protect=False).startswith("q_"):
         raise QAPIError(info, f"{source} has an invalid name")
     return match.group(3)
 
@@ -177,7 +172,7 @@ def check_type_implicit(value: Value | None, info: SourceInfo, source: str,
         key_source = f"{source} member '{key}'"
         name = key[1:] if key.startswith("*") else key
         check_name_lower(name, info, key_source, permit_upper=permit, permit_underscore=permit)
-        cname = c_name(name)
+        cname = c_name(name, protect=False)
         if cname == "u" or cname.startswith("has_"):
             raise QAPIError(info, f"{key_source} uses reserved name")
         assert isinstance(arg, dict)

@@ -20,6 +20,9 @@ from .. import conditions
 from ..conditions import ALWAYS, Condition
 from .doc import Doc
 from .entities import (
+    BUILTIN_MODULE,
+    EMPTY_TYPE,
+    SPECIAL_FEATURES,
     AlternateType,
     ArrayType,
     Branch,
@@ -53,7 +56,6 @@ __all__ = [
     "ObjectMember", "ObjectType", "Schema", "Type", "load_schema",
 ]
 
-BUILTIN_MODULE = "./builtin"
 MAX_FEATURES = 64
 
 _BUILTINS = (
@@ -80,7 +82,7 @@ class Schema:
         self.definitions: list[Entity] = []
         self._modules: dict[str, Module] = {}
         self._module_by_fname: dict[str, Module] = {}
-        self._feature_names: set[str] = {"deprecated", "unstable"}
+        self._feature_names: set[str] = set(SPECIAL_FEATURES)
         self.entities: list[Entity] = []
         self.docs: list[Doc] = []
         self.pragma = Pragma()
@@ -140,7 +142,7 @@ class Schema:
         for name, json_type in _BUILTINS:
             self._define(BuiltinType(name, json_type))
             self._array_type(name, None)
-        self._define(ObjectType("q_empty", None, None, ALWAYS, [], None, [], None))
+        self._define(ObjectType(EMPTY_TYPE, None, None, ALWAYS, [], None, [], None))
         self._define(EnumType("QType", None, None, ALWAYS, [],
                               [EnumMember(n, None) for n in _QTYPES], None))
 

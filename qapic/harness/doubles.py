@@ -31,22 +31,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from qapic.backends.c.commands import declare, has_args, params
 from qapic.backends.c.common import (
     Emitter,
     c_enum_const,
-    c_name,
     c_string,
     c_type,
+    declaration,
+    has_args,
     need_has,
+    params,
 )
 from qapic.backends.c.single import PER_TARGET, GuardPolicy, SingleBinaryPolicy
 from qapic.conditions import Condition, SymbolClasses, TargetTable
 from qapic.frontend import (
     AlternateType,
     ArrayType,
+    Branch,
     BuiltinType,
     Command,
+    EntityVisitor,
     EnumType,
     Event,
     ObjectMember,
@@ -54,6 +57,7 @@ from qapic.frontend import (
     Schema,
     Type,
 )
+from qapic.naming import c_name
 
 Mode = Literal["target", "single"]
 
@@ -67,7 +71,7 @@ _INT_VALUES = {"int": "42", "int8": "-8", "int16": "-16", "int32": "-32", "int64
                "uint8": "8", "uint16": "16", "uint32": "32", "uint64": "64", "size": "4096"}
 
 
-class _Gen:
+class _Gen(EntityVisitor[None]):
     def __init__(self, schema: Schema, mode: Mode, table: TargetTable | None,
                  classes: SymbolClasses) -> None:
         if mode == "single" and table is None:
@@ -98,23 +102,7 @@ class _Gen:
 
     def value(self, typ: Type, depth: str) -> str:
         """A C expression of type ``c_type(typ)`` holding a generated value."""
-        if isinstance(typ, BuiltinType):
-            n = typ.name
-            if n == "str":
-                return 'g_strdup("str")'
-            if n in _INT_VALUES:
-                return _INT_VALUES[n]
-            if n == "number":
-                return "1.5"
-            if n == "bool":
-                return "true"
-            if n == "null":
-                return "qnull()"
-            if n == "any":
-                return 'QOBJECT(qstring_from_str("any"))'
-            raise ValueError(f"unknown built-in type {n}")
-        self.need(typ)
-        return f"hv_{c_name(typ.name)}({depth})"
+        return typ.accept(_Value(self, depth))
 
     def need(self, typ: Type) -> None:
         """Define the value function of *typ* (once)."""
@@ -124,14 +112,7 @@ class _Gen:
         # The value functions of a conditional type exist where the type does.
         protos, body = self.protos, self.body
         self.protos, self.body = self.em(), self.em()
-        if isinstance(typ, EnumType):
-            self._enum(typ)
-        elif isinstance(typ, ObjectType):
-            self._object(typ)
-        elif isinstance(typ, ArrayType):
-            self._array(typ)
-        elif isinstance(typ, AlternateType):
-            self._alternate(typ)
+        self.visit(typ)
         cond = typ.ifcond
         inner_protos, inner_body = self.protos, self.body
         self.protos, self.body = protos, body
@@ -140,7 +121,10 @@ class _Gen:
             with outer.guarded(cond):
                 outer.extend(inner)
 
-    def _enum(self, typ: EnumType) -> None:
+    def visit_type(self, typ: Type) -> None:
+        """Built-in types: no value function (see :class:`_Value`)."""
+
+    def visit_enum(self, typ: EnumType) -> None:
         name = c_name(typ.name)
         self.protos.line(f"static {name} hv_{name}(int d);")
         e = self.em()
@@ -152,10 +136,10 @@ class _Gen:
         self.body.extend(e)
         self.body.blank()
 
-    def _variants(self, typ: ObjectType) -> list[ObjectMember]:
+    def _variants(self, typ: ObjectType) -> list[Branch]:
         return list(typ.branches.variants) if typ.branches is not None else []
 
-    def _object(self, typ: ObjectType) -> None:
+    def visit_object(self, typ: ObjectType) -> None:
         name = c_name(typ.name)
         self.protos.line(f"static {name} *hv_{name}(int d);")
         self.protos.line(f"static void hv_fill_{name}({name} *r, int d, int branch);")
@@ -192,8 +176,7 @@ class _Gen:
 
     def _union_branches(self, e: Emitter, typ: ObjectType, tag: ObjectMember) -> None:
         assert typ.branches is not None
-        tag_type = tag.type
-        assert isinstance(tag_type, EnumType)
+        tag_type = typ.branches.tag_type
         variants = self._variants(typ)
         tag_field = c_name(tag.name)
         if not variants:
@@ -217,8 +200,8 @@ class _Gen:
                     with e.indent():
                         const = c_enum_const(tag_type.name, v.name, tag_type.prefix)
                         e.line(f"r->{tag_field} = {const};")
-                        vt = v.type
-                        if isinstance(vt, ObjectType) and not vt.is_empty():
+                        vt = v.union_type
+                        if not vt.is_empty():
                             self.need(vt)
                             e.line(f"hv_fill_{c_name(vt.name)}(&r->u.{c_name(v.name)}, d + 1, -1);")
                         e.line("break;")
@@ -226,9 +209,8 @@ class _Gen:
             with e.indent():
                 e.line("g_assert_not_reached();")
 
-    def _array(self, typ: ArrayType) -> None:
+    def visit_array(self, typ: ArrayType) -> None:
         name = c_name(typ.name)
-        elt = typ.element_type
         self.protos.line(f"static {name} *hv_{name}(int d);")
         e = self.em()
         with e.block(f"static {name} *hv_{name}(int d)"):
@@ -236,34 +218,12 @@ class _Gen:
             e.line()
             with e.block(f"if (d >= {MAX_DEPTH} + 1)"):
                 e.line("return NULL;")
-            if isinstance(elt, ObjectType) and elt.branches is not None and self._variants(elt):
-                # One element per branch that exists for the active targets.
-                self.need(elt)
-                en = c_name(elt.name)
-                for i, v in enumerate(self._variants(elt)):
-                    with self.where(e, v.ifcond), e.block(""):
-                        e.line(f"{en} *x = g_new0({en}, 1);")
-                        e.line(f"hv_fill_{en}(x, d, {i});")
-                        e.line("QAPI_LIST_APPEND(tail, x);")
-            elif isinstance(elt, AlternateType):
-                # One element per branch that exists for the active targets.
-                self.need(elt)
-                en = c_name(elt.name)
-                for i, v in enumerate(elt.branches.variants):
-                    with self.where(e, v.ifcond):
-                        e.line(f"QAPI_LIST_APPEND(tail, hv_branch_{en}(d, {i}));")
-            elif isinstance(elt, EnumType):
-                for m in elt.members:
-                    with self.where(e, m.ifcond):
-                        e.line(f"QAPI_LIST_APPEND(tail, "
-                               f"{c_enum_const(elt.name, m.name, elt.prefix)});")
-            else:
-                e.line(f"QAPI_LIST_APPEND(tail, {self.value(elt, 'd')});")
+            typ.element_type.accept(_ListElements(self, e))
             e.line("return head;")
         self.body.extend(e)
         self.body.blank()
 
-    def _alternate(self, typ: AlternateType) -> None:
+    def visit_alternate(self, typ: AlternateType) -> None:
         name = c_name(typ.name)
         self.protos.line(f"static {name} *hv_{name}(int d);")
         self.protos.line(f"static {name} *hv_branch_{name}(int d, int branch);")
@@ -281,8 +241,8 @@ class _Gen:
                 field = c_name(v.name)
                 with self.where(e, v.ifcond), e.block(f"if (branch < 0 || branch == {i})"):
                     e.line(f"r->type = {qtype};")
-                    if isinstance(vt, ObjectType):
-                        self.need(vt)
+                    if v.object_type is not None:
+                        self.need(v.object_type)
                         e.line(f"hv_fill_{c_name(vt.name)}(&r->u.{field}, d + 1, -1);")
                     else:
                         e.line(f"r->u.{field} = {self.value(vt, 'd + 1')};")
@@ -298,7 +258,7 @@ class _Gen:
             return
         ret = c_type(cmd.ret_type) if cmd.ret_type is not None else "void"
         fn = ("coroutine_fn " if cmd.coroutine else "") + f"qmp_{c_name(cmd.name)}"
-        decl = declare(ret, fn) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
+        decl = declaration(ret, fn) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
         e = self.em()
         with e.guarded(cmd.ifcond):
             with e.block(decl):
@@ -318,18 +278,15 @@ class _Gen:
         frees: list[str] = []
 
         def arg(typ: Type, depth: str) -> str:
-            if isinstance(typ, BuiltinType) and typ.name == "str":
+            if typ.name == "str":       # only the built-in type has that name
                 return '"str"'
             expr = self.value(typ, depth)
-            if isinstance(typ, EnumType) or (isinstance(typ, BuiltinType)
-                                              and typ.name not in ("any", "null")):
+            free = typ.accept(_FREE)
+            if free is None:
                 return expr
             var = f"arg{len(decls)}"
             decls.append(f"{c_type(typ)} {var} = {expr};")
-            if isinstance(typ, BuiltinType):
-                frees.append(f"qobject_unref({var});")
-            else:
-                frees.append(f"qapi_free_{c_name(typ.name)}({var});")
+            frees.append(f"{free}({var});")
             return var
 
         if ev.boxed:
@@ -348,6 +305,93 @@ class _Gen:
         for f in frees:
             e.line("    " + f)
         e.line("}")
+
+
+class _Value(EntityVisitor[str]):
+    """A C expression of type ``c_type(typ)`` holding a generated value of a type: a constant
+    for a built-in type, else a call of the type's value function."""
+
+    def __init__(self, gen: _Gen, depth: str) -> None:
+        self.gen = gen
+        self.depth = depth
+
+    def visit_builtin(self, typ: BuiltinType) -> str:
+        n = typ.name
+        if n == "str":
+            return 'g_strdup("str")'
+        if n in _INT_VALUES:
+            return _INT_VALUES[n]
+        if n == "number":
+            return "1.5"
+        if n == "bool":
+            return "true"
+        if n == "null":
+            return "qnull()"
+        if n == "any":
+            return 'QOBJECT(qstring_from_str("any"))'
+        raise ValueError(f"unknown built-in type {n}")
+
+    def visit_type(self, typ: Type) -> str:
+        self.gen.need(typ)
+        return f"hv_{c_name(typ.name)}({self.depth})"
+
+
+class _ListElements(EntityVisitor[None]):
+    """The elements of a generated list, by element type: one per branch of a union or an
+    alternate and one per enum value that exists for the active targets, else one."""
+
+    def __init__(self, gen: _Gen, e: Emitter) -> None:
+        self.gen = gen
+        self.e = e
+
+    def visit_type(self, typ: Type) -> None:
+        self.e.line(f"QAPI_LIST_APPEND(tail, {self.gen.value(typ, 'd')});")
+
+    def visit_object(self, typ: ObjectType) -> None:
+        variants = list(typ.branches.variants) if typ.branches is not None else []
+        if not variants:
+            self.visit_type(typ)
+            return
+        gen, e = self.gen, self.e
+        gen.need(typ)
+        en = c_name(typ.name)
+        for i, v in enumerate(variants):
+            with gen.where(e, v.ifcond), e.block(""):
+                e.line(f"{en} *x = g_new0({en}, 1);")
+                e.line(f"hv_fill_{en}(x, d, {i});")
+                e.line("QAPI_LIST_APPEND(tail, x);")
+
+    def visit_alternate(self, typ: AlternateType) -> None:
+        gen, e = self.gen, self.e
+        gen.need(typ)
+        en = c_name(typ.name)
+        for i, v in enumerate(typ.branches.variants):
+            with gen.where(e, v.ifcond):
+                e.line(f"QAPI_LIST_APPEND(tail, hv_branch_{en}(d, {i}));")
+
+    def visit_enum(self, typ: EnumType) -> None:
+        gen, e = self.gen, self.e
+        for m in typ.members:
+            with gen.where(e, m.ifcond):
+                e.line(f"QAPI_LIST_APPEND(tail, "
+                       f"{c_enum_const(typ.name, m.name, typ.prefix)});")
+
+
+class _Free(EntityVisitor["str | None"]):
+    """How an event argument of a type is freed after sending: None for a value that needs no
+    freeing (scalars), else the function to call."""
+
+    def visit_type(self, typ: Type) -> str | None:
+        return f"qapi_free_{c_name(typ.name)}"
+
+    def visit_enum(self, typ: EnumType) -> str | None:
+        return None
+
+    def visit_builtin(self, typ: BuiltinType) -> str | None:
+        return "qobject_unref" if typ.name in ("any", "null") else None
+
+
+_FREE = _Free()
 
 
 @contextmanager

@@ -7,9 +7,13 @@ the introspection views (query-qmp-schema's value filtered once per active-targe
 
 from __future__ import annotations
 
-from importlib.resources import files
+import os
 
 
 def targets_c() -> str:
-    """The hand-written part of ``qapi-targets.c``."""
-    return files(__package__).joinpath("qapi-targets.c").read_text(encoding="utf-8")
+    """The hand-written part of ``qapi-targets.c`` (a file of this package; read beside this
+    module rather than through ``importlib.resources``, whose import costs every ``qapic``
+    command a noticeable part of its start-up)."""
+    path = os.path.join(os.path.dirname(__file__), "qapi-targets.c")
+    with open(path, encoding="utf-8") as f:
+        return f.read()

@@ -19,19 +19,31 @@ Unless tracing is suppressed it traces the request and the reply (``qmp_enter_NA
 
 from __future__ import annotations
 
-from qapic.conditions import ALWAYS, Any, Condition
-from qapic.frontend import BuiltinType, Command, Include, Module, ObjectType, Schema, Type
+from qapic.conditions import Condition, disjoin
+from qapic.frontend import (
+    Command,
+    Include,
+    Module,
+    Schema,
+    Type,
+    entities_of,
+)
+from qapic.naming import c_name
 
 from .common import (
     Emitter,
     GenContext,
-    c_name,
-    c_param_type,
     c_type,
+    declaration,
+    has_args,
     need_has,
+    params,
+    placeholder,
+    type_c_name,
+    visitor,
 )
-from .features import feature_mask, placeholder
-from .output import OutputSet, is_system_module
+from .features import feature_mask
+from .output import OutputSet, user_modules
 
 BLURB = "Schema-defined QAPI/QMP commands"
 INIT_BLURB = "QAPI Commands initialization"
@@ -41,41 +53,10 @@ INIT_MODULE = "./init"
 # --- C declarations -----------------------------------------------------------------------
 
 
-def type_c_name(typ: Type) -> str:
-    """The C name of a type as it appears in ``visit_type_NAME``: built-in names unprotected."""
-    return typ.name if isinstance(typ, BuiltinType) else c_name(typ.name)
-
-
-def declare(ctype: str, name: str) -> str:
-    """``int64_t x`` but ``Foo *x``."""
-    return f"{ctype}{name}" if ctype.endswith("*") else f"{ctype} {name}"
-
-
-def params(arg_type: ObjectType | None, boxed: bool, extra: str | None) -> str:
-    """The parameter list of a handler or event sender, without parentheses."""
-    out: list[str] = []
-    if boxed:
-        assert arg_type is not None
-        out.append(declare(c_param_type(arg_type), "arg"))
-    elif arg_type is not None:
-        for member in arg_type.members:
-            if need_has(member):
-                out.append(f"bool has_{c_name(member.name)}")
-            out.append(declare(c_param_type(member.type), c_name(member.name)))
-    if extra is not None:
-        out.append(extra)
-    return ", ".join(out) if out else "void"
-
-
-def has_args(arg_type: ObjectType | None, boxed: bool) -> bool:
-    """Whether a command or event passes arguments (a boxed empty struct still does)."""
-    return arg_type is not None and (boxed or not arg_type.is_empty())
-
-
 def _handler_decl(cmd: Command) -> str:
     ret = c_type(cmd.ret_type) if cmd.ret_type is not None else "void"
     name = ("coroutine_fn " if cmd.coroutine else "") + f"qmp_{c_name(cmd.name)}"
-    return declare(ret, name) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
+    return declaration(ret, name) + f"({params(cmd.arg_type, cmd.boxed, 'Error **errp')})"
 
 
 def _marshal_decl(cmd: Command) -> str:
@@ -92,8 +73,8 @@ def _output_fn(typ: Type) -> str:
 
 def _emit_marshal_output(e: Emitter, typ: Type) -> None:
     """The static helper that turns a handler's result into a QObject, then frees it."""
-    visit = f"visit_type_{type_c_name(typ)}"
-    e.line(f"static void {_output_fn(typ)}({declare(c_type(typ), 'ret_in')}, "
+    visit = visitor(typ)
+    e.line(f"static void {_output_fn(typ)}({declaration(c_type(typ), 'ret_in')}, "
            "QObject **ret_out, Error **errp)")
     with e.block("{"):
         e.lines(f"""
@@ -112,7 +93,7 @@ def _emit_marshal_output(e: Emitter, typ: Type) -> None:
 
 def _emit_inline_output(e: Emitter, typ: Type) -> None:
     """The same conversion as :func:`_emit_marshal_output`, inside the marshaller (10.1+)."""
-    visit = f"visit_type_{type_c_name(typ)}"
+    visit = visitor(typ)
     e.lines(f"""
         ov = qobject_output_visitor_new_qmp(ret);
         if ({visit}(ov, "unused", &retval, errp)) {{
@@ -140,86 +121,112 @@ def _call_args(cmd: Command) -> str:
 
 
 def _emit_marshal(e: Emitter, cmd: Command, tracing: bool, inline_output: bool) -> None:
-    name = c_name(cmd.name)
-    upper = name.upper()
     args = has_args(cmd.arg_type, cmd.boxed)
-    arg_members = f"visit_type_{type_c_name(cmd.arg_type)}_members" if cmd.arg_type else ""
+    arg_members = f"{visitor(cmd.arg_type)}_members" if cmd.arg_type else ""
     e.line(_marshal_decl(cmd))
     with e.block("{"):
-        e.line("Error *err = NULL;")
-        e.line("bool ok = false;")
-        e.line("Visitor *v;")
-        if cmd.ret_type is not None:
-            e.line(declare(c_type(cmd.ret_type), "retval;"))
-            if inline_output:
-                e.line("Visitor *ov;")
-        if args:
-            assert cmd.arg_type is not None
-            e.line(f"{type_c_name(cmd.arg_type)} arg = {{0}};")
+        _emit_marshal_locals(e, cmd, args, inline_output)
         e.line()
-        e.line("v = qobject_input_visitor_new_qmp(QOBJECT(args));")
-        with e.block("if (!visit_start_struct(v, NULL, NULL, 0, errp))"):
-            e.line("goto out;")
+        e.lines("""
+            v = qobject_input_visitor_new_qmp(QOBJECT(args));
+            if (!visit_start_struct(v, NULL, NULL, 0, errp)) {
+                goto out;
+            }
+        """)
         if args:
             with e.block(f"if ({arg_members}(v, &arg, errp))"):
                 e.line("ok = visit_check_struct(v, errp);")
         else:
             e.line("ok = visit_check_struct(v, errp);")
-        e.line("visit_end_struct(v, NULL);")
-        with e.block("if (!ok)"):
-            e.line("goto out;")
+        e.lines("""
+            visit_end_struct(v, NULL);
+            if (!ok) {
+                goto out;
+            }
+        """)
         e.line()
-
-        if tracing:
-            with e.block(f"if (trace_event_get_state_backends(TRACE_QMP_ENTER_{upper}))"):
-                e.line("g_autoptr(GString) req_json = qobject_to_json(QOBJECT(args));")
-                e.line()
-                e.line(f"trace_qmp_enter_{name}(req_json->str);")
-            e.line()
-
-        assign = "retval = " if cmd.ret_type is not None else ""
-        e.line(f"{assign}qmp_{name}({_call_args(cmd)});")
-        with e.block("if (err)"):
-            if tracing:
-                e.line(f"trace_qmp_exit_{name}(error_get_pretty(err), false);")
-            e.line("error_propagate(errp, err);")
-            e.line("goto out;")
-        e.line()
-
-        if cmd.ret_type is not None:
-            if inline_output:
-                _emit_inline_output(e, cmd.ret_type)
-            else:
-                e.line(f"{_output_fn(cmd.ret_type)}(retval, ret, errp);")
-            e.line()
-            if tracing:
-                with e.block(f"if (trace_event_get_state_backends(TRACE_QMP_EXIT_{upper}))"):
-                    e.line("g_autoptr(GString) ret_json = qobject_to_json(*ret);")
-                    e.line()
-                    e.line(f"trace_qmp_exit_{name}(ret_json->str, true);")
-                e.line()
-        elif tracing:
-            e.line(f'trace_qmp_exit_{name}("{{}}", true);')
-            e.line()
-
+        _emit_marshal_call(e, cmd, tracing, inline_output)
         with e.indent(-1):
             e.line("out:")
-        e.line("visit_free(v);")
-        e.line("v = qapi_dealloc_visitor_new();")
-        e.line("visit_start_struct(v, NULL, NULL, 0, NULL);")
+        e.lines("""
+            visit_free(v);
+            v = qapi_dealloc_visitor_new();
+            visit_start_struct(v, NULL, NULL, 0, NULL);
+        """)
         if args:
             e.line(f"{arg_members}(v, &arg, NULL);")
-        e.line("visit_end_struct(v, NULL);")
-        e.line("visit_free(v);")
+        e.lines("""
+            visit_end_struct(v, NULL);
+            visit_free(v);
+        """)
+
+
+def _emit_marshal_locals(e: Emitter, cmd: Command, args: bool, inline_output: bool) -> None:
+    e.lines("""
+        Error *err = NULL;
+        bool ok = false;
+        Visitor *v;
+    """)
+    if cmd.ret_type is not None:
+        e.line(declaration(c_type(cmd.ret_type), "retval;"))
+        if inline_output:
+            e.line("Visitor *ov;")
+    if args:
+        assert cmd.arg_type is not None
+        e.line(f"{type_c_name(cmd.arg_type)} arg = {{0}};")
+
+
+def _emit_marshal_call(e: Emitter, cmd: Command, tracing: bool, inline_output: bool) -> None:
+    """The marshaller's call of the handler, with its tracing and the result's conversion."""
+    name = c_name(cmd.name)
+    upper = name.upper()
+    if tracing:
+        e.lines(f"""
+            if (trace_event_get_state_backends(TRACE_QMP_ENTER_{upper})) {{
+                g_autoptr(GString) req_json = qobject_to_json(QOBJECT(args));
+
+                trace_qmp_enter_{name}(req_json->str);
+            }}
+        """)
+        e.line()
+    assign = "retval = " if cmd.ret_type is not None else ""
+    e.line(f"{assign}qmp_{name}({_call_args(cmd)});")
+    with e.block("if (err)"):
+        if tracing:
+            e.line(f"trace_qmp_exit_{name}(error_get_pretty(err), false);")
+        e.line("error_propagate(errp, err);")
+        e.line("goto out;")
+    e.line()
+    if cmd.ret_type is not None:
+        if inline_output:
+            _emit_inline_output(e, cmd.ret_type)
+        else:
+            e.line(f"{_output_fn(cmd.ret_type)}(retval, ret, errp);")
+        e.line()
+        if tracing:
+            e.lines(f"""
+                if (trace_event_get_state_backends(TRACE_QMP_EXIT_{upper})) {{
+                    g_autoptr(GString) ret_json = qobject_to_json(*ret);
+
+                    trace_qmp_exit_{name}(ret_json->str, true);
+                }}
+            """)
+            e.line()
+    elif tracing:
+        e.line(f'trace_qmp_exit_{name}("{{}}", true);')
+        e.line()
 
 
 def _emit_weak_stub(e: Emitter, cmd: Command) -> None:
     """For a single binary: the handler of a command that only some targets implement, for
     the binaries that link none of them (see :mod:`.single`)."""
-    e.line("/* Unreachable: qmp_init_marshal() registers the command only for its targets */")
-    e.line(f"__attribute__((weak)) {_handler_decl(cmd)}")
-    with e.block("{"):
-        e.line("abort();")
+    e.lines(f"""
+        /* Unreachable: qmp_init_marshal() registers the command only for its targets */
+        __attribute__((weak)) {_handler_decl(cmd)}
+        {{
+            abort();
+        }}
+    """)
 
 
 def _trace_events(cmd: Command) -> list[str]:
@@ -248,17 +255,6 @@ def _emit_register(e: Emitter, cmd: Command) -> None:
 # --- files --------------------------------------------------------------------------------
 
 
-def any_of(conds: list[Condition]) -> Condition:
-    """The condition under which at least one of *conds* holds."""
-    unique: list[Condition] = []
-    for cond in conds:
-        if cond.is_always:
-            return ALWAYS
-        if cond not in unique:
-            unique.append(cond)
-    return unique[0] if len(unique) == 1 else Any(tuple(unique))
-
-
 class _CommandsGen:
     def __init__(self, schema: Schema, out: OutputSet, ctx: GenContext) -> None:
         self.schema = schema
@@ -270,12 +266,11 @@ class _CommandsGen:
         out = self.out
         c_file, h_file = out.module_files("qapi-commands", module.name, BLURB)
         base = out.module_basename("qapi-commands", module.name)
-        commands = [e for e in module.entities if isinstance(e, Command) and e.gen]
+        commands = [cmd for cmd in entities_of(module.entities, Command) if cmd.gen]
 
         h = h_file.preamble
-        for inc in module.entities:
-            if isinstance(inc, Include):
-                h.line(f'#include "{out.module_include("qapi-commands", module.name, inc.name)}"')
+        for inc in entities_of(module.entities, Include):
+            h.line(f'#include "{out.module_include("qapi-commands", module.name, inc.name)}"')
         h.line(f'#include "{out.module_include("qapi-types", module.name, module.name)}"')
 
         c = c_file.preamble
@@ -305,7 +300,7 @@ class _CommandsGen:
             if ret is not None and ret.name not in helpers_done and not inline_output:
                 helpers_done.add(ret.name)
                 c_file.body.blank()
-                with c_file.body.guarded(any_of(users[ret.name])):
+                with c_file.body.guarded(disjoin(*users[ret.name])):
                     _emit_marshal_output(c_file.body, ret)
             with h_file.body.guarded(cmd.ifcond):
                 h_file.body.line(_handler_decl(cmd) + ";")
@@ -330,28 +325,24 @@ class _CommandsGen:
         h_file.preamble.line('#include "qapi/qmp-registry.h"')
         h_file.body.line(init_fn + ";")
 
-        c = c_file.preamble
-        c.line('#include "qemu/osdep.h"')
-        c.line(f'#include "{prefix}qapi-commands.h"')
-        c.line(f'#include "{prefix}qapi-init-commands.h"')
-        c.line(f'#include "{prefix}qapi-features.h"')
+        c_file.preamble.lines(f"""
+            #include "qemu/osdep.h"
+            #include "{prefix}qapi-commands.h"
+            #include "{prefix}qapi-init-commands.h"
+            #include "{prefix}qapi-features.h"
+        """)
 
         e = c_file.body
         e.line(init_fn)
         with e.block("{"):
             e.line("QTAILQ_INIT(cmds);")
             e.line()
-            for cmd in self.schema.entities:
-                if isinstance(cmd, Command) and cmd.gen:
+            for cmd in entities_of(self.schema.entities, Command):
+                if cmd.gen:
                     with e.checked(cmd.ifcond):
                         _emit_register(e, cmd)
         if self.tracing:
             out.trace_file(out.module_basename("qapi-commands", INIT_MODULE) + ".trace-events")
-
-
-def user_modules(schema: Schema) -> list[Module]:
-    """The schema files, main file first, then in the order they were first included."""
-    return [m for m in schema.modules if not is_system_module(m.name)]
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:

@@ -1,15 +1,32 @@
 """What every C backend shares: C names and types of schema things, and the :class:`Emitter`.
 
 The C names are part of QEMU's API (hand-written code uses them), so they follow QEMU's rules
-exactly: ``c_name`` for identifiers, ``camel_to_upper`` and ``c_enum_const`` for enum constants,
-``c_type`` for the C type of a value.
+exactly: ``c_name`` for identifiers (:mod:`qapic.naming`, shared with the frontend),
+``camel_to_upper`` and ``c_enum_const`` for enum constants, ``c_type`` for the C type of a value;
+``declaration``, ``params``, ``visitor`` and ``placeholder`` are the C pieces several backends
+write.
 
-The emitter writes C the way it reads: ``line()`` for a line, ``with indent():`` for a block,
-``with guarded(cond):`` for code that exists only under a schema condition.  :meth:`Emitter.guarded`
-is the one place where a condition becomes C text; it asks :mod:`qapic.conditions` for it.
-Which text depends on the guard policy (:mod:`.single`): per target, every condition is an
-``#if``; for a single binary, declarations stay under ``guarded(cond)`` while behaviour goes under
-``checked(cond)`` / ``visible_only(cond)``, which add the run-time test.
+The emitter writes C the way it reads: ``line()`` for a line, ``with block(opening):`` for a
+braced block, ``lines(template)`` for a run of fixed lines, ``with guarded(cond):`` for code that
+exists only under a schema condition.  :meth:`Emitter.guarded` is the one place where a
+condition becomes C text; it asks :mod:`qapic.conditions` for it.  Which text depends on the
+guard policy (:mod:`.single`): per target, every condition is an ``#if``; for a single binary,
+declarations stay under ``guarded(cond)`` while behaviour goes under ``checked(cond)`` /
+``visible_only(cond)``, which add the run-time test.
+
+One emission style, in every C backend:
+
+- **a template** (``e.lines(...)`` of an indented triple-quoted f-string, dedented, its own
+  indentation kept, ``{{``/``}}`` for C braces) for a run of lines whose shape is fixed: every
+  line is always there, only names are substituted;
+- **line by line** (``e.line()``, ``with e.block()``, ``with e.guarded()``) wherever the shape
+  depends on the schema: a line that is there only for some entities, a loop over members or
+  branches, anything under a condition.
+
+A function mixes them: templates for its fixed runs, lines for what varies between them (see
+``commands._emit_marshal``).  A template never holds a condition's guard and is never assembled
+from optional pieces.  Its leading and trailing blank lines are dropped: separate blocks with
+``e.line()`` or ``e.blank()``.
 """
 
 from __future__ import annotations
@@ -19,51 +36,26 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from qapic.conditions import NEVER, Condition, to_c_preprocessor
 from qapic.frontend import (
     AlternateType,
-    ArrayType,
     BuiltinType,
+    EntityVisitor,
     EnumType,
     ObjectMember,
     ObjectType,
     Type,
 )
+from qapic.naming import c_name
 
 from .single import PER_TARGET, GuardPolicy
 
+if TYPE_CHECKING:
+    from .output import CFile
+
 # --- names ------------------------------------------------------------------------------------
-
-_C_RESERVED = frozenset(str.split("""
-    auto break case char const continue default do double else enum extern float for goto if
-    int long register return short signed sizeof static struct switch typedef union unsigned
-    void volatile while
-    inline restrict _Bool _Complex _Imaginary
-    _Alignas _Alignof _Atomic _Generic _Noreturn _Static_assert _Thread_local
-    asm typeof
-    bool catch class const_cast delete dynamic_cast explicit false friend mutable namespace new
-    operator private protected public reinterpret_cast static_cast template this throw true try
-    typeid typename using virtual wchar_t
-    and and_eq bitand bitor compl not not_eq or or_eq xor xor_eq
-"""))
-"""C89/C99/C11 keywords, GNU C extensions and C++ words: a schema name equal to one gets ``q_``."""
-
-_POLLUTED = frozenset({"unix", "errno", "mips", "sparc", "i386", "linux"})
-"""Names that system headers define as macros on some hosts."""
-
-_NOT_C_CHAR = re.compile(r"[^A-Za-z0-9_]")
-
-
-@cache
-def c_name(name: str, protect: bool = True) -> str:
-    """The C identifier for schema name *name*: every character that cannot be in an identifier
-    becomes ``_``; with *protect*, a name that would clash with a C/C++ word, a polluting system
-    macro, or that starts with a digit gets the prefix ``q_``."""
-    ident = _NOT_C_CHAR.sub("_", name)
-    if protect and (ident in _C_RESERVED or ident in _POLLUTED or ident[:1].isdigit()):
-        return "q_" + ident
-    return ident
 
 
 @cache
@@ -129,28 +121,100 @@ _BUILTIN_C_TYPES = {
 POINTER_SUFFIX = " *"
 
 
+class _CType(EntityVisitor[str]):
+    """The C type that holds a value of a type: scalars by value, objects, lists and
+    alternates by pointer."""
+
+    def visit_builtin(self, typ: BuiltinType) -> str:
+        return _BUILTIN_C_TYPES[typ.name]
+
+    def visit_enum(self, typ: EnumType) -> str:
+        return c_name(typ.name)
+
+    def visit_type(self, typ: Type) -> str:
+        return c_name(typ.name) + POINTER_SUFFIX
+
+
+class _CUnboxedType(_CType):
+    """The C type of a type embedded by value (a union branch): objects without the
+    pointer."""
+
+    def visit_object(self, typ: ObjectType) -> str:
+        return c_name(typ.name)
+
+    def visit_alternate(self, typ: AlternateType) -> str:
+        return c_name(typ.name)
+
+
+_C_TYPE = _CType()
+_C_UNBOXED_TYPE = _CUnboxedType()
+
+
 def c_type(typ: Type) -> str:
     """The C type that holds a value of *typ*: scalars by value, objects, lists and alternates
     by pointer."""
-    if isinstance(typ, BuiltinType):
-        return _BUILTIN_C_TYPES[typ.name]
-    if isinstance(typ, EnumType):
-        return c_name(typ.name)
-    return c_name(typ.name) + POINTER_SUFFIX
+    return typ.accept(_C_TYPE)
 
 
 def c_unboxed_type(typ: Type) -> str:
     """The C type of *typ* embedded by value (a union branch): objects without the pointer."""
-    if isinstance(typ, ObjectType | AlternateType):
-        return c_name(typ.name)
-    return c_type(typ)
+    return typ.accept(_C_UNBOXED_TYPE)
 
 
 def c_param_type(typ: Type) -> str:
     """The C type of *typ* as a function parameter: strings are ``const char *``."""
-    if isinstance(typ, BuiltinType) and typ.name == "str":
+    if typ.name == "str":       # only the built-in type can have that name
         return "const char *"
     return c_type(typ)
+
+
+class _TypeCName(EntityVisitor[str]):
+    def visit_builtin(self, typ: BuiltinType) -> str:
+        return typ.name     # "int", "str", ...: C keywords, but only inside longer names
+
+    def visit_type(self, typ: Type) -> str:
+        return c_name(typ.name)
+
+
+_TYPE_C_NAME = _TypeCName()
+
+
+def type_c_name(typ: Type) -> str:
+    """The C name of *typ* inside other names (``visit_type_NAME``, ``qapi_free_NAME``,
+    ``NAME_members``): built-in names unprotected."""
+    return typ.accept(_TYPE_C_NAME)
+
+
+def visitor(typ: Type) -> str:
+    """The name of the function that visits a value of *typ* (``visit_type_str``, ...; for a
+    built-in type in ``qapi/visitor.h``)."""
+    return f"visit_type_{type_c_name(typ)}"
+
+
+def declaration(ctype: str, name: str) -> str:
+    """*name* declared with C type *ctype*: ``int64_t x`` but ``Foo *x`` (no semicolon)."""
+    return f"{ctype}{name}" if ctype.endswith("*") else f"{ctype} {name}"
+
+
+def params(arg_type: ObjectType | None, boxed: bool, extra: str | None) -> str:
+    """The parameter list of a command handler or event sender, without parentheses."""
+    out: list[str] = []
+    if boxed:
+        assert arg_type is not None
+        out.append(declaration(c_param_type(arg_type), "arg"))
+    elif arg_type is not None:
+        for member in arg_type.members:
+            if need_has(member):
+                out.append(f"bool has_{c_name(member.name)}")
+            out.append(declaration(c_param_type(member.type), c_name(member.name)))
+    if extra is not None:
+        out.append(extra)
+    return ", ".join(out) if out else "void"
+
+
+def has_args(arg_type: ObjectType | None, boxed: bool) -> bool:
+    """Whether a command or event passes arguments (a boxed empty struct still does)."""
+    return arg_type is not None and (boxed or not arg_type.is_empty())
 
 
 def is_pointer(typ: Type) -> bool:
@@ -160,7 +224,8 @@ def is_pointer(typ: Type) -> bool:
 def need_has(member: ObjectMember) -> bool:
     """Whether optional *member* has a ``has_`` flag: when absence cannot be told by a NULL
     pointer (scalars), and for lists (where NULL is the empty list)."""
-    return member.optional and (not is_pointer(member.type) or isinstance(member.type, ArrayType))
+    return member.optional and (not is_pointer(member.type)
+                                or member.type.json_type() == "array")
 
 
 # --- the emitter ------------------------------------------------------------------------------
@@ -174,31 +239,22 @@ def guard_expression(cond: Condition) -> str:
     return to_c_preprocessor(cond)
 
 
-def _block_lines(block: str) -> list[tuple[int, str]]:
-    """The lines of *block* for :meth:`Emitter.lines`, dedented as by ``textwrap.dedent``:
-    (indentation levels, text without its leading indentation but with the spaces short of a
-    whole level), or (-1, text) for a blank or preprocessor line."""
+def _block_lines(block: str) -> list[str]:
+    """The lines of *block* for :meth:`Emitter.lines`, dedented as by ``textwrap.dedent`` (its
+    least indented line at column 0), without leading and trailing blank lines; a blank line is
+    ``""``, a preprocessor line is marked by its ``#`` at column 0 whatever its indentation."""
     lines = block.split("\n")
     while lines and (not lines[-1] or lines[-1].isspace()):
         lines.pop()
     start = 0
     while start < len(lines) and (not lines[start] or lines[start].isspace()):
         start += 1
+    stripped = [text.lstrip(" ") for text in lines[start:]]
     lines = lines[start:]
-    stripped = [text.lstrip(" ") for text in lines]
-    indents = [len(text) - len(rest) for text, rest in zip(lines, stripped, strict=True)]
-    margin = min((n for n, rest in zip(indents, stripped, strict=True) if rest.strip()),
-                 default=0)
-    out: list[tuple[int, str]] = []
-    for n, rest in zip(indents, stripped, strict=True):
-        if not rest or rest.isspace():
-            out.append((-1, ""))
-        elif rest[0] == "#":
-            out.append((-1, rest))
-        else:
-            levels, spaces = divmod(n - margin, 4)
-            out.append((levels, " " * spaces + rest if spaces else rest))
-    return out
+    margin = min((len(text) - len(rest) for text, rest in zip(lines, stripped, strict=True)
+                  if rest and not rest.isspace()), default=0)
+    return [rest if not rest or rest[0] == "#" else ("" if rest.isspace() else text[margin:])
+            for text, rest in zip(lines, stripped, strict=True)]
 
 
 class Emitter:
@@ -207,27 +263,25 @@ class Emitter:
     def __init__(self, guards: GuardPolicy = PER_TARGET) -> None:
         self._lines: list[str] = []
         self._depth = 0
+        self._prefix = ""       # INDENT * _depth
         self.guards = guards
+
+    def _set_depth(self, depth: int) -> None:
+        self._depth = depth
+        self._prefix = INDENT * depth
 
     def line(self, text: str = "") -> None:
         """One line at the current indentation (preprocessor lines at column 0)."""
-        if not text:
-            self._lines.append("")
-        elif text.startswith("#"):
-            self._lines.append(text)
-        else:
-            self._lines.append(INDENT * self._depth + text)
+        if text and text[0] != "#":
+            text = self._prefix + text
+        self._lines.append(text)
 
     def lines(self, block: str) -> None:
         """A block of lines given as an indented triple-quoted string (dedented; its own
-        relative indentation kept)."""
-        depth = self._depth
-        append = self._lines.append
-        for levels, text in _block_lines(block):
-            if levels < 0:
-                append(text)
-            else:
-                append(INDENT * (depth + levels) + text)
+        relative indentation kept; blank and preprocessor lines at column 0)."""
+        prefix = self._prefix
+        self._lines.extend(prefix + text if text and text[0] != "#" else text
+                           for text in _block_lines(block))
 
     def blank(self) -> None:
         """A blank line, unless the last line is already blank or this is the start."""
@@ -236,10 +290,13 @@ class Emitter:
 
     def extend(self, other: Emitter) -> None:
         """Append what *other* holds, at the current indentation."""
+        prefix = self._prefix
+        if not prefix:
+            self._lines.extend(other._lines)
+            return
+        append = self._lines.append
         for text in other._lines:
-            if text and not text.startswith("#"):
-                text = INDENT * self._depth + text
-            self._lines.append(text)
+            append(prefix + text if text and text[0] != "#" else text)
 
     def indent(self, levels: int = 1) -> AbstractContextManager[None]:
         return _Indent(self, levels)
@@ -302,7 +359,32 @@ class Emitter:
         """The run-time part of :meth:`checked`, for code already inside ``guarded(cond)``:
         the code runs only while *cond* holds for the active targets (or while the C
         expression *also_when* is true), else *otherwise* (lines of C) does.  Adds nothing per
-        target, nor where no target can lack *cond*."""
+        target, nor where no target can lack *cond*.
+
+        The guard policy splits *cond* into exclusive build-time cases, each with its run-time
+        test (``GuardPolicy.cases``); the code is captured once and written once per case.
+        For a single binary of QEMU 10.0's targets, with ``cond`` = ``TARGET_S390X or
+        CONFIG_SPICE``::
+
+            with e.guarded(cond), e.visible_only(cond, otherwise="abort();",
+                                                 also_when="visit_is_dealloc(v)"):
+                e.line("return visit_type_Foo_members(v, &obj->u.foo, errp);")
+
+        writes (with CONFIG_SPICE every target has it: no test; without, only s390x)::
+
+            #if !defined(CONFIG_SPICE)
+            if (qapi_targets_visible(QAPI_TARGET_S390X) || visit_is_dealloc(v)) {
+                return visit_type_Foo_members(v, &obj->u.foo, errp);
+            } else {
+                abort();
+            }
+            #endif /* !defined(CONFIG_SPICE) */
+            #if defined(CONFIG_SPICE)
+            return visit_type_Foo_members(v, &obj->u.foo, errp);
+            #endif /* defined(CONFIG_SPICE) */
+
+        Per target the same code is only the ``#if`` of ``guarded(cond)``.
+        """
         if cond.is_always:
             return _NOTHING
         cases = self.guards.cases(cond)
@@ -351,6 +433,17 @@ class Emitter:
         return "\n".join(self._lines) + "\n" if self._lines else ""
 
 
+def placeholder(c_file: CFile) -> None:
+    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
+    if c_file.body.is_empty():
+        c_file.body.line(f"char qapi_dummy_{c_name_of_file(c_file.name)};")
+
+
+def c_name_of_file(name: str) -> str:
+    """The identifier made of a generated file's name, for its placeholder definition."""
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
+
+
 class _Nothing:
     """A context that adds nothing (cheaper than a generator-based one: emitters open
     tens of thousands of them)."""
@@ -374,10 +467,10 @@ class _Indent:
         self.emitter, self.levels = emitter, levels
 
     def __enter__(self) -> None:
-        self.emitter._depth += self.levels
+        self.emitter._set_depth(self.emitter._depth + self.levels)
 
     def __exit__(self, *exc: object) -> None:
-        self.emitter._depth -= self.levels
+        self.emitter._set_depth(self.emitter._depth - self.levels)
 
 
 class _Block:
@@ -387,10 +480,10 @@ class _Block:
         self.emitter, self.closing = emitter, closing
 
     def __enter__(self) -> None:
-        self.emitter._depth += 1
+        self.emitter._set_depth(self.emitter._depth + 1)
 
     def __exit__(self, *exc: object) -> None:
-        self.emitter._depth -= 1
+        self.emitter._set_depth(self.emitter._depth - 1)
         self.emitter.line(self.closing)
 
 

@@ -13,26 +13,24 @@ values do not depend on the build.
 
 from __future__ import annotations
 
-from qapic.frontend import Event, Include, Module, Schema
+from qapic.frontend import Event, Include, Module, Schema, entities_of
+from qapic.naming import c_name
 
-from .commands import (
-    has_args,
-    params,
-    type_c_name,
-    user_modules,
-)
 from .common import (
     Emitter,
     GenContext,
     c_enum_const,
-    c_name,
     c_param_type,
     c_string,
     c_type,
+    has_args,
     need_has,
+    params,
+    placeholder,
+    type_c_name,
+    visitor,
 )
-from .features import placeholder
-from .output import OutputSet
+from .output import OutputSet, user_modules
 
 BLURB = "Schema-defined QAPI/QMP events"
 EMIT_BLURB = "QAPI Events"
@@ -104,12 +102,12 @@ def _emit_sender(e: Emitter, event: Event, names: _Names) -> None:
             if arg_type.is_implicit() and not event.boxed:
                 e.lines(f"""
                     visit_start_struct(v, {wire_name}, NULL, 0, &error_abort);
-                    visit_type_{type_c_name(arg_type)}_members(v, &param, &error_abort);
+                    {visitor(arg_type)}_members(v, &param, &error_abort);
                     visit_check_struct(v, &error_abort);
                     visit_end_struct(v, NULL);
                 """)
             else:
-                e.line(f"visit_type_{type_c_name(arg_type)}(v, {wire_name}, &arg, &error_abort);")
+                e.line(f"{visitor(arg_type)}(v, {wire_name}, &arg, &error_abort);")
             e.lines("""
                 visit_complete(v, &obj);
                 if (qdict_size(qobject_to(QDict, obj))) {
@@ -129,24 +127,23 @@ def _module(schema: Schema, out: OutputSet, module: Module, names: _Names) -> No
     c_file, h_file = out.module_files("qapi-events", module.name, BLURB)
 
     h = h_file.preamble
-    for inc in module.entities:
-        if isinstance(inc, Include):
-            h.line(f'#include "{out.module_include("qapi-events", module.name, inc.name)}"')
+    for inc in entities_of(module.entities, Include):
+        h.line(f'#include "{out.module_include("qapi-events", module.name, inc.name)}"')
     h.line('#include "qapi/util.h"')
     h.line(f'#include "{out.module_include("qapi-types", module.name, module.name)}"')
 
-    c = c_file.preamble
-    c.line('#include "qemu/osdep.h"')
-    c.line(f'#include "{out.module_include("qapi-events", module.name, EMIT_MODULE)}"')
-    c.line(f'#include "{out.module_include("qapi-events", module.name, module.name)}"')
-    c.line(f'#include "{out.module_include("qapi-visit", module.name, module.name)}"')
-    for header in ("qapi/compat-policy.h", "qapi/error.h", "qobject/qdict.h",
-                   "qapi/qmp-event.h"):
-        c.line(f'#include "{header}"')
+    c_file.preamble.lines(f"""
+        #include "qemu/osdep.h"
+        #include "{out.module_include("qapi-events", module.name, EMIT_MODULE)}"
+        #include "{out.module_include("qapi-events", module.name, module.name)}"
+        #include "{out.module_include("qapi-visit", module.name, module.name)}"
+        #include "qapi/compat-policy.h"
+        #include "qapi/error.h"
+        #include "qobject/qdict.h"
+        #include "qapi/qmp-event.h"
+    """)
 
-    for event in module.entities:
-        if not isinstance(event, Event):
-            continue
+    for event in entities_of(module.entities, Event):
         h_file.body.blank()
         with h_file.body.guarded(event.ifcond):
             h_file.body.line(_sender_decl(event) + ";")
@@ -159,7 +156,7 @@ def _module(schema: Schema, out: OutputSet, module: Module, names: _Names) -> No
 def _emit_events(schema: Schema, out: OutputSet, names: _Names) -> None:
     c_file, h_file = out.module_files("qapi-events", EMIT_MODULE, EMIT_BLURB)
     # In the order QEMU visits them (module by module), which numbers the enum.
-    events = [e for e in schema.entities if isinstance(e, Event)]
+    events = entities_of(schema.entities, Event)
     lookup = f"{names.enum}_lookup"
 
     h_file.preamble.line('#include "qapi/util.h"')

@@ -10,52 +10,69 @@ order fixes the bit of each.
 from __future__ import annotations
 
 from qapic.frontend import (
+    SPECIAL_FEATURES,
     Command,
     Definition,
+    EntityVisitor,
     EnumType,
     Event,
     Feature,
     ObjectType,
     Schema,
+    entities_of,
 )
 
-from .common import GenContext, c_enum_const
-from .output import CFile, OutputSet
+from .common import GenContext, c_enum_const, placeholder
+from .output import OutputSet
 
 BLURB = "Schema-defined QAPI features"
-SPECIAL_FEATURES = ("deprecated", "unstable")
 
 
-def _features_in_order(defn: Definition) -> list[Feature]:
-    """The features of *defn* in the order the schema reader meets them: the definition's own,
-    then those of its members (for a command or event, of its implicit argument type; for a
-    union, of its implicit base)."""
-    found = list(defn.features)
-    if isinstance(defn, EnumType):
-        for value in defn.members:
-            found += value.features
-    members_of: list[ObjectType] = []
-    if isinstance(defn, ObjectType) and not defn.is_implicit():
-        members_of.append(defn)
-        if defn.branches is not None and defn.base is not None and defn.base.is_implicit():
-            members_of.insert(0, defn.base)
-    if isinstance(defn, Command | Event) and defn.arg_type is not None \
-            and defn.arg_type.is_implicit():
-        members_of.append(defn.arg_type)
-    for obj in members_of:
-        for member in obj.local_members:
-            found += member.features
-    return found
+class _MemberFeatures(EntityVisitor[list[Feature]]):
+    """The features of a definition's members, in the order the schema reader meets them:
+    for a command or event, those of its implicit argument type; for a union, those of its
+    implicit base first."""
+
+    def visit_definition(self, defn: Definition) -> list[Feature]:
+        return []
+
+    def visit_enum(self, typ: EnumType) -> list[Feature]:
+        return [feat for value in typ.members for feat in value.features]
+
+    def visit_object(self, typ: ObjectType) -> list[Feature]:
+        if typ.is_implicit():
+            return []
+        members_of = [typ]
+        if typ.branches is not None and typ.base is not None and typ.base.is_implicit():
+            members_of.insert(0, typ.base)
+        return _local_member_features(members_of)
+
+    def visit_command(self, cmd: Command) -> list[Feature]:
+        return self._arguments(cmd.arg_type)
+
+    def visit_event(self, event: Event) -> list[Feature]:
+        return self._arguments(event.arg_type)
+
+    @staticmethod
+    def _arguments(arg_type: ObjectType | None) -> list[Feature]:
+        if arg_type is None or not arg_type.is_implicit():
+            return []
+        return _local_member_features([arg_type])
+
+
+def _local_member_features(objects: list[ObjectType]) -> list[Feature]:
+    return [feat for obj in objects for member in obj.local_members for feat in member.features]
+
+
+_MEMBER_FEATURES = _MemberFeatures()
 
 
 def feature_names(schema: Schema) -> list[str]:
     """Every feature name of *schema*, the special ones first, the others in order of first
-    appearance."""
+    appearance (a definition's own features, then its members')."""
     names = list(SPECIAL_FEATURES)
-    for defn in schema.definitions:
-        if not isinstance(defn, Definition):
-            continue
-        for feat in _features_in_order(defn):
+    for defn in entities_of(schema.definitions, Definition):
+        for feat in defn.features + defn.accept(_MEMBER_FEATURES):
             if feat.name not in names:
                 names.append(feat.name)
     return names
@@ -93,14 +110,3 @@ def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
                 h.line(f"{feature_const(name)},")
 
     placeholder(c_file)
-
-
-def placeholder(c_file: CFile) -> None:
-    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
-    if c_file.body.is_empty():
-        c_file.body.line(f"char qapi_dummy_{c_name_of_file(c_file.name)};")
-
-
-def c_name_of_file(name: str) -> str:
-    """The identifier made of a generated file's name, for its placeholder definition."""
-    return "".join(ch if ch.isalnum() else "_" for ch in name)

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from qapic.backends.introspect import Guarded, Tree, schema_info
 from qapic.frontend import Schema
+from qapic.naming import c_name
 
-from .common import Emitter, GenContext, c_name, c_string
+from .common import Emitter, GenContext, c_string
 from .output import OutputSet
 from .single import SingleBinaryPolicy
 
@@ -31,7 +32,8 @@ BLURB = "QAPI/QMP schema introspection"
 
 
 def _scalar(value: Tree) -> str | None:
-    """The QLit of a scalar, None for a list or dictionary."""
+    """The QLit of a scalar, None for a list or dictionary (the ones for which
+    :meth:`QLitRenderer.value` writes a string directly)."""
     if isinstance(value, str):
         return f"QLIT_QSTR({c_string(value)})"
     if isinstance(value, bool):
@@ -47,19 +49,20 @@ class QLitRenderer:
 
     def value(self, e: Emitter, value: Tree, before: str, after: str) -> None:
         """*value* as QLit; its first line starts with *before*, its last ends with *after*."""
-        scalar = _scalar(value)
-        if scalar is not None:
-            e.line(f"{before}{scalar}{after}")
-        elif isinstance(value, dict):
+        if type(value) is dict:
             e.line(f"{before}QLIT_QDICT(((QLitDictEntry[]) {{")
             with e.indent():
                 for key, item in value.items():
-                    self.value(e, item, f"{{ {c_string(key)}, ", ", },")
+                    if type(item) is str:       # the most frequent case, written directly
+                        e.line(f"{{ {c_string(key)}, QLIT_QSTR({c_string(item)}), }},")
+                    else:
+                        self.value(e, item, f"{{ {c_string(key)}, ", ", },")
                 e.line("{}")
             e.line(f"}})){after}")
-        else:
-            assert isinstance(value, list)
+        elif type(value) is list:
             self.list_value(e, value, before, after)
+        else:
+            e.line(f"{before}{_scalar(value)}{after}")
 
     def list_value(self, e: Emitter, value: list[Guarded], before: str, after: str) -> None:
         e.line(f"{before}QLIT_QLIST(((QLitObject[]) {{")

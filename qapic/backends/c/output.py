@@ -18,19 +18,26 @@ import os
 import posixpath
 import re
 from pathlib import Path
+from typing import ClassVar
 
-from .common import Emitter, GenContext
+from qapic.frontend import BUILTIN_MODULE, Entity, EntityVisitor, Include, Module, Schema
+
+from .common import Emitter, GenContext, placeholder
 
 GENERATOR = "qapic"
 LICENSE = ("This work is licensed under the terms of the GNU LGPL, version 2.1 or later.\n"
            "See the COPYING.LIB file in the top-level directory.")
 
-BUILTIN_MODULE = "./builtin"
 
 
 def is_system_module(name: str) -> bool:
     """``./builtin``, ``./init``, ``./emit``: modules that are no schema file."""
     return name.startswith("./")
+
+
+def user_modules(schema: Schema) -> list[Module]:
+    """The schema files, main file first, then in the order they were first included."""
+    return [m for m in schema.modules if not is_system_module(m.name)]
 
 
 class OutputFile:
@@ -211,6 +218,47 @@ class OutputSet:
         for done, dest in pending:
             os.replace(done, dest)
         return [str(Path(dest).relative_to(root)) for _, dest in pending]
+
+
+class ModuleFiles(EntityVisitor[None]):
+    """The ``.c`` and ``.h`` file of one kind (``WHAT``: ``qapi-types``, ``qapi-visit``) for one
+    module, written by visiting the module's entities in order; an entity a subclass has no
+    ``visit_*`` method for writes nothing (QEMU: ``QAPISchemaModularCVisitor``).
+    :meth:`modules` picks the modules that get files."""
+
+    WHAT: ClassVar[str]
+    USER_BLURB: ClassVar[str]
+    BUILTIN_BLURB: ClassVar[str]
+
+    def __init__(self, module: Module, out: OutputSet, ctx: GenContext) -> None:
+        self.module = module
+        self.out = out
+        self.ctx = ctx
+        self.builtin = module.name == BUILTIN_MODULE
+        blurb = self.BUILTIN_BLURB if self.builtin else self.USER_BLURB
+        self.c_file, self.h_file = out.module_files(self.WHAT, module.name, blurb)
+
+    @staticmethod
+    def modules(schema: Schema, ctx: GenContext) -> list[Module]:
+        """The modules that get files: ``./builtin`` only with ``-b``."""
+        return [m for m in schema.modules if m.name != BUILTIN_MODULE or ctx.builtins]
+
+    def own_header(self, what: str) -> str:
+        """The ``#include`` path of this module's *what* header, from this module's files."""
+        header = self.out.module_basename(what, self.module.name) + ".h"
+        return f"qapi/{header}" if self.builtin else header.rsplit("/", 1)[-1]
+
+    def include_of(self, include: Include) -> str:
+        """The ``#include`` line of an included module's header of this kind."""
+        return f'#include "{self.out.module_include(self.WHAT, self.module.name, include.name)}"'
+
+    def generate(self) -> None:
+        for ent in self.module.entities:
+            self.visit(ent)
+        placeholder(self.c_file)
+
+    def visit_entity(self, ent: Entity) -> None:
+        """Modules, commands, events, ...: nothing in these files."""
 
 
 def _has_content(path: str, data: bytes) -> bool:

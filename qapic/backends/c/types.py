@@ -16,11 +16,13 @@ A union or alternate embeds its object branches by value, so their structs are d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qapic.frontend import (
+    EMPTY_TYPE,
     AlternateType,
     ArrayType,
     Branch,
-    Entity,
     EnumType,
     Include,
     Module,
@@ -28,29 +30,24 @@ from qapic.frontend import (
     ObjectType,
     Schema,
 )
+from qapic.naming import c_name
 
 from .common import (
     GenContext,
     c_enum_const,
-    c_name,
     c_string,
     c_type,
     c_unboxed_type,
+    declaration,
     need_has,
 )
-from .features import feature_mask, placeholder
-from .output import BUILTIN_MODULE, OutputSet
-
-USER_BLURB = "Schema-defined QAPI types"
-BUILTIN_BLURB = "Built-in QAPI types"
-EMPTY = "q_empty"
+from .features import feature_mask
+from .output import ModuleFiles, OutputSet
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
     defined: set[str] = set()    # structs already defined (in whichever header)
-    for module in schema.modules:
-        if module.name == BUILTIN_MODULE and not ctx.builtins:
-            continue
+    for module in _TypesModule.modules(schema, ctx):
         _TypesModule(module, out, ctx, defined).generate()
 
 
@@ -62,62 +59,54 @@ def enum_const(typ: EnumType, value: str) -> str:
     return c_enum_const(typ.name, value, typ.prefix)
 
 
-class _TypesModule:
+class _TypesModule(ModuleFiles):
     """The types header and source of one module."""
+
+    WHAT = "qapi-types"
+    USER_BLURB = "Schema-defined QAPI types"
+    BUILTIN_BLURB = "Built-in QAPI types"
 
     def __init__(self, module: Module, out: OutputSet, ctx: GenContext,
                  defined: set[str]) -> None:
-        self.module = module
-        self.out = out
-        self.ctx = ctx
+        super().__init__(module, out, ctx)
         self.defined = defined
-        builtin = module.name == BUILTIN_MODULE
-        blurb = BUILTIN_BLURB if builtin else USER_BLURB
-        self.c_file, self.h_file = out.module_files("qapi-types", module.name, blurb)
         self.decls = self.h_file.preamble     # includes, typedefs, enums
         self.structs = self.h_file.body       # struct definitions
         self.defs = self.c_file.body
-        self._includes(builtin)
-
-    def _includes(self, builtin: bool) -> None:
-        types_h = self.out.module_basename("qapi-types", self.module.name) + ".h"
-        visit_h = self.out.module_basename("qapi-visit", self.module.name) + ".h"
         c = self.c_file.preamble
         c.line('#include "qemu/osdep.h"')
         c.line('#include "qapi/dealloc-visitor.h"')
-        if builtin:
-            self.decls.line('#include "qapi/util.h"')
-            c.line(f'#include "qapi/{types_h}"')
-            c.line(f'#include "qapi/{visit_h}"')
-        else:
-            self.decls.line('#include "qapi/qapi-builtin-types.h"')
-            c.line(f'#include "{types_h.rsplit("/", 1)[-1]}"')
-            c.line(f'#include "{visit_h.rsplit("/", 1)[-1]}"')
+        self.decls.line('#include "qapi/util.h"' if self.builtin
+                        else '#include "qapi/qapi-builtin-types.h"')
+        c.line(f'#include "{self.own_header("qapi-types")}"')
+        c.line(f'#include "{self.own_header("qapi-visit")}"')
+        if not self.builtin:
             c.line(f'#include "{self.ctx.prefix}qapi-features.h"')
 
-    def generate(self) -> None:
-        for ent in self.module.entities:
-            self._entity(ent)
-        placeholder(self.c_file)
+    def visit_include(self, include: Include) -> None:
+        self.decls.line(self.include_of(include))
 
-    def _entity(self, ent: Entity) -> None:
-        if isinstance(ent, Include):
-            path = self.out.module_include("qapi-types", self.module.name, ent.name)
-            self.decls.line(f'#include "{path}"')
-        elif isinstance(ent, EnumType):
-            with self.decls.guarded(ent.ifcond), self.defs.guarded(ent.ifcond):
-                self._enum(ent)
-        elif isinstance(ent, ArrayType):
-            with self.decls.guarded(ent.ifcond), self.structs.guarded(ent.ifcond), \
-                    self.defs.guarded(ent.ifcond):
-                self._array(ent)
-        elif isinstance(ent, ObjectType | AlternateType):
-            if ent.name == EMPTY:
-                return
-            with self.decls.guarded(ent.ifcond):
-                self.decls.blank()
-                self.decls.line(f"typedef struct {c_name(ent.name)} {c_name(ent.name)};")
-            self._struct_type(ent)
+    def visit_enum(self, typ: EnumType) -> None:
+        with self.decls.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
+            self._enum(typ)
+
+    def visit_array(self, typ: ArrayType) -> None:
+        with self.decls.guarded(typ.ifcond), self.structs.guarded(typ.ifcond), \
+                self.defs.guarded(typ.ifcond):
+            self._array(typ)
+
+    def visit_object(self, typ: ObjectType) -> None:
+        if typ.name == EMPTY_TYPE:
+            return
+        self._typedef(typ)
+        self._define_object(typ)
+        if not typ.is_implicit():
+            self._free_guarded(typ)
+
+    def visit_alternate(self, typ: AlternateType) -> None:
+        self._typedef(typ)
+        self._define_alternate(typ)
+        self._free_guarded(typ)
 
     # --- enums ------------------------------------------------------------------------------
 
@@ -131,10 +120,12 @@ class _TypesModule:
                     h.line(f"{enum_const(typ, value.name)},")
             h.line(f"{enum_max(typ)},")
         h.blank()
-        h.line(f"#define {name}_str(val) \\")
-        h.line(f"    qapi_enum_lookup(&{name}_lookup, (val))")
-        h.blank()
-        h.line(f"extern const QEnumLookup {name}_lookup;")
+        h.lines(f"""
+            #define {name}_str(val) \\
+                qapi_enum_lookup(&{name}_lookup, (val))
+
+            extern const QEnumLookup {name}_lookup;
+        """)
 
         c = self.defs
         c.blank()
@@ -162,45 +153,68 @@ class _TypesModule:
         s.blank()
         with s.block(f"struct {name}", "};"):
             s.line(f"{name} *next;")
-            s.line(_declaration(c_type(typ.element_type), "value"))
+            s.line(declaration(c_type(typ.element_type), "value") + ";")
         self._free(name)
 
     # --- structs, unions, alternates --------------------------------------------------------
 
-    def _struct_type(self, typ: ObjectType | AlternateType) -> None:
-        self._define_struct(typ)
-        if not (isinstance(typ, ObjectType) and typ.is_implicit()):
-            with self.structs.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
-                self._free(c_name(typ.name))
+    def _typedef(self, typ: ObjectType | AlternateType) -> None:
+        with self.decls.guarded(typ.ifcond):
+            self.decls.blank()
+            self.decls.line(f"typedef struct {c_name(typ.name)} {c_name(typ.name)};")
 
-    def _define_struct(self, typ: ObjectType | AlternateType) -> None:
-        """Define *typ*'s struct here unless some header already did, after the structs it
-        embeds by value."""
+    def _free_guarded(self, typ: ObjectType | AlternateType) -> None:
+        with self.structs.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
+            self._free(c_name(typ.name))
+
+    def _first_definition(self, typ: ObjectType | AlternateType) -> bool:
+        """Whether no header defined *typ*'s struct yet; first defines the structs its
+        branches embed by value."""
         if typ.name in self.defined:
-            return
+            return False
         self.defined.add(typ.name)
         for branch in typ.branches.variants if typ.branches is not None else []:
-            if isinstance(branch.type, ObjectType) and branch.type.name != EMPTY:
-                self._define_struct(branch.type)
+            embedded = branch.object_type
+            if embedded is not None and embedded.name != EMPTY_TYPE:
+                self._define_object(embedded)
+        return True
+
+    def _define_object(self, typ: ObjectType) -> None:
+        """Define *typ*'s struct here unless some header already did."""
+        if not self._first_definition(typ):
+            return
+        accessor = ""
+        if typ.base is not None and not typ.base.is_implicit():
+            base, name = c_name(typ.base.name), c_name(typ.name)
+            accessor = f"""
+                static inline {base} *qapi_{name}_base(const {name} *obj)
+                {{
+                    return ({base} *)obj;
+                }}
+            """
+        self._struct(typ, lambda: self._object_members(typ), accessor)
+
+    def _define_alternate(self, typ: AlternateType) -> None:
+        if not self._first_definition(typ):
+            return
+
+        def members() -> None:
+            self.structs.line("QType type;")
+            self._union(typ.branches.variants, "type")
+
+        self._struct(typ, members)
+
+    def _struct(self, typ: ObjectType | AlternateType, members: Callable[[], None],
+                after: str = "") -> None:
+        """``struct NAME { members };`` under *typ*'s condition, then the lines *after*."""
         s = self.structs
         with s.guarded(typ.ifcond):
             s.blank()
             with s.block(f"struct {c_name(typ.name)}", "};"):
-                if isinstance(typ, AlternateType):
-                    s.line("QType type;")
-                    self._union(typ.branches.variants, "type")
-                else:
-                    self._object_members(typ)
-            if isinstance(typ, ObjectType) and typ.base is not None \
-                    and not typ.base.is_implicit():
-                base, name = c_name(typ.base.name), c_name(typ.name)
+                members()
+            if after:
                 s.blank()
-                s.lines(f"""
-                    static inline {base} *qapi_{name}_base(const {name} *obj)
-                    {{
-                        return ({base} *)obj;
-                    }}
-                """)
+                s.lines(after)
 
     def _object_members(self, typ: ObjectType) -> None:
         s = self.structs
@@ -225,17 +239,17 @@ class _TypesModule:
             with s.guarded(m.ifcond):
                 if need_has(m):
                     s.line(f"bool has_{c_name(m.name)};")
-                s.line(_declaration(c_type(m.type), c_name(m.name)))
+                s.line(declaration(c_type(m.type), c_name(m.name)) + ";")
 
     def _union(self, branches: list[Branch], tag: str) -> None:
         s = self.structs
         s.line(f"union {{ /* union tag is @{c_name(tag)} */")
         with s.indent():
             for branch in branches:
-                if branch.type.name == EMPTY:
+                if branch.type.name == EMPTY_TYPE:
                     continue
                 with s.guarded(branch.ifcond):
-                    s.line(_declaration(c_unboxed_type(branch.type), c_name(branch.name)))
+                    s.line(declaration(c_unboxed_type(branch.type), c_name(branch.name)) + ";")
         s.line("} u;")
 
     def _free(self, name: str) -> None:
@@ -261,6 +275,3 @@ class _TypesModule:
         """)
 
 
-def _declaration(ctype: str, name: str) -> str:
-    """``int64_t foo;``, ``char *foo;``."""
-    return f"{ctype}{name};" if ctype.endswith("*") else f"{ctype} {name};"

@@ -18,12 +18,14 @@ to NULL.  Implicit types (``q_obj_...``) get only the members function.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from qapic.frontend import (
+    EMPTY_TYPE,
     AlternateType,
     ArrayType,
     Branch,
-    BuiltinType,
-    Entity,
     EnumType,
     Include,
     Module,
@@ -32,15 +34,12 @@ from qapic.frontend import (
     Schema,
     Type,
 )
+from qapic.naming import c_name
 
-from .common import GenContext, c_enum_const, c_name, c_string, need_has
-from .features import feature_mask, placeholder
-from .output import BUILTIN_MODULE, OutputSet
+from .common import GenContext, c_enum_const, c_string, need_has, visitor
+from .features import feature_mask
+from .output import ModuleFiles, OutputSet
 from .types import enum_max
-
-USER_BLURB = "Schema-defined QAPI visitors"
-BUILTIN_BLURB = "Built-in QAPI visitors"
-EMPTY = "q_empty"
 
 DEALLOC = "visit_is_dealloc(v)"
 """Where a single binary checks that a member or branch is available on the active targets,
@@ -49,17 +48,8 @@ type has the member on every target)."""
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
-    for module in schema.modules:
-        if module.name == BUILTIN_MODULE and not ctx.builtins:
-            continue
+    for module in _VisitModule.modules(schema, ctx):
         _VisitModule(module, out, ctx).generate()
-
-
-def visitor(typ: Type) -> str:
-    """The name of the function that visits a value of *typ* (``visit_type_str``, ...)."""
-    if isinstance(typ, BuiltinType):
-        return f"visit_type_{typ.name}"    # in qapi/visitor.h; "int" is no C keyword here
-    return f"visit_type_{c_name(typ.name)}"
 
 
 def _prototype(name: str, ctype: str) -> str:
@@ -72,64 +62,59 @@ def _members_prototype(name: str) -> str:
     return f"bool visit_type_{name}_members(Visitor *v, {name} *obj, Error **errp)"
 
 
-class _VisitModule:
+class _VisitModule(ModuleFiles):
     """The visitor header and source of one module."""
 
+    WHAT = "qapi-visit"
+    USER_BLURB = "Schema-defined QAPI visitors"
+    BUILTIN_BLURB = "Built-in QAPI visitors"
+
     def __init__(self, module: Module, out: OutputSet, ctx: GenContext) -> None:
-        self.module = module
-        self.out = out
-        self.ctx = ctx
-        builtin = module.name == BUILTIN_MODULE
-        blurb = BUILTIN_BLURB if builtin else USER_BLURB
-        self.c_file, self.h_file = out.module_files("qapi-visit", module.name, blurb)
+        super().__init__(module, out, ctx)
         self.decls = self.h_file.body
         self.defs = self.c_file.body
-        self._includes(builtin)
-
-    def _includes(self, builtin: bool) -> None:
         h = self.h_file.preamble
         c = self.c_file.preamble
-        types_h = self.out.module_basename("qapi-types", self.module.name) + ".h"
-        visit_h = self.out.module_basename("qapi-visit", self.module.name) + ".h"
         c.line('#include "qemu/osdep.h"')
         c.line('#include "qapi/error.h"')
-        if builtin:
-            h.line('#include "qapi/visitor.h"')
-            h.line(f'#include "qapi/{types_h}"')
-            c.line(f'#include "qapi/{visit_h}"')
-        else:
-            h.line('#include "qapi/qapi-builtin-visit.h"')
-            h.line(f'#include "{types_h.rsplit("/", 1)[-1]}"')
-            c.line(f'#include "{visit_h.rsplit("/", 1)[-1]}"')
+        h.line('#include "qapi/visitor.h"' if self.builtin
+               else '#include "qapi/qapi-builtin-visit.h"')
+        h.line(f'#include "{self.own_header("qapi-types")}"')
+        c.line(f'#include "{self.own_header("qapi-visit")}"')
+        if not self.builtin:
             c.line(f'#include "{self.ctx.prefix}qapi-features.h"')
 
-    def generate(self) -> None:
-        for ent in self.module.entities:
-            self._entity(ent)
-        placeholder(self.c_file)
+    def visit_include(self, include: Include) -> None:
+        self.h_file.preamble.line(self.include_of(include))
 
-    def _entity(self, ent: Entity) -> None:
-        if isinstance(ent, Include):
-            path = self.out.module_include("qapi-visit", self.module.name, ent.name)
-            self.h_file.preamble.line(f'#include "{path}"')
+    def visit_enum(self, typ: EnumType) -> None:
+        with self._definition(typ):
+            self._enum(typ)
+
+    def visit_array(self, typ: ArrayType) -> None:
+        with self._definition(typ):
+            self._list(typ)
+
+    def visit_object(self, typ: ObjectType) -> None:
+        if typ.name == EMPTY_TYPE:
             return
-        if not isinstance(ent, EnumType | ArrayType | ObjectType | AlternateType) \
-                or ent.name == EMPTY:
-            return
-        with self.decls.guarded(ent.ifcond), self.defs.guarded(ent.ifcond):
+        with self._definition(typ):
+            self._members(typ)
+            if not typ.is_implicit():
+                self.defs.blank()
+                self._object(typ)
+
+    def visit_alternate(self, typ: AlternateType) -> None:
+        with self._definition(typ):
+            self._alternate(typ)
+
+    @contextmanager
+    def _definition(self, typ: Type) -> Iterator[None]:
+        """The declarations and definitions of *typ*, under its condition."""
+        with self.decls.guarded(typ.ifcond), self.defs.guarded(typ.ifcond):
             self.decls.blank()
             self.defs.blank()
-            if isinstance(ent, EnumType):
-                self._enum(ent)
-            elif isinstance(ent, ArrayType):
-                self._list(ent)
-            elif isinstance(ent, ObjectType):
-                self._members(ent)
-                if not ent.is_implicit():
-                    self.defs.blank()
-                    self._object(ent)
-            else:
-                self._alternate(ent)
+            yield
 
     def _declare(self, prototype: str) -> None:
         self.decls.lines(prototype + ";")
@@ -267,8 +252,7 @@ class _VisitModule:
         assert typ.branches is not None
         c = self.defs
         tag = typ.branches.tag_member
-        assert isinstance(tag.type, EnumType)
-        tag_type = tag.type
+        tag_type = typ.branches.tag_type
         c.line(f"switch (obj->{c_name(tag.name)}) {{")
         for branch in typ.branches.variants:
             with c.guarded(branch.ifcond):
@@ -278,7 +262,7 @@ class _VisitModule:
                 # value), but for freeing what a command handler built.
                 with c.indent(), c.visible_only(branch.ifcond, otherwise="abort();",
                                                 also_when=DEALLOC):
-                    if branch.type.name == EMPTY:
+                    if branch.type.name == EMPTY_TYPE:
                         c.line("break;")
                     else:
                         c.line(f"return {visitor(branch.type)}_members"
@@ -386,7 +370,7 @@ class _VisitModule:
         """
         with c.indent(), c.visible_only(branch.ifcond, otherwise=unavailable,
                                         also_when=DEALLOC):
-            if isinstance(branch.type, ObjectType):
+            if branch.object_type is not None:
                 c.lines(f"""
                     if (!visit_start_struct(v, name, NULL, 0, errp)) {{
                         break;

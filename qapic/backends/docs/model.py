@@ -24,11 +24,12 @@ from qapic.conditions import Condition, SymbolClasses, TargetTable
 from qapic.frontend import (
     AlternateType,
     ArrayType,
-    BuiltinType,
     Command,
     Definition,
     Doc,
     DocSection,
+    Entity,
+    EntityVisitor,
     EnumType,
     Event,
     Feature,
@@ -36,6 +37,7 @@ from qapic.frontend import (
     ObjectType,
     Schema,
     Type,
+    entities_of,
 )
 from qapic.frontend.doc import MEMBER, PLAIN
 
@@ -246,7 +248,33 @@ def _text(section: DocSection | None, description: bool = True) -> Text:
     return Text(raw, markup.parse(raw), section)
 
 
-class _Builder:
+class _TypeRefs(EntityVisitor[TypeRef]):
+    """How an entry names a type: with a link when the type has its own entry."""
+
+    def __init__(self, documented: set[str]) -> None:
+        self.documented = documented
+
+    def visit_type(self, typ: Type) -> TypeRef:
+        if typ.is_implicit() or typ.name not in self.documented:   # built-ins are not
+            return TypeRef(typ.name, None)
+        return TypeRef(typ.name, typ.name)
+
+    def visit_array(self, typ: ArrayType) -> TypeRef:
+        inner = typ.element_type.accept(self)
+        return TypeRef(f"[{inner.name}]", inner.target)
+
+
+@dataclass
+class _Kind:
+    """What an entry shows that depends on the kind of definition."""
+
+    kind: str
+    groups: list[Group]
+    flags: list[str] = field(default_factory=list)
+    returns: TypeRef | None = None
+
+
+class _Builder(EntityVisitor[_Kind | None]):
     def __init__(self, schema: Schema, where: Callable[[Condition], Where],
                  build: Build | None) -> None:
         self.schema = schema
@@ -254,16 +282,12 @@ class _Builder:
         self.build = build
         self.keeps: Callable[[Condition], bool] = build.keeps if build else lambda _c: True
         self.documented: set[str] = set()
+        self._type_refs = _TypeRefs(self.documented)
 
     # -- references
 
     def type_ref(self, typ: Type) -> TypeRef:
-        if isinstance(typ, ArrayType):
-            inner = self.type_ref(typ.element_type)
-            return TypeRef(f"[{inner.name}]", inner.target)
-        if isinstance(typ, BuiltinType) or typ.is_implicit() or typ.name not in self.documented:
-            return TypeRef(typ.name, None)
-        return TypeRef(typ.name, typ.name)
+        return typ.accept(self._type_refs)
 
     # -- parts
 
@@ -311,8 +335,8 @@ class _Builder:
             for v in typ.branches.variants:
                 if not self.keeps(v.ifcond):
                     continue
-                assert isinstance(v.type, ObjectType)
-                if v.type.is_empty() and v.ifcond.is_always:
+                vt = v.union_type
+                if vt.is_empty() and v.ifcond.is_always:
                     empty_names.append(f"\"{v.name}\"")
                     if empty is None:
                         empty = Group("", anchor=anchor(owner, f"{tag}={v.name}"),
@@ -321,13 +345,13 @@ class _Builder:
                     continue
                 g = Group(f"When {tag} is \"{v.name}\"", where=self.where(v.ifcond),
                           anchor=anchor(owner, f"{tag}={v.name}"))
-                if v.type.is_empty():
+                if vt.is_empty():
                     g.note = "no further members"
-                elif v.type.is_implicit():
-                    g.members = [mv for m in v.type.members
+                elif vt.is_implicit():
+                    g.members = [mv for m in vt.members
                                  if (mv := self.member(owner, m, None)) is not None]
                 else:
-                    g.ref = self.type_ref(v.type)
+                    g.ref = self.type_ref(vt)
                 groups.append(g)
             if empty is not None:
                 one_of = empty_names[0] if len(empty_names) == 1 else \
@@ -357,56 +381,53 @@ class _Builder:
 
     # -- entries
 
+    def visit_entity(self, ent: Entity) -> None:
+        return None     # arrays and built-ins are never documented
+
+    def visit_command(self, cmd: Command) -> _Kind:
+        flags = [flag for flag, on in (("boxed", cmd.boxed), ("allow-oob", cmd.allow_oob),
+                                       ("allow-preconfig", cmd.allow_preconfig),
+                                       ("coroutine", cmd.coroutine),
+                                       ("no success response", not cmd.success_response))
+                 if on]
+        returns = self.type_ref(cmd.ret_type) if cmd.ret_type is not None else None
+        return _Kind("command", self.args_groups(cmd, "Arguments"), flags, returns)
+
+    def visit_event(self, event: Event) -> _Kind:
+        return _Kind("event", self.args_groups(event, "Data"))
+
+    def visit_enum(self, typ: EnumType) -> _Kind:
+        doc, name = typ.doc, typ.name
+        g = Group("Values")
+        for value in typ.members:
+            if not self.keeps(value.ifcond):
+                continue
+            sec = doc.args.get(value.name) if doc else None
+            g.members.append(MemberView(value.name, anchor(name, value.name),
+                                        self.where(value.ifcond), _text(sec), None, False,
+                                        self.features(name, value.features, doc)))
+        return _Kind("enum", [g])
+
+    def visit_alternate(self, typ: AlternateType) -> _Kind:
+        g = Group("One of")
+        for branch in typ.branches.variants:
+            mv = self.member(typ.name, branch, typ.doc)
+            if mv is not None:
+                g.members.append(mv)
+        return _Kind("alternate", [g])
+
+    def visit_object(self, typ: ObjectType) -> _Kind:
+        return _Kind(typ.meta, self.object_groups(typ.name, typ, typ.doc, "Members"))
+
     def entry(self, ent: Definition) -> Entry | None:
         if not self.keeps(ent.ifcond):
             return None
         doc = ent.doc
         name = ent.name
-        groups: list[Group] = []
-        flags: list[str] = []
-        returns: TypeRef | None = None
-        if isinstance(ent, Command):
-            kind = "command"
-            groups = self.args_groups(ent, "Arguments")
-            if ent.boxed:
-                flags.append("boxed")
-            if ent.allow_oob:
-                flags.append("allow-oob")
-            if ent.allow_preconfig:
-                flags.append("allow-preconfig")
-            if ent.coroutine:
-                flags.append("coroutine")
-            if not ent.success_response:
-                flags.append("no success response")
-            if ent.ret_type is not None:
-                returns = self.type_ref(ent.ret_type)
-        elif isinstance(ent, Event):
-            kind = "event"
-            groups = self.args_groups(ent, "Data")
-        elif isinstance(ent, EnumType):
-            kind = "enum"
-            g = Group("Values")
-            for value in ent.members:
-                if not self.keeps(value.ifcond):
-                    continue
-                sec = doc.args.get(value.name) if doc else None
-                g.members.append(MemberView(value.name, anchor(name, value.name),
-                                            self.where(value.ifcond), _text(sec), None, False,
-                                            self.features(name, value.features, doc)))
-            groups = [g]
-        elif isinstance(ent, AlternateType):
-            kind = "alternate"
-            g = Group("One of")
-            for branch in ent.branches.variants:
-                mv = self.member(name, branch, doc)
-                if mv is not None:
-                    g.members.append(mv)
-            groups = [g]
-        elif isinstance(ent, ObjectType):
-            kind = ent.meta
-            groups = self.object_groups(name, ent, doc, "Members")
-        else:   # pragma: no cover - arrays and built-ins are never documented
+        shown = self.visit(ent)
+        if shown is None:
             return None
+        kind, groups, flags, returns = shown.kind, shown.groups, shown.flags, shown.returns
         sections, since = self.sections(ent, doc)
         for s in sections:
             if s.kind == "Returns":
@@ -428,11 +449,34 @@ class _Builder:
                      returns, doc, all_features)
 
 
-def _documentable(ent: object) -> bool:
-    if isinstance(ent, Command | Event):
-        return ent.info is not None
-    return (isinstance(ent, EnumType | AlternateType | ObjectType)
-            and ent.info is not None and not ent.is_implicit())
+class _Documentable(EntityVisitor[bool]):
+    """Whether a definition gets an entry: commands, events and the types that are not
+    implicit, when the schema defines them (no built-ins)."""
+
+    def visit_entity(self, ent: Entity) -> bool:
+        return False
+
+    def visit_command(self, cmd: Command) -> bool:
+        return cmd.info is not None
+
+    def visit_event(self, event: Event) -> bool:
+        return event.info is not None
+
+    def visit_enum(self, typ: EnumType) -> bool:
+        return self._type(typ)
+
+    def visit_alternate(self, typ: AlternateType) -> bool:
+        return self._type(typ)
+
+    def visit_object(self, typ: ObjectType) -> bool:
+        return self._type(typ)
+
+    @staticmethod
+    def _type(typ: Type) -> bool:
+        return typ.info is not None and not typ.is_implicit()
+
+
+_DOCUMENTABLE = _Documentable()
 
 
 def build_view(schema: Schema, table: TargetTable | None, build: Build | None = None,
@@ -443,13 +487,12 @@ def build_view(schema: Schema, table: TargetTable | None, build: Build | None = 
     builder = _Builder(schema, where if build is None else (lambda _c: EVERYWHERE), build)
     # Order: doc blocks in source order; undocumented definitions after the previous entry.
     position = {id(doc): i for i, doc in enumerate(schema.docs)}
-    order: list[tuple[int, int, object]] = [(i, 0, doc) for i, doc in enumerate(schema.docs)
-                                           if doc.symbol is None]
+    order: list[tuple[int, int, Doc | Definition]] = [
+        (i, 0, doc) for i, doc in enumerate(schema.docs) if doc.symbol is None]
     last, sub = -1, 0
-    for ent in schema.definitions:
-        if not _documentable(ent):
+    for ent in entities_of(schema.definitions, Definition):
+        if not ent.accept(_DOCUMENTABLE):
             continue
-        assert isinstance(ent, Definition)
         builder.documented.add(ent.name)
         if ent.doc is not None and id(ent.doc) in position:
             last, sub = position[id(ent.doc)], 0
@@ -467,7 +510,6 @@ def build_view(schema: Schema, table: TargetTable | None, build: Build | None = 
         if isinstance(obj, Doc):
             _freeform(obj, nodes, used)
             continue
-        assert isinstance(obj, Definition)
         entry = builder.entry(obj)
         if entry is not None:
             nodes.append(entry)
