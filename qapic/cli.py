@@ -12,11 +12,20 @@ from pathlib import Path
 
 from qapic import __version__
 from qapic.conditions import SymbolClasses, TargetTable
-from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
-
-
-class UsageError(Exception):
-    """A command-line mistake: reported as ``qapic: error: ...`` with exit status 2."""
+from qapic.userio import (
+    LENIENT_HINT,
+    CommandError,
+    OutputClosed,
+    UsageError,
+    check_input_file,
+    lenient_docs_would_accept,
+    silence_stdout,
+    target_table,
+    unknown_target,
+    warn,
+    warn_unused_symbols,
+    write_stdout,
+)
 
 
 def _schema_arg(p: argparse.ArgumentParser, conditions: bool = True) -> None:
@@ -41,6 +50,12 @@ def _tree_arg(p: argparse.ArgumentParser) -> None:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with *command*, plugged modules other than that command's are not imported
     (they are only needed to list every command)."""
+    return _build_parsers(command)[0]
+
+
+def _build_parsers(command: str | None) -> tuple[argparse.ArgumentParser,
+                                                 dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and each sub-command's parser, by name."""
     parser = argparse.ArgumentParser(
         prog="qapic",
         description="A QAPI schema compiler for QEMU.",
@@ -92,7 +107,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             continue
         mod = importlib.import_module(module)
         mod.configure(sub.add_parser(name, help=mod.HELP, description=mod.DESCRIPTION))
-    return parser
+    return parser, dict(sub.choices)
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -102,14 +117,8 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                        overlay=load_optional(getattr(args, "conditions", None)))
 
 
-def _target_table(args: argparse.Namespace) -> tuple[Path, TargetTable]:
-    tree = args.qemu_src or find_tree(Path(args.schema).parent)
-    if tree is None:
-        raise UsageError(f"{args.schema} is not inside a QEMU source tree: use --qemu-src DIR")
-    try:
-        return tree, read_target_table(tree)
-    except (QemuTreeError, OSError) as err:
-        raise UsageError(str(err)) from None
+def _target_table(args: argparse.Namespace, needed_for: str = "") -> TargetTable:
+    return target_table(args.schema, args.qemu_src, needed_for)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -118,7 +127,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 0
     from qapic.backends.carry import conflicts
 
-    _, table = _target_table(args)
+    table = _target_table(args, "--conditions is checked against its targets")
     found = conflicts(schema, table, SymbolClasses())
     for problem in found:
         sys.stderr.write(f"{problem}\n")
@@ -130,26 +139,25 @@ def cmd_introspect(args: argparse.Namespace) -> int:
 
     defined = set(args.define)
     if args.target:
-        _, table = _target_table(args)
+        table = _target_table(args, f"--target {args.target}")
         try:
             defined |= table.get(args.target).symbols
         except KeyError:
-            raise UsageError(
-                f"unknown target '{args.target}' (known: {', '.join(table.names())})"
-            ) from None
+            raise unknown_target(args.target, table) from None
     schema = _load(args)
+    warn_unused_symbols("introspect", schema, args.define)
     value = introspect(schema, defined, unmask=args.unmask)
     if args.compact:
-        sys.stdout.write(json.dumps(value, separators=(",", ":")) + "\n")
+        write_stdout(json.dumps(value, separators=(",", ":")) + "\n")
     else:
-        sys.stdout.write(json.dumps(value, indent=2) + "\n")
+        write_stdout(json.dumps(value, indent=2) + "\n")
     return 0
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
     from qapic.backends.targets import availability, render_json, render_table
 
-    _, table = _target_table(args)
+    table = _target_table(args, "the targets are read from it")
     classes = (SymbolClasses.parse(args.runtime_symbols) if args.runtime_symbols is not None
                else SymbolClasses())
     defined = frozenset(args.define)
@@ -167,9 +175,10 @@ def cmd_targets(args: argparse.Namespace) -> int:
         return False if args.exact else None
 
     schema = _load(args)
+    warn_unused_symbols("targets", schema, args.define)
     items = availability(schema, table, classes, build_known, kvm_known)
     out = render_json(items, table) if args.json else render_table(items, table, args.all)
-    sys.stdout.write(out)
+    write_stdout(out)
     return 0
 
 
@@ -187,24 +196,87 @@ PLUGGED_COMMANDS = {
 }
 
 
+#: Arguments that name an input file, and what it should hold.
+_INPUT_FILES = {"schema": "a QAPI schema", "old": "a QAPI schema", "new": "a QAPI schema",
+                "conditions": "a conditions file", "a_conditions": "a conditions file",
+                "b_conditions": "a conditions file"}
+
+#: The exit status of trouble (a bad input, an output that cannot be written) per command,
+#: where it is not 1: ``diff`` keeps diff(1)'s 2.
+_TROUBLE_STATUS = {"diff": 2}
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Each input file named on the command line exists, is a readable file, is not binary;
+    an empty schema is valid (QEMU's own test suite has one) but worth a word."""
+    for attr, what in _INPUT_FILES.items():
+        path = getattr(args, attr, None)
+        if path is None:
+            continue
+        size = check_input_file(path, what)
+        if size == 0 and what == "a QAPI schema" and args.command != "generate":
+            warn(args.command, f"{path} is empty: a valid schema without any definition")
+
+
+def _lenient_hint(args: argparse.Namespace) -> bool:
+    """Whether the schemas that failed to load would load with --lenient-docs."""
+    if getattr(args, "lenient_docs", True):
+        return False
+    schemas = [getattr(args, a) for a in ("schema", "old", "new") if getattr(args, a, None)]
+    conditions = getattr(args, "conditions", None)
+    return bool(schemas) and all(lenient_docs_would_accept(str(s), conditions) for s in schemas)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line *argv* (default: sys.argv); return the exit status: 0 ok, 1
+    invalid input or failed check, 2 usage (``diff``: 0 same, 1 B lost something, 2 trouble).
+    """
     from qapic.frontend import QAPIError
 
     words = list(sys.argv[1:] if argv is None else argv)
     command = next((w for w in words if not w.startswith("-")), None)
-    parser = build_parser(command)
-    args = parser.parse_args(words)
+    parser, subparsers = _build_parsers(command)
     try:
+        args, extra = parser.parse_known_args(words)
+    except SystemExit as done:      # --help, --version, or a usage error argparse printed
+        if done.code == 0:
+            try:
+                write_stdout("")
+            except (CommandError, OutputClosed) as err:
+                silence_stdout()
+                if isinstance(err, CommandError):
+                    prog = subparsers[command].prog if command in subparsers else "qapic"
+                    sys.stderr.write(f"{prog}: error: {err.message}\n")
+                return 1
+        raise
+    sub = subparsers[args.command]
+    if extra:
+        sub.error(f"unrecognized arguments: {' '.join(extra)}")
+    prog = sub.prog
+    try:
+        _check_inputs(args)
         if args.command in PLUGGED_COMMANDS:
             status: int = importlib.import_module(PLUGGED_COMMANDS[args.command]).run(args)
-            return status
-        return COMMANDS[args.command](args)
+        else:
+            status = COMMANDS[args.command](args)
+        write_stdout("")
+        return status
     except QAPIError as err:
         sys.stderr.write(f"{err}\n")
-        return 1
+        if _lenient_hint(args):
+            sys.stderr.write(f"{prog}: note: {LENIENT_HINT}\n")
+        return _TROUBLE_STATUS.get(args.command, 1)
     except UsageError as err:
-        parser.print_usage(sys.stderr)
-        sys.stderr.write(f"qapic: error: {err}\n")
+        sub.print_usage(sys.stderr)
+        sys.stderr.write(f"{prog}: error: {err.message}\n")
         return 2
-    except BrokenPipeError:
-        return 0
+    except CommandError as err:
+        sys.stderr.write(f"{prog}: error: {err.message}\n")
+        return _TROUBLE_STATUS.get(args.command, err.status)
+    except (OutputClosed, BrokenPipeError):
+        # The reader of our output went away (| head): say nothing, like cat and grep.
+        silence_stdout()
+        return _TROUBLE_STATUS.get(args.command, 1)
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{prog}: interrupted\n")
+        return 130

@@ -35,14 +35,27 @@ the same tree.  (``scripts/qemu-build --generator`` keeps it under the same name
   with the patch text; running setup again with the same patch changes nothing, a changed patch
   is taken back and the new one applied, and setup without ``--single-binary`` takes it back.
 
-Running setup again changes nothing unless the installation (or the patch) changed.  ``--undo``
-puts QEMU's script and patched files back: the tree is then byte for byte what it was.
+Setup first checks the tree's ``VERSION``: qapic sets up the QEMU releases of :data:`RELEASES`
+(those its tests build) and refuses any other, changing nothing.  (QEMU 7.2's schema loads with
+``qapic --lenient-docs``, but qapic does not build 7.2 trees.)
+
+The launcher carries a digest of the qapic package's files.  Running setup again changes nothing
+unless the installation, qapic itself or the patch changed; after upgrading or editing qapic, run
+it again: the launcher is rewritten, and since QEMU's meson makes every QAPI output depend on
+``scripts/qapi-gen.py``, the tree's next build regenerates them with the new qapic.
+
+``scripts/qapi-gen.py`` keeps its mode through setup and undo (meson fixes at configure time
+whether it runs the script directly or through its ``#!`` line).  ``--undo`` puts QEMU's script
+and patched files back, byte for byte and with their modes, but with the current time: newer
+than the outputs qapic generated, so the tree's next build regenerates them with QEMU's
+generator (and meson reconfigures from a restored meson.build).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -58,8 +71,9 @@ DESCRIPTION = (
     "Replace QEMU_SRC/scripts/qapi-gen.py by a launcher that runs 'qapic generate' with this "
     "installation's Python and qapic; QEMU's generator is kept as scripts/qapi-gen-upstream.py. "
     "With --single-binary, QEMU's system schema is generated with --single-binary and a patch "
-    "makes QEMU compile its QAPI code once for all targets. Idempotent. With --undo, restore "
-    "QEMU's files exactly.")
+    "makes QEMU compile its QAPI code once for all targets. Checks the tree's QEMU version "
+    "first. Idempotent; run it again after upgrading qapic. With --undo, restore QEMU's files "
+    "(the next build regenerates with QEMU's generator).")
 
 GENERATOR = Path("scripts/qapi-gen.py")
 UPSTREAM = Path("scripts/qapi-gen-upstream.py")
@@ -81,6 +95,9 @@ import sys
 
 PYTHON = {python!r}
 PACKAGE_ROOT = {package_root!r}
+# The qapic this launcher was written for (a digest of its package files): 'qapic qemu-setup'
+# rewrites the launcher when qapic changed, and QEMU's build regenerates what depends on it.
+QAPIC_DIGEST = {digest!r}
 
 env = dict(os.environ)
 env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
@@ -138,11 +155,29 @@ class SetupError(Exception):
     """The tree cannot be set up (or restored); the message says why."""
 
 
+#: The files of the qapic package whose content makes its output (digested into the launcher).
+_PACKAGE_SUFFIXES = (".py", ".c", ".patch", ".json")
+
+
+def package_digest(package_root: str) -> str:
+    """A digest of the qapic package under *package_root*: its code and data files."""
+    root = Path(package_root) / "qapic"
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if (path.suffix in _PACKAGE_SUFFIXES and "__pycache__" not in path.parts
+                and path.is_file()):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def launcher_text(python: str, package_root: str, single_binary: bool = False,
                   release: Release | None = None) -> str:
     """The launcher's content for an installation whose interpreter is *python* and whose
     ``qapic`` package lies in directory *package_root*; *release* (single binary only) gives
-    the options for the tree's QEMU release."""
+    the options for the tree's QEMU release.  It carries a digest of the package, so that
+    setup rewrites it -- and QEMU's build, whose QAPI outputs depend on scripts/qapi-gen.py,
+    regenerates them -- exactly when qapic changed."""
     single = ""
     if single_binary:
         release = release or RELEASES["10.0"]
@@ -150,7 +185,7 @@ def launcher_text(python: str, package_root: str, single_binary: bool = False,
         single = _SINGLE.format(schemas=SINGLE_BINARY_SCHEMAS, conditions=conditions,
                                 release_options=release.launcher_options())
     return _LAUNCHER.format(marker=MARKER, python=python, package_root=package_root,
-                            single=single)
+                            digest=package_digest(package_root), single=single)
 
 
 def this_installation() -> tuple[str, str]:
@@ -181,10 +216,6 @@ def _write_atomic(path: Path, data: bytes, mode: int) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _write_executable(path: Path, text: str) -> None:
-    _write_atomic(path, text.encode("utf-8"), 0o755)
 
 
 # --- the QEMU-side patch ----------------------------------------------------------------------
@@ -279,18 +310,29 @@ def apply_file_patch(text: str, fp: FilePatch) -> str:
     return "".join(lines)
 
 
-def release_for(tree: Path) -> tuple[Release, Path]:
-    """What single-binary mode knows of the QEMU release of *tree*, and its patch."""
+def tree_release(tree: Path) -> Release:
+    """The release of *tree* (its VERSION file), if qapic supports it; else SetupError, before
+    anything is changed."""
     try:
         version = (tree / "VERSION").read_text(encoding="utf-8").strip()
     except OSError:
-        raise SetupError(f"{tree}: no VERSION file: cannot tell which QEMU this is") from None
+        raise SetupError(f"{tree}: no VERSION file: cannot tell which QEMU this is; nothing "
+                         "was changed") from None
     series = ".".join(version.split(".")[:2])
-    patch = PATCHES / f"single-binary-{series}.patch"
-    if series not in RELEASES or not patch.is_file():
-        raise SetupError(f"{tree}: QEMU {version}: qapic has no single-binary support for it "
-                         f"(only for QEMU {', '.join(sorted(RELEASES))})")
-    return RELEASES[series], patch
+    if series not in RELEASES:
+        raise SetupError(f"{tree}: QEMU {version} is not supported: qapic builds QEMU "
+                         f"{' and '.join(sorted(RELEASES))}; nothing was changed")
+    return RELEASES[series]
+
+
+def release_for(tree: Path) -> tuple[Release, Path]:
+    """What single-binary mode knows of the QEMU release of *tree*, and its patch."""
+    release = tree_release(tree)
+    patch = PATCHES / f"single-binary-{release.series}.patch"
+    if not patch.is_file():
+        raise SetupError(f"{tree}: QEMU {release.series}: qapic has no single-binary patch for "
+                         "it; nothing was changed")
+    return release, patch
 
 
 def patch_for(tree: Path) -> Path:
@@ -348,7 +390,7 @@ def apply_patch(tree: Path, patch: Path) -> bool:
     orig = tree / STATE_ORIG
     for path in want:
         (orig / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(tree / path, orig / path)  # content, mode and times: --undo restores them
+        shutil.copy2(tree / path, orig / path)  # content and mode: --undo restores them
     (tree / STATE_PATCH).write_text(text, encoding="utf-8")
     for path, content in want.items():
         mode = (tree / path).stat().st_mode & 0o7777
@@ -364,7 +406,11 @@ def revert_patch(tree: Path) -> bool:
     orig = tree / STATE_ORIG
     if orig.is_dir():
         for kept in sorted(p for p in orig.rglob("*") if p.is_file()):
-            os.replace(kept, tree / kept.relative_to(orig))
+            restored = tree / kept.relative_to(orig)
+            os.replace(kept, restored)
+            # Content and mode as before, but a new time: the build must notice the change
+            # (meson reconfigures from the restored meson.build, the C files recompile).
+            os.utime(restored)
     shutil.rmtree(state)
     return True
 
@@ -375,25 +421,36 @@ def setup(tree: Path, python: str, package_root: str, single_binary: bool = Fals
     """Install the launcher in *tree* (and the single-binary patch when asked); return whether
     anything changed."""
     _check_tree(tree)
+    release: Release | None = tree_release(tree)
     generator, upstream = tree / GENERATOR, tree / UPSTREAM
     if not upstream.exists() and is_launcher(generator):
         raise SetupError(f"{generator} is qapic's launcher but {upstream} is missing")
-    release = None
     if single_binary:
         release, patch = release_for(tree)
         changed = apply_patch(tree, patch)
     else:
+        release = None
         changed = revert_patch(tree)
     if not upstream.exists():
-        shutil.copy2(generator, upstream)     # content, mode and times: --undo restores them
+        shutil.copy2(generator, upstream)     # content and mode: --undo restores them
     text = launcher_text(python, package_root, single_binary, release)
     try:
         if generator.read_text(encoding="utf-8") == text:
             return changed
     except (FileNotFoundError, UnicodeDecodeError):
         pass
-    _write_executable(generator, text)
+    _write_atomic(generator, text.encode("utf-8"), _generator_mode(generator))
     return True
+
+
+def _generator_mode(generator: Path) -> int:
+    """The mode scripts/qapi-gen.py keeps whatever it holds: meson decides at configure time
+    whether to run it directly (executable) or through its ``#!`` interpreter, so changing the
+    mode would break a configured build (Debian's QEMU source has it non-executable)."""
+    try:
+        return generator.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o755
 
 
 def undo(tree: Path) -> bool:
@@ -406,7 +463,10 @@ def undo(tree: Path) -> bool:
     changed = revert_patch(tree)
     if not upstream.exists():
         return changed
+    mode = _generator_mode(generator)
     os.replace(upstream, generator)
+    os.chmod(generator, mode)
+    os.utime(generator)     # newer than qapic's outputs: the next build regenerates them
     return True
 
 
@@ -421,16 +481,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Problems are raised as qapic.userio's errors and reported by :func:`qapic.cli.main`."""
+    from qapic.userio import CommandError, UsageError, cause, check_input_dir
+
     tree: Path = args.qemu_src
     single = bool(getattr(args, "single_binary", False))
     if args.undo and single:
-        sys.stderr.write("qapic qemu-setup: --undo and --single-binary exclude each other\n")
-        return 2
+        raise UsageError("--undo and --single-binary exclude each other")
+    check_input_dir(tree)
     try:
         changed = undo(tree) if args.undo else setup(tree, *this_installation(), single)
-    except (SetupError, OSError, UnicodeDecodeError) as err:
-        sys.stderr.write(f"qapic qemu-setup: {err}\n")
-        return 1
+    except SetupError as err:
+        raise CommandError(str(err)) from None
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        raise CommandError(f"{where}{cause(err)}") from None
+    except UnicodeDecodeError as err:
+        raise CommandError(f"{tree}: a file is not UTF-8 text ({err.reason})") from None
     if changed:
         what = ("restored QEMU's files in" if args.undo else
                 "installed qapic's single-binary launcher and patch in" if single else

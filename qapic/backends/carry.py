@@ -39,7 +39,6 @@ from qapic.frontend import (
     EntityVisitor,
     Event,
     ObjectType,
-    QAPIError,
     Schema,
     SourceInfo,
     Type,
@@ -52,7 +51,7 @@ from qapic.frontend.overlay import PARTS as _PARTS
 from qapic.frontend.parser import Definition as ParsedDefinition
 from qapic.frontend.parser import Value
 from qapic.frontend.schema import definitions_of, parse_checked
-from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
+from qapic.userio import target_table, write_file, write_stdout
 
 HELP = "derive a conditions file carrying OLD's target conditions to NEW"
 DESCRIPTION = (
@@ -416,21 +415,6 @@ def _new_modules(schema_path: str) -> dict[str, str]:
             for d in definitions_of(parsed)}
 
 
-def _write(path: str | None, text: str) -> None:
-    if path is None:
-        sys.stdout.write(text)
-        return
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".carry-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def carry(old: str, new: str, classes: SymbolClasses, table: TargetTable,
           lenient_docs: bool = False) -> tuple[str, list[Problem]]:
     """The conditions file's text and every problem (lost items, then conflicts)."""
@@ -456,31 +440,18 @@ def carry(old: str, new: str, classes: SymbolClasses, table: TargetTable,
 
 
 def run(args: argparse.Namespace) -> int:
+    """Problems are raised (QAPIError for a schema, qapic.userio's errors for the rest) and
+    reported by :func:`qapic.cli.main`."""
     classes = (SymbolClasses.parse(args.runtime_symbols) if args.runtime_symbols is not None
                else SymbolClasses())
-    tree = args.qemu_src or find_tree(Path(args.new).parent)
-    prog = "qapic carry-conditions"
-    if tree is None:
-        sys.stderr.write(f"{prog}: error: {args.new} is not inside a QEMU source tree: "
-                         "use --qemu-src DIR\n")
-        return 2
-    try:
-        table = read_target_table(tree)
-    except (QemuTreeError, OSError) as err:
-        sys.stderr.write(f"{prog}: error: {err}\n")
-        return 2
-    try:
-        text, problems = carry(args.old, args.new, classes, table, args.lenient_docs)
-    except QAPIError as err:
-        sys.stderr.write(f"{err}\n")
-        return 1
-    try:
-        _write(args.output, text)
-    except OSError as err:
-        sys.stderr.write(f"{prog}: error: cannot write {args.output}: {err.strerror}\n")
-        return 1
+    table = target_table(args.new, args.qemu_src, "the targets are read from it")
+    text, problems = carry(args.old, args.new, classes, table, args.lenient_docs)
+    if args.output is None or args.output == "-":
+        write_stdout(text)
+    else:
+        write_file(args.output, text)
     for p in problems:
-        sys.stderr.write(f"{prog}: {p}\n")
+        sys.stderr.write(f"qapic carry-conditions: {p}\n")
     return 1 if problems else 0
 
 

@@ -2,7 +2,10 @@
 compatible with clients written for A.
 
 A and B are each a query-qmp-schema value (JSON captured from a QEMU binary, ``qapic
-introspect`` output, or a QMP reply ``{"return": [...]}`` holding one) or a QAPI schema file,
+introspect`` output, a QMP reply ``{"return": [...]}`` holding one, a QMP capture ``{"greeting",
+"exchanges"}`` or a stream of QMP messages such as libvirt's
+``tests/qemucapabilitiesdata/*.replies`` holding the reply to query-qmp-schema) or a QAPI schema
+file,
 built for ``--target``/``--define`` (``--a-*``/``--b-*`` set one side only).  Types are matched
 structurally, never by their masked names (see :mod:`qapic.backends.diff_compare`).
 
@@ -51,6 +54,7 @@ from typing import Any
 
 from qapic.backends.diff_compare import Change, compare
 from qapic.backends.diff_load import BuildOptions, DiffInputError, load
+from qapic.userio import CommandError, write_stdout
 
 HELP = "compare two QEMU interfaces (query-qmp-schema values or schemas)"
 DESCRIPTION = """\
@@ -58,9 +62,12 @@ Compare two QEMU QMP interfaces and report what B added and lost relative to A: 
 events, members (optional or mandatory), enum values, union and alternate branches, features
 and type changes.  Types are matched structurally (their names in query-qmp-schema are masked).
 
-A and B are each a query-qmp-schema value (a JSON file captured from a QEMU binary, 'qapic
-introspect' output, or a QMP reply {"return": [...]} holding one) or a QAPI schema file, such
-as qapi/qapi-schema.json, built with the symbols of --target and --define.
+A and B are each a query-qmp-schema value or a QAPI schema file, such as
+qapi/qapi-schema.json, built with the symbols of --target and --define.  A value is read from
+a JSON file captured from a QEMU binary or written by 'qapic introspect', a QMP reply
+{"return": [...]}, a QMP capture {"greeting", "exchanges": [{"request", "replies"}]}, or a
+stream of QMP messages such as libvirt's tests/qemucapabilitiesdata/*.replies (the reply to
+query-qmp-schema is taken from it).  With no change, one line says so.
 
 Exit status: 0 when B is compatible with A (nothing A had was lost), 1 when some change is
 breaking (marked '!'), 2 for bad input.  Breaking: a command, event, member, enum value or
@@ -74,6 +81,7 @@ union branch and '<KIND>' the branch of an alternate for JSON values of KIND.
 
 Examples:
   qapic diff old.json new.json                  two captured query-qmp-schema replies
+  qapic diff caps_10.0.0_x86_64.replies caps_10.2.0_x86_64.replies     libvirt's test data
   qapic diff --json qemu-9.2.json qemu-10.0.json
   qapic diff qapi/qapi-schema.json qapi/qapi-schema.json --a-target x86_64 --b-target aarch64
   qapic diff captured.json qapi/qapi-schema.json -t x86_64 -D CONFIG_KVM -D CONFIG_LINUX
@@ -148,8 +156,13 @@ def counts(changes: Sequence[Change]) -> dict[str, int]:
     return out
 
 
+#: The text output when A and B have the same interface.
+NO_CHANGE = "No change: B has the same commands, events and types as A.\n"
+
+
 def render_text(changes: Sequence[Change]) -> str:
-    """Changes grouped for a terminal: commands and events removed, added, then changed."""
+    """Changes grouped for a terminal: commands and events removed, added, then changed (a
+    change reached from several places is listed once, followed by the other places)."""
     if not changes:
         return ""
     lines: list[str] = []
@@ -170,9 +183,8 @@ def render_text(changes: Sequence[Change]) -> str:
         names = {c.place.name for c in group}
         lines.append(f"Changed {entity}s ({len(names)}, {len(group)} changes):")
         for c in group:
-            also = f"  (also at {len(c.also)} other place{'s' * (len(c.also) != 1)})" \
-                if c.also else ""
-            lines.append(f"  {_mark(c)} {c}{also}")
+            lines.append(f"  {_mark(c)} {c}")
+            lines.extend(f"      also at {place}" for place in c.also)
         lines.append("")
     n = counts(changes)
     breaking = n["breaking"]
@@ -212,29 +224,28 @@ def run(args: argparse.Namespace) -> int:
         a, a_schema = load(args.a, _options(args, "a"))
         b, b_schema = load(args.b, _options(args, "b"))
         if not (a_schema or b_schema) and (args.target or args.define or args.qemu_src):
-            raise DiffInputError(f"{args.a}, {args.b}: --target/--define/--qemu-src apply to a "
-                                 "QAPI schema, but both are query-qmp-schema values")
+            raise DiffInputError(f"{args.a}, {args.b}: --target/--define/--qemu-src apply to "
+                                 "a QAPI schema, but both are query-qmp-schema values")
     except DiffInputError as err:
-        sys.stderr.write(f"qapic diff: error: {err}\n")
-        return 2
+        raise CommandError(str(err), status=2) from None
     changes = compare(a, b)
     shown = [c for c in changes if c.breaking] if args.breaking else changes
-    try:
-        if args.json:
-            sys.stdout.write(render_json(shown, args.a, args.b))
-        else:
-            sys.stdout.write(render_text(shown))
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass
+    if args.json:
+        write_stdout(render_json(shown, args.a, args.b))
+    elif not changes:
+        write_stdout(NO_CHANGE)
+    else:
+        n = len(changes)
+        write_stdout(render_text(shown) or f"{n} change{'s' * (n != 1)}, none breaking: "
+                     "B is compatible with A.\n")
     return 1 if any(c.breaking for c in changes) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``qapic diff`` on its own (for tests and tools that need not load the whole CLI)."""
-    parser = argparse.ArgumentParser(prog="qapic diff", description=DESCRIPTION)
-    configure(parser)
-    return run(parser.parse_args(argv))
+    """``qapic diff`` on its own (the arguments after ``diff``)."""
+    from qapic.cli import main as qapic_main
+
+    return qapic_main(["diff", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

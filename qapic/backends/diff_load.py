@@ -1,4 +1,6 @@
-"""The inputs of ``qapic diff``: query-qmp-schema values (files, QMP replies) and QAPI schemas.
+"""The inputs of ``qapic diff``: query-qmp-schema values (a JSON file; a QMP reply holding one;
+a QMP capture ``{"greeting", "exchanges"}``; a stream of QMP messages such as libvirt's
+``tests/qemucapabilitiesdata/*.replies``) and QAPI schemas.
 
 Every problem with an input is a :class:`DiffInputError` whose message is one line naming the
 file; nothing here lets an exception of another kind escape for bad input.
@@ -119,17 +121,16 @@ def _check_value(file: str, value: Any) -> Value:
 
 
 def _read_text(file: str) -> str:
-    path = Path(file)
+    from qapic.userio import CommandError, read_input
+
     try:
-        if path.is_dir():
-            raise DiffInputError(f"{file}: is a directory")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DiffInputError(f"{file}: no such file") from None
+        data = read_input(file, "a query-qmp-schema value or a QAPI schema")
+    except CommandError as err:
+        raise DiffInputError(err.message) from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise DiffInputError(f"{file}: not JSON (not UTF-8 text)") from None
-    except OSError as err:
-        raise DiffInputError(f"{file}: cannot read it ({err.strerror or err})") from None
 
 
 def _is_qapi(parsed: Any) -> bool:
@@ -151,13 +152,19 @@ def load(file: str, options: BuildOptions) -> tuple[Value, bool]:
     if json_error is not None:
         if _LOOKS_QAPI.match(text):
             return _check_value(file, _from_schema(file, options)), True
-        raise DiffInputError(f"{file}: not JSON ({json_error.msg} at line {json_error.lineno} "
-                             f"column {json_error.colno})")
+        messages = _json_stream(text) if json_error.msg == "Extra data" else None
+        if messages is None:
+            raise DiffInputError(f"{file}: not JSON ({json_error.msg} at line "
+                                 f"{json_error.lineno} column {json_error.colno})")
+        parsed = _schema_reply(file, messages, "a stream of QMP messages")
     if _is_qapi(parsed):
         return _check_value(file, _from_schema(file, options)), True
     if options.side_specific:
         raise DiffInputError(f"{file}: --a-*/--b-* build options apply to a QAPI schema, but "
                              "this is a query-qmp-schema value")
+    if isinstance(parsed, dict) and isinstance(parsed.get("exchanges"), list):
+        parsed = _schema_reply(file, _capture_messages(file, parsed["exchanges"]),
+                               "a QMP capture")
     if isinstance(parsed, dict):
         if "return" in parsed:
             parsed = parsed["return"]
@@ -173,6 +180,78 @@ def load(file: str, options: BuildOptions) -> tuple[Value, bool]:
             raise DiffInputError(f"{file}: a JSON object, neither a query-qmp-schema value "
                                  "nor a QMP reply holding one")
     return _check_value(file, parsed), False
+
+
+def _json_stream(text: str) -> list[Any] | None:
+    """The JSON values of *text* written one after the other (whitespace between them, as in
+    libvirt's ``tests/qemucapabilitiesdata/*.replies``), or None if it is not that."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            return values
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        values.append(value)
+
+
+def _capture_messages(file: str, exchanges: list[Any]) -> list[Any]:
+    """The messages of a QMP capture ``{"greeting(s)", "exchanges": [{"request", "replies"}]}``
+    in order: each request (a JSON text or a value), then what QEMU answered."""
+    messages: list[Any] = []
+    for i, exchange in enumerate(exchanges):
+        if not isinstance(exchange, dict):
+            raise DiffInputError(f"{file}: a QMP capture whose exchange {i} is not an object")
+        request = exchange.get("request")
+        if isinstance(request, str):
+            try:
+                request = json.loads(request)
+            except json.JSONDecodeError:
+                request = None      # a deliberately malformed request: not ours to read
+        messages.append(request)
+        replies = exchange.get("replies", [exchange["reply"]] if "reply" in exchange else [])
+        if not isinstance(replies, list):
+            raise DiffInputError(f"{file}: a QMP capture whose exchange {i} has no list of "
+                                 "replies")
+        messages.extend(replies)
+    return messages
+
+
+def _looks_like_value(value: Any) -> bool:
+    """Whether *value* has the shape of a query-qmp-schema value (checked in full later)."""
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(e, dict) and e.get("meta-type") in META_TYPES for e in value))
+
+
+def _schema_reply(file: str, messages: list[Any], what: str) -> Any:
+    """The reply to query-qmp-schema among QMP *messages*: the one answering a request
+    ``{"execute": "query-qmp-schema"}`` (by its id, else the next reply), else -- a file of
+    replies only -- the one reply whose value has a query-qmp-schema value's shape."""
+    def is_reply(m: Any) -> bool:
+        return isinstance(m, dict) and ("return" in m or "error" in m)
+
+    for i, m in enumerate(messages):
+        if isinstance(m, dict) and m.get("execute") == "query-qmp-schema":
+            replies = [r for r in messages[i + 1:] if is_reply(r)]
+            if "id" in m:
+                replies = [r for r in replies if r.get("id") == m["id"]]
+            if not replies:
+                raise DiffInputError(f"{file}: {what} with a query-qmp-schema request but no "
+                                     "reply to it")
+            return replies[0]
+    found = [m for m in messages if is_reply(m) and _looks_like_value(m.get("return"))]
+    if not found:
+        raise DiffInputError(f"{file}: {what} ({len(messages)} messages) without a "
+                             "query-qmp-schema reply")
+    if any(m["return"] != found[0]["return"] for m in found[1:]):
+        raise DiffInputError(f"{file}: {what} with {len(found)} different query-qmp-schema "
+                             "replies")
+    return found[0]
 
 
 def _symbols(file: str, options: BuildOptions) -> set[str]:
@@ -223,7 +302,13 @@ def _from_schema(file: str, options: BuildOptions) -> Any:
         msg = lines[-1] if lines else "invalid schema"
         if file not in msg:
             msg = f"{file}: {msg}"
+        if not options.lenient_docs:
+            from qapic.userio import LENIENT_HINT, lenient_docs_would_accept
+            if lenient_docs_would_accept(file, options.conditions):
+                msg += f"; {LENIENT_HINT}"
         raise DiffInputError(f"{msg}") from None
     except OSError as err:
         raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
+    from qapic.userio import warn_unused_symbols
+    warn_unused_symbols("diff", schema, options.defines)
     return introspect(schema, defined)

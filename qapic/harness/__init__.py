@@ -43,11 +43,14 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from qapic.frontend import QAPIError
+    """Problems are raised (QAPIError for the schema, qapic.userio's errors for the rest) and
+    reported by :func:`qapic.cli.main`."""
     from qapic.harness.build import HarnessError, build
+    from qapic.userio import CommandError, UsageError, check_input_dir, write_stdout
 
     targets = None if args.targets == "all" else [
         t.strip() for t in args.targets.split(",") if t.strip()]
+    check_input_dir(args.qemu_build)
     try:
         result = build(args.qemu_build, args.output, targets, args.schema,
                        single=not args.no_single, per_target=not args.no_per_target,
@@ -55,17 +58,12 @@ def run(args: argparse.Namespace) -> int:
                        sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
                        conditions=args.conditions)
     except KeyError as e:
-        sys.stderr.write(f"qapic harness: unknown target {e}\n")
-        return 2
+        raise UsageError(f"unknown target {e}") from None
     except HarnessError as e:
-        sys.stderr.write(f"qapic harness: {e}\n")
-        return 1
-    except QAPIError as e:
-        sys.stderr.write(f"{e}\n")
-        return 1
+        raise CommandError(str(e)) from None
     report = json.loads((args.output / "harness-build.json").read_text())
     if result.single_skipped:
         sys.stderr.write(f"qapic harness: single-binary harness skipped: "
                          f"{result.single_skipped}\n")
-    sys.stdout.write(json.dumps(report, indent=1) + "\n")
+    write_stdout(json.dumps(report, indent=1) + "\n")
     return 0

@@ -1,10 +1,7 @@
-"""``python -m qapic.harness ...``: the same as ``qapic harness ...`` (until it is plugged)."""
+"""``python -m qapic.harness ...``: the same as ``qapic harness ...``."""
 
-import argparse
 import sys
 
-from qapic.harness import DESCRIPTION, configure, run
+from qapic.cli import main
 
-parser = argparse.ArgumentParser(prog="qapic harness", description=DESCRIPTION)
-configure(parser)
-sys.exit(run(parser.parse_args()))
+sys.exit(main(["harness", *sys.argv[1:]]))

@@ -100,7 +100,7 @@ def test_missing_conditions_file(schema: Path, tmp_path: Path) -> None:
     proc = _qapic("generate", "-o", str(tmp_path / "out"), str(schema),
                   "--conditions", str(tmp_path / "nope.json"))
     assert proc.returncode == 1
-    assert "can't read conditions file" in proc.stderr and "nope.json" in proc.stderr
+    assert proc.stderr == f"qapic generate: error: {tmp_path / 'nope.json'}: no such file\n"
     assert not (tmp_path / "out").exists()
 
 

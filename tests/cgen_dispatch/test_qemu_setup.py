@@ -14,7 +14,7 @@ import pytest
 
 from qapic import qemu_setup
 from tests.conftest import REPO
-from tests.treestate import tree_state
+from tests.treestate import tree_state, without_times
 
 
 @pytest.fixture
@@ -23,16 +23,17 @@ def tree(qemu_10_0: Path, tmp_path: Path) -> Path:
     copy.mkdir()
     shutil.copytree(qemu_10_0 / "scripts", copy / "scripts")
     shutil.copytree(qemu_10_0 / "tests" / "qapi-schema", copy / "tests" / "qapi-schema")
+    shutil.copy2(qemu_10_0 / "VERSION", copy / "VERSION")
     return copy
 
 
-def _setup(tree: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """Run the module as the command line would (``qapic qemu-setup``)."""
-    code = ("import argparse, sys\nfrom qapic import qemu_setup as m\n"
-            "p = argparse.ArgumentParser(); m.configure(p)\n"
-            "sys.exit(m.run(p.parse_args()))")
-    return subprocess.run([sys.executable, "-c", code, str(tree), *options], cwd=REPO,
-                          capture_output=True, text=True)
+def _setup(tree: Path, *options: str, pythonpath: Path | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    """``qapic qemu-setup`` (of the qapic package in *pythonpath*, default this checkout)."""
+    root = pythonpath or REPO       # python -m puts the working directory first on the path
+    env = dict(os.environ, PYTHONPATH=str(root))
+    return subprocess.run([sys.executable, "-m", "qapic", "qemu-setup", str(tree), *options],
+                          cwd=root, capture_output=True, text=True, env=env)
 
 
 def test_setup_is_idempotent_and_undo_restores(tree: Path) -> None:
@@ -45,9 +46,67 @@ def test_setup_is_idempotent_and_undo_restores(tree: Path) -> None:
     assert _setup(tree).returncode == 0
     assert tree_state(tree) == once
     assert _setup(tree, "--undo").returncode == 0
-    assert tree_state(tree) == before
+    undone = tree_state(tree)
+    assert without_times(undone) == without_times(before)
+    # QEMU's script is back, newer than qapic's launcher was: a build regenerates with it.
+    assert undone["scripts/qapi-gen.py"][2] > once["scripts/qapi-gen.py"][2]
     assert _setup(tree, "--undo").returncode == 0       # nothing to undo: no change
+    assert tree_state(tree) == undone
+
+
+@pytest.mark.parametrize("version", ["7.2.0", "9.2.0", "10.1.0", "11.0.0"])
+def test_unsupported_release_is_refused_and_nothing_changes(tree: Path, version: str) -> None:
+    (tree / "VERSION").write_text(version + "\n")
+    before = tree_state(tree)
+    for options in ((), ("--single-binary",)):
+        proc = _setup(tree, *options)
+        assert (proc.returncode, proc.stderr) == (
+            1, f"qapic qemu-setup: error: {tree}: QEMU {version} is not supported: qapic "
+            "builds QEMU 10.0 and 10.2; nothing was changed\n")
+        assert tree_state(tree) == before
+
+
+def test_a_7_2_tree_is_refused(qemu_7_2: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "qemu-7.2"
+    copy.mkdir()
+    shutil.copytree(qemu_7_2 / "scripts", copy / "scripts")
+    shutil.copy2(qemu_7_2 / "VERSION", copy / "VERSION")
+    before = tree_state(copy)
+    proc = _setup(copy)
+    assert proc.returncode == 1
+    assert "QEMU 7.2.0 is not supported" in proc.stderr
+    assert tree_state(copy) == before
+
+
+def test_no_version_file(tree: Path) -> None:
+    (tree / "VERSION").unlink()
+    before = tree_state(tree)
+    proc = _setup(tree)
+    assert (proc.returncode, proc.stderr) == (
+        1, f"qapic qemu-setup: error: {tree}: no VERSION file: cannot tell which QEMU this is; "
+        "nothing was changed\n")
     assert tree_state(tree) == before
+
+
+def test_launcher_follows_qapic_changes(tree: Path, tmp_path: Path) -> None:
+    """The launcher carries a digest of qapic's files: setup run again rewrites it (and QEMU's
+    build, whose QAPI outputs depend on it, regenerates) exactly when qapic changed."""
+    copy = tmp_path / "installed"
+    shutil.copytree(REPO / "qapic", copy / "qapic",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    assert _setup(tree, pythonpath=copy).returncode == 0
+    launcher = tree / qemu_setup.GENERATOR
+    first, first_state = launcher.read_text(), tree_state(tree)
+    assert repr(str(copy)) in first
+    # Bytecode written by running qapic is no change of qapic.
+    assert _setup(tree, pythonpath=copy).returncode == 0
+    assert tree_state(tree) == first_state
+    output = copy / "qapic" / "backends" / "c" / "output.py"
+    output.write_text(output.read_text().replace('GENERATOR = "qapic"', 'GENERATOR = "qapic 2"'))
+    proc = _setup(tree, pythonpath=copy)
+    assert proc.returncode == 0, proc.stderr
+    assert launcher.read_text() != first
+    assert tree_state(tree)["scripts/qapi-gen.py"][2] > first_state["scripts/qapi-gen.py"][2]
 
 
 def test_launcher_runs_qapic_and_upstream_stays(tree: Path, tmp_path: Path) -> None:
@@ -87,3 +146,21 @@ def test_setup_after_qemu_build_generator_keeps_upstream(tree: Path) -> None:
     assert (tree / qemu_setup.UPSTREAM).read_bytes() == original
     assert _setup(tree, "--undo").returncode == 0
     assert (tree / qemu_setup.GENERATOR).read_bytes() == original
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o755])
+def test_generator_keeps_its_mode(tree: Path, mode: int) -> None:
+    """meson decides at configure time to run scripts/qapi-gen.py directly (executable) or
+    through its #! line: setup and undo never change its mode, or a configured build breaks
+    ('Permission denied' after undo on Debian's non-executable script)."""
+    generator = tree / qemu_setup.GENERATOR
+    generator.chmod(mode)
+    assert _setup(tree).returncode == 0
+    assert generator.stat().st_mode & 0o7777 == mode
+    assert _setup(tree, "--undo").returncode == 0
+    assert generator.stat().st_mode & 0o7777 == mode
+    # A launcher an earlier qapic wrote executable over a non-executable script stays so.
+    assert _setup(tree).returncode == 0
+    generator.chmod(0o755)
+    assert _setup(tree, "--undo").returncode == 0
+    assert generator.stat().st_mode & 0o7777 == 0o755

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.diff.util import run_cli
+from tests.diff.util import SAME, run_cli
 
 GOOD: list[dict[str, Any]] = [{"name": "str", "meta-type": "builtin", "json-type": "string"},
         {"name": "0", "meta-type": "object", "members": []},
@@ -115,4 +115,4 @@ def test_through_qapic_cli(tmp_path: Path, good: Path) -> None:
     proc = run_cli("diff", good, bad, module="qapic")
     _check(proc.stderr, proc.returncode, str(bad))
     proc = run_cli("diff", good, good, module="qapic")
-    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, SAME, "")

@@ -265,7 +265,8 @@ def test_nested_paths_and_recursion(tmp_path: Path) -> None:
     assert [(c["name"], c["where"]) for c in out["changes"]] == [
         ("a", "return '[].size'"), ("b", "argument 'nodes[].size'")]
     status, text = run_text(*_files(tmp_path, build(False), build(True)))
-    assert "+ command a: return '[].size': added (optional)  (also at 1 other place)" in text
+    assert ("  + command a: return '[].size': added (optional)\n"
+            "      also at event B: data 'nodes[].size'\n") in text
 
 
 def _files(tmp_path: Path, a: list[dict[str, Any]], b: list[dict[str, Any]]) -> tuple[Path, Path]:
@@ -296,3 +297,11 @@ def test_breaking_only_and_text(tmp_path: Path) -> None:
     status, text = run_text("--breaking", fa, fb)
     assert status == 1
     assert "new" not in text and "gone" in text
+
+
+def test_one_line_when_nothing_or_nothing_breaking_is_shown(tmp_path: Path) -> None:
+    a = [cmd("x", arg="1"), obj("1", m("v", "str"))]
+    fa, fb = _files(tmp_path, a, [*a, cmd("new")])
+    assert run_text(fa, fa) == (0, "No change: B has the same commands, events and types as A.\n")
+    assert run_text("--breaking", fa, fb) == (
+        0, "1 change, none breaking: B is compatible with A.\n")

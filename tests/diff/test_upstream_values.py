@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.diff.conftest import Introspect, write_value
-from tests.diff.util import names, permute_masked, reachable, run_json, run_text
+from tests.diff.util import SAME, names, permute_masked, reachable, run_json, run_text
 
 
 def _by_kind(out: dict[str, Any], kind: str) -> set[str]:
@@ -61,7 +61,7 @@ def test_x86_64_vs_aarch64_types_agree(intro_10_0: Introspect, value_dir: Path) 
 def test_same_build_twice(intro_10_0: Introspect, value_dir: Path, tmp_path: Path) -> None:
     a = write_value(value_dir, "10.0-x86_64.json", intro_10_0("x86_64"))
     b = write_value(tmp_path, "copy.json", intro_10_0("x86_64"))
-    assert run_text(a, b) == (0, "")
+    assert run_text(a, b) == (0, SAME)
     status, out = run_json(a, b)
     assert status == 0 and out["changes"] == [] and out["compatible"]
 
@@ -74,8 +74,8 @@ def test_permuted_masked_numbers(intro_10_0: Introspect, value_dir: Path,
         permuted = permute_masked(x86, seed)
         assert {e["name"] for e in permuted} != {e["name"] for e in x86}
         b = write_value(tmp_path, f"permuted-{seed}.json", permuted)
-        assert run_text(a, b) == (0, "")
-        assert run_text(b, a) == (0, "")
+        assert run_text(a, b) == (0, SAME)
+        assert run_text(b, a) == (0, SAME)
 
     # Against another build too: the same report whatever the numbering.
     arm = write_value(value_dir, "10.0-aarch64.json", intro_10_0("aarch64"))
@@ -87,7 +87,7 @@ def test_qmp_reply_holding_a_value(intro_10_0: Introspect, value_dir: Path,
                                    tmp_path: Path) -> None:
     a = write_value(value_dir, "10.0-x86_64.json", intro_10_0("x86_64"))
     b = write_value(tmp_path, "reply.json", {"return": intro_10_0("x86_64"), "id": "x"})
-    assert run_text(a, b) == (0, "")
+    assert run_text(a, b) == (0, SAME)
 
 
 def test_10_0_vs_10_2(intro_10_0: Introspect, intro_10_2: Introspect, value_dir: Path) -> None:

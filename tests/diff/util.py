@@ -17,6 +17,9 @@ from qapic.backends import diff
 
 REPO = Path(__file__).resolve().parents[2]
 
+#: What ``qapic diff`` prints when A and B have the same interface (one line).
+SAME = "No change: B has the same commands, events and types as A.\n"
+
 
 def run_json(*argv: str | Path) -> tuple[int, dict[str, Any]]:
     """``qapic diff --json ARGV`` in this process: (exit status, parsed output)."""

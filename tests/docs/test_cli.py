@@ -245,8 +245,9 @@ def test_output_is_a_file(small: Path, tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "file"
     target.write_text("x")
-    assert main([str(small), "-o", str(target)]) == 2
-    assert "is not a directory" in capsys.readouterr().err
+    assert main([str(small), "-o", str(target)]) == 1
+    assert f"qapic docs: error: cannot write {target}: {target} exists and is not a directory" \
+        in capsys.readouterr().err
     assert target.read_text() == "x"
 
 

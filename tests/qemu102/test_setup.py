@@ -14,7 +14,7 @@ import pytest
 from qapic import qemu_setup
 from tests.cgen_dispatch.csource import code
 from tests.conftest import REPO
-from tests.treestate import tree_state
+from tests.treestate import content_state, tree_state, without_times
 
 
 @pytest.fixture
@@ -58,4 +58,4 @@ def test_setup_and_undo(tree: Path, tmp_path: Path) -> None:
 
     proc = _setup(tree, "--undo")
     assert proc.returncode == 0, proc.stderr
-    assert tree_state(tree) == before
+    assert content_state(tree) == without_times(before)

@@ -10,13 +10,12 @@ import argparse
 import gc
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from qapic.conditions import SymbolClasses
-from qapic.frontend import QAPIError, Schema, load_schema
+from qapic.frontend import Schema, load_schema
 from qapic.frontend.overlay import OPTION_HELP, load_optional
 from qapic.qemu_tree import (
     QemuTreeError,
@@ -24,6 +23,14 @@ from qapic.qemu_tree import (
     parse_version,
     read_targets_with_kvm,
     read_version,
+)
+from qapic.userio import (
+    CommandError,
+    UsageError,
+    check_input_dir,
+    new_directories_removed_on_error,
+    output_dir_problem,
+    write_error,
 )
 
 from . import commands, events, features, introspect_c, targets_c, types, visit
@@ -109,10 +116,12 @@ def generate(schema: Schema, ctx: GenContext) -> OutputSet:
 def _single_binary_policy(args: argparse.Namespace) -> SingleBinaryPolicy:
     if args.targets_from is not None:
         tree = Path(args.targets_from)
+        check_input_dir(tree)
     else:
         found = find_tree(Path(args.schema).parent)
         if found is None:
-            raise QemuTreeError(f"{args.schema} is in no QEMU tree: name one with --targets-from")
+            raise UsageError(f"{args.schema} is not inside a QEMU source tree (--single-binary "
+                             "reads its targets): name one with --targets-from QEMU_SRC_OR_BUILD")
         tree = found
     classes = (SymbolClasses() if args.runtime_symbols is None
                else SymbolClasses.parse(args.runtime_symbols))
@@ -126,50 +135,51 @@ def _qemu_version(args: argparse.Namespace) -> tuple[int, int]:
         try:
             return parse_version(args.qemu_version)
         except ValueError as err:
-            raise QemuTreeError(f"--qemu-version: {err}") from None
+            raise UsageError(f"--qemu-version: {err}") from None
     tree = find_tree(Path(args.schema).parent)
     return DEFAULT_QEMU_VERSION if tree is None else read_version(tree)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Problems are raised (QAPIError for the schema, qapic.userio's errors for the rest) and
+    reported by :func:`qapic.cli.main`."""
     if args.backend is not None and args.backend not in KNOWN_BACKENDS:
-        sys.stderr.write(f"qapic generate: unknown backend '{args.backend}' "
-                         f"(known: {', '.join(KNOWN_BACKENDS)})\n")
-        return 1
+        raise UsageError(f"unknown backend '{args.backend}' "
+                         f"(known: {', '.join(KNOWN_BACKENDS)})")
     funny = _funny_prefix_char(args.prefix)
     if funny is not None:
-        sys.stderr.write(f"qapic generate: funny character '{funny}' in argument of --prefix\n")
-        return 1
+        raise UsageError(f"funny character '{funny}' in argument of --prefix")
     guards = PER_TARGET
     if args.single_binary:
         try:
             guards = _single_binary_policy(args)
         except QemuTreeError as err:
-            sys.stderr.write(f"qapic generate: {err}\n")
-            return 1
+            raise CommandError(str(err)) from None
     elif (args.runtime_symbols is not None or args.targets_from is not None
           or args.upstream_stubs):
-        sys.stderr.write("qapic generate: --runtime-symbols, --targets-from and "
-                         "--upstream-stubs need --single-binary\n")
-        return 1
+        raise UsageError("--runtime-symbols, --targets-from and --upstream-stubs need "
+                         "--single-binary")
     try:
         qemu_version = _qemu_version(args)
     except QemuTreeError as err:
-        sys.stderr.write(f"qapic generate: {err}\n")
-        return 1
+        raise CommandError(str(err)) from None
     ctx = GenContext(prefix=args.prefix, builtins=args.builtins, unmask=args.unmask,
                      suppress_tracing=args.suppress_tracing,
                      schema_name=os.path.basename(args.schema), guards=guards,
                      qemu_version=qemu_version)
     with _no_cycle_collection():
-        try:
-            schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
-                                 overlay=load_optional(args.conditions))
-        except QAPIError as err:
-            sys.stderr.write(f"{err}\n")
-            return 1
+        schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
+                             overlay=load_optional(args.conditions))
         out = generate(schema, ctx)
-        out.write_all(args.output_dir or ".")
+        outdir = args.output_dir or "."
+        problem = output_dir_problem(outdir)
+        if problem is not None:
+            raise CommandError(f"cannot write {outdir}: {problem}")
+        try:
+            with new_directories_removed_on_error(outdir):
+                out.write_all(outdir)
+        except OSError as err:
+            raise write_error(outdir, err) from None
     return 0
 
 

@@ -22,7 +22,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qapic.conditions import TargetTable
-from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
+from qapic.qemu_tree import find_tree
+from qapic.userio import (
+    CommandError,
+    UsageError,
+    new_directories_removed_on_error,
+    output_dir_problem,
+    target_table,
+    unknown_target,
+    warn_unused_symbols,
+    write_error,
+)
 
 from . import html, rst
 from .model import Build, View, build_view
@@ -47,10 +57,6 @@ Examples:
 """
 
 FORMATS = {"html": html.render, "rst": rst.render}
-
-
-class DocsUsageError(Exception):
-    """A command-line mistake (exit status 2)."""
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -78,25 +84,16 @@ def _formats(text: str) -> list[str]:
     names = [f.strip() for f in text.split(",") if f.strip()]
     bad = [f for f in names if f not in FORMATS]
     if bad or not names:
-        raise DocsUsageError(f"unknown format '{','.join(bad) or text}' "
+        raise UsageError(f"unknown format '{','.join(bad) or text}' "
                              f"(known: {', '.join(FORMATS)})")
     return list(dict.fromkeys(names))
 
 
 def _table(args: argparse.Namespace) -> TargetTable | None:
-    tree = args.qemu_src
-    if tree is None:
-        tree = find_tree(Path(args.schema).parent)
-        if tree is None:
-            if args.target:
-                raise DocsUsageError(f"{args.schema} is not inside a QEMU source tree: "
-                                     "use --qemu-src DIR to find target "
-                                     f"'{args.target}'")
-            return None
-    try:
-        return read_target_table(tree)
-    except (QemuTreeError, OSError) as err:
-        raise DocsUsageError(str(err)) from None
+    if args.qemu_src is None and find_tree(Path(args.schema).parent) is None \
+            and not args.target:
+        return None
+    return target_table(args.schema, args.qemu_src, f"to find target '{args.target}'")
 
 
 def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
@@ -109,8 +106,7 @@ def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
         try:
             target = table.get(args.target)
         except KeyError:
-            raise DocsUsageError(f"unknown target '{args.target}' "
-                                 f"(known: {', '.join(table.names())})") from None
+            raise unknown_target(args.target, table) from None
         defined |= target.symbols
         words.append(f"target {args.target}")
     else:
@@ -132,6 +128,7 @@ def generate(args: argparse.Namespace) -> dict[str, str]:
     from qapic.frontend.overlay import load_optional
     schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
                          overlay=load_optional(args.conditions))
+    warn_unused_symbols("docs", schema, args.define)
     view: View = build_view(schema, table, build, title=args.title)
     files: dict[str, str] = {}
     for fmt in formats:
@@ -143,8 +140,9 @@ def write_output(out_dir: Path, files: dict[str, str]) -> None:
     """Write *files* into *out_dir* so that no reader ever sees a half-written output: a new
     directory is filled under a temporary name and renamed; in an existing directory each file
     is written under a temporary name, then all are renamed into place."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise DocsUsageError(f"{out_dir} exists and is not a directory")
+    problem = output_dir_problem(out_dir)
+    if problem is not None:
+        raise CommandError(f"cannot write {out_dir}: {problem}")
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     if not out_dir.exists():
@@ -181,33 +179,22 @@ def _umask() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """The ``qapic docs`` command.  Schema errors propagate as QAPIError (the caller prints
-    them); command-line mistakes are reported here (exit status 2)."""
+    """The ``qapic docs`` command.  Problems are raised (QAPIError for the schema,
+    qapic.userio's errors for the rest) and reported by :func:`qapic.cli.main`."""
+    files = generate(args)
     try:
-        files = generate(args)
-        write_output(args.output, files)
-    except DocsUsageError as err:
-        sys.stderr.write(f"qapic docs: error: {err}\n")
-        return 2
+        with new_directories_removed_on_error(args.output):
+            write_output(args.output, files)
     except OSError as err:
-        sys.stderr.write(f"qapic docs: error: cannot write {args.output}: {err.strerror or err}\n")
-        return 1
+        raise write_error(args.output, err) from None
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``qapic docs`` on its own (the arguments after ``docs``)."""
-    from qapic.frontend import QAPIError
+    from qapic.cli import main as qapic_main
 
-    parser = argparse.ArgumentParser(prog="qapic docs", description=DESCRIPTION,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    configure(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except QAPIError as err:
-        sys.stderr.write(f"{err}\n")
-        return 1
+    return qapic_main(["docs", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover

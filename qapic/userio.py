@@ -1,0 +1,358 @@
+"""What every ``qapic`` command shares at its edges: reading the files it is given, writing its
+output, and reporting what went wrong in one style.
+
+A command reports a problem by raising :class:`CommandError` (exit status 1: an input is wrong,
+an output cannot be written, a check failed) or :class:`UsageError` (exit status 2: the command
+line itself is wrong or incomplete); :func:`qapic.cli.main` prints it as one line
+``qapic COMMAND: error: MESSAGE`` (after the sub-command's usage for a usage error).  Schema
+errors stay :class:`qapic.frontend.QAPIError`, printed in QEMU's located form.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import errno
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qapic.conditions import TargetTable
+
+
+class CommandError(Exception):
+    """A problem with an input, an output or a check; exit status *status* (default 1)."""
+
+    status = 1
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class UsageError(CommandError):
+    """A command-line mistake: unknown or conflicting options, a missing option, an unknown
+    name (target, backend, format); exit status 2, after the sub-command's usage."""
+
+    status = 2
+
+
+class OutputClosed(Exception):
+    """Standard output was closed by its reader (``qapic ... | head``)."""
+
+
+def cause(err: OSError) -> str:
+    """The operating system's words for *err* (``No such file or directory``)."""
+    if err.strerror:
+        return err.strerror
+    return str(err) or type(err).__name__
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "is a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device"
+    return "is not a regular file"
+
+
+def _missing(path: str) -> CommandError:
+    """Why *path* cannot be found: the component that is missing or not a directory."""
+    p = Path(path)
+    for parent in reversed(p.parents):
+        if parent == Path(".") or parent == Path(parent.anchor):
+            continue
+        try:
+            mode = os.stat(parent).st_mode
+        except OSError:
+            return CommandError(f"{path}: no such file ({parent} does not exist)")
+        if not stat.S_ISDIR(mode):
+            return CommandError(f"{path}: no such file ({parent} is not a directory)")
+    if os.path.islink(path):
+        return CommandError(f"{path}: no such file (a broken symbolic link)")
+    return CommandError(f"{path}: no such file")
+
+
+def check_input_file(path: str | os.PathLike[str], what: str = "") -> int:
+    """Raise :class:`CommandError` unless *path* is a readable regular file that is not
+    binary; return its size.  *what* (``a QAPI schema``) words the binary case."""
+    name = os.fspath(path)
+    try:
+        st = os.stat(name)
+    except FileNotFoundError:
+        raise _missing(name) from None
+    except NotADirectoryError:
+        raise _missing(name) from None
+    except OSError as err:
+        raise CommandError(f"{name}: cannot read it: {cause(err)}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise CommandError(f"{name}: {_kind(st.st_mode)}, not a file"
+                           + (f" holding {what}" if what else ""))
+    try:
+        with open(name, "rb") as fh:
+            head = fh.read(8192)
+    except OSError as err:
+        raise CommandError(f"{name}: cannot read it: {cause(err)}") from None
+    # Binary: a NUL byte, or many bytes that are no UTF-8 (one stray Latin-1 letter is left to
+    # the parser, which locates it).
+    decoded = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False)
+    if b"\0" in head or decoded.count("\ufffd") > 8:
+        raise CommandError(f"{name}: a binary file (not UTF-8 text)"
+                           + (f", not {what}" if what else ""))
+    return st.st_size
+
+
+def read_input(path: str | os.PathLike[str], what: str = "") -> bytes:
+    """The bytes of input file *path*: a regular file, or a pipe or FIFO (``<(...)``) that a
+    writer holds open.  A FIFO without a writer is an error, not a wait for ever."""
+    name = os.fspath(path)
+    try:
+        st = os.stat(name)
+    except (FileNotFoundError, NotADirectoryError):
+        raise _missing(name) from None
+    except OSError as err:
+        raise CommandError(f"{name}: cannot read it: {cause(err)}") from None
+    fifo = stat.S_ISFIFO(st.st_mode)
+    if not (stat.S_ISREG(st.st_mode) or fifo):
+        raise CommandError(f"{name}: {_kind(st.st_mode)}, not a file"
+                           + (f" holding {what}" if what else ""))
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise CommandError(f"{name}: cannot read it: {cause(err)}") from None
+    try:
+        os.set_blocking(fd, True)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    except OSError as err:
+        raise CommandError(f"{name}: cannot read it: {cause(err)}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if fifo and not data:
+        raise CommandError(f"{name}: a FIFO with nothing written to it (no writer)")
+    return data
+
+
+def check_input_dir(path: Path) -> None:
+    """Raise :class:`CommandError` unless directory *path* exists."""
+    if not path.is_dir():
+        raise CommandError(f"{path}: " + ("no such directory" if not path.exists()
+                                          else "not a directory"))
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+def output_dir_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why directory *path* can neither be used nor created, if it cannot: the first of it
+    and its ancestors that exists but is no directory, else None (a permission or file-system
+    error is then only known when writing)."""
+    p = Path(path)
+    for candidate in (p, *p.parents):
+        try:
+            mode = os.stat(candidate).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as err:
+            return f"{candidate}: {cause(err)}"
+        if not stat.S_ISDIR(mode):
+            return (f"{candidate} exists and is not a directory" if candidate == p
+                    else f"{candidate} is not a directory")
+        return None
+    return None
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost of *path* and its ancestors that does not exist yet."""
+    missing = None
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
+
+
+@contextlib.contextmanager
+def new_directories_removed_on_error(path: str | os.PathLike[str]) -> Iterator[None]:
+    """On an exception inside the block, remove the directories created below the outermost
+    missing ancestor of *path* (only empty ones: nothing half-written stays behind)."""
+    top = _first_missing(Path(path))
+    try:
+        yield
+    except BaseException:
+        if top is not None and top.is_dir():
+            for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda t: -len(t[0])):
+                with contextlib.suppress(OSError):
+                    os.rmdir(dirpath)
+        raise
+
+
+def write_error(path: str | os.PathLike[str], err: OSError) -> CommandError:
+    """The error for *err* while writing the output *path* (file or directory)."""
+    where = os.fspath(path)
+    if isinstance(err.filename, str) and not os.path.basename(err.filename).startswith("."):
+        where = err.filename        # not one of our temporary files: the very file or directory
+    problem = output_dir_problem(os.path.dirname(where) or ".")
+    if err.errno in (errno.ENOTDIR, errno.EEXIST) and problem is not None:
+        return CommandError(f"cannot write {where}: {problem}")
+    return CommandError(f"cannot write {where}: {cause(err)}")
+
+
+def write_file(path: str | os.PathLike[str], text: str) -> None:
+    """Write *text* to file *path* whole or not at all (a temporary file renamed into place;
+    a character device such as /dev/null or /dev/stdout is written directly)."""
+    name = os.fspath(path)
+    data = text.encode("utf-8")
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            if not stat.S_ISREG(os.stat(name).st_mode):
+                if os.path.isdir(name):
+                    raise CommandError(f"cannot write {name}: {name} is a directory")
+                with open(name, "wb") as fh:
+                    fh.write(data)
+                return
+        directory = os.path.dirname(name) or "."
+        problem = output_dir_problem(directory)
+        if problem is not None:
+            raise CommandError(f"cannot write {name}: {problem}")
+        tmp = os.path.join(directory, f".{os.path.basename(name)}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as err:
+        raise write_error(name, err) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_stdout(text: str) -> None:
+    """Write *text* to standard output and flush it; a full disk is a :class:`CommandError`,
+    a reader that went away (``| head``) is :class:`OutputClosed`."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise OutputClosed from None
+    except OSError as err:
+        raise CommandError(f"cannot write standard output: {cause(err)}") from None
+
+
+def silence_stdout() -> None:
+    """After the reader closed standard output: let the interpreter's final flush go nowhere."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+# --- schemas ------------------------------------------------------------------------------------
+
+def warn(command: str, message: str) -> None:
+    sys.stderr.write(f"qapic {command}: warning: {message}\n")
+
+
+def condition_symbols(schema: Any) -> frozenset[str]:
+    """Every symbol that some ``'if'`` condition of *schema* mentions (definitions, members,
+    branches, enum values, features; conditions files included)."""
+    from qapic.conditions import Condition
+
+    found: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(obj: object) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, Condition):
+            found.update(obj.symbols())
+        elif isinstance(obj, list | tuple):
+            for item in obj:
+                walk(item)
+        elif type(obj).__module__.startswith("qapic.frontend") and hasattr(obj, "__dict__"):
+            for value in vars(obj).values():
+                walk(value)
+
+    for entity in schema.entities:
+        walk(entity)
+    return frozenset(found)
+
+
+def warn_unused_symbols(command: str, schema: Any, defined: Iterable[str],
+                        where: str | None = None) -> None:
+    """A warning for each symbol of *defined* (given with ``-D``) that no condition of
+    *schema* mentions: most likely a typo (``CONFIG_KMV``)."""
+    used = condition_symbols(schema)
+    for sym in dict.fromkeys(defined):
+        message = f"-D {sym}: no condition of {where or schema.fname} mentions it"
+        if sym not in used and (command, message) not in _WARNED:
+            _WARNED.add((command, message))     # diff A A: said once
+            warn(command, message)
+
+
+_WARNED: set[tuple[str, str]] = set()
+
+
+def lenient_docs_would_accept(schema: str, conditions: str | None = None) -> bool:
+    """Whether *schema* loads with ``--lenient-docs`` (asked after it failed without)."""
+    from qapic.frontend import QAPIError, load_schema
+    from qapic.frontend.overlay import load_optional
+
+    try:
+        load_schema(schema, lenient_docs=True, overlay=load_optional(conditions))
+    except (QAPIError, OSError, RecursionError):
+        return False
+    return True
+
+
+LENIENT_HINT = ("--lenient-docs accepts this schema: its doc comments follow an older QEMU's "
+                "rules (e.g. 7.2)")
+
+
+# --- QEMU trees -----------------------------------------------------------------------------
+
+def target_table(schema: str, qemu_src: Path | None, needed_for: str = "",
+                 reader: Callable[[Path], TargetTable] | None = None) -> TargetTable:
+    """The targets of the QEMU tree *qemu_src*, else of the tree containing *schema*.  No tree:
+    a usage error (the command line must name one); a tree that cannot be read: exit 1."""
+    from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
+
+    tree = qemu_src
+    if tree is None:
+        tree = find_tree(Path(schema).parent)
+        if tree is None:
+            raise UsageError(f"{schema} is not inside a QEMU source tree"
+                             + (f" ({needed_for})" if needed_for else "")
+                             + ": name one with --qemu-src DIR")
+    else:
+        check_input_dir(tree)
+    try:
+        return (reader or read_target_table)(tree)
+    except (QemuTreeError, OSError) as err:
+        raise CommandError(str(err)) from None
+
+
+def unknown_target(name: str, table: TargetTable) -> UsageError:
+    return UsageError(f"unknown target '{name}' (known: {', '.join(table.names())})")
