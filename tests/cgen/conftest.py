@@ -3,7 +3,6 @@ as a program, the oracle) and by ``qapic generate``, each once per session."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections.abc import Callable
@@ -93,10 +92,6 @@ def backend_of(fname: str) -> str:
         if kind in base:
             return backend
     raise ValueError(f"no backend writes {fname}")
-
-
-def backend_exists(backend: str) -> bool:
-    return importlib.util.find_spec(f"qapic.backends.c.{backend}") is not None
 
 
 def files(root: Path) -> list[str]:
