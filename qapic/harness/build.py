@@ -47,7 +47,6 @@ from qapic.harness import doubles
 from qapic.qemu_tree import read_targets_with_kvm
 
 C_DIR = Path(__file__).resolve().parent / "c"
-SINGLE_NOT_IMPLEMENTED = "qapic generate --single-binary is not implemented yet"
 #: libqemuutil.a members the harness replaces: QEMU's own generated QAPI code (ours is linked
 #: instead) and the monitor stubs (the harness has a monitor: it prints events).
 REPLACED_MEMBERS = re.compile(r"(meson-generated_\.\._qapi_qapi-.*|stubs_monitor-core\.c)\.o$")
@@ -280,13 +279,6 @@ def _generate(schema: Path, out: Path, extra: Sequence[str]) -> None:
     shutil.rmtree(tmp)
 
 
-def single_binary_available() -> str | None:
-    """None when ``qapic generate --single-binary`` exists, else why not."""
-    proc = subprocess.run([sys.executable, "-m", "qapic", "generate", "--help"],
-                          capture_output=True, text=True)
-    return None if "--single-binary" in proc.stdout else SINGLE_NOT_IMPLEMENTED
-
-
 def config_target_header(table: TargetTable, name: str) -> str:
     t = table.get(name)
     lines = [f"/* qapic harness: the run-time symbols of target {name} */"]
@@ -347,8 +339,7 @@ def link_args() -> list[str]:
 class Result:
     targets: list[str]
     per_target: dict[str, Path]
-    single: Path | None
-    single_skipped: str | None
+    single: Path | None         # None when built with single=False
     stats: Stats
     files_common: int
     files_per_target: int
@@ -447,10 +438,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
         stats.seconds["link per-target"] = time.monotonic() - t0
 
     single_exe: Path | None = None
-    skipped: str | None = None
     if single:
-        skipped = single_binary_available()
-    if single and skipped is None:
         t0 = time.monotonic()
         root = work / "gen-single"
         gen = root / "qapi"
@@ -479,15 +467,14 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
                 lnk.symlink_to("../qmp-harness")
         stats.seconds["link single"] = time.monotonic() - t0
     stats.seconds["total"] = time.monotonic() - t_start
-    result = Result(names, per_target_bins, single_exe, skipped, stats, files_common,
-                    files_target)
+    result = Result(names, per_target_bins, single_exe, stats, files_common, files_target)
     report = {
         "qemu_build": str(qb.path), "schema": str(schema), "targets": names,
         "conditions": str(conditions) if conditions else None,
         "sanitize": list(sanitize),
         "kvm_targets": sorted(t.name for t in table if t.kvm),
         "per_target": {n: str(p) for n, p in per_target_bins.items()},
-        "single": str(single_exe) if single_exe else None, "single_skipped": skipped,
+        "single": str(single_exe) if single_exe else None,
         "files_compiled_once": files_common, "files_compiled_per_target": files_target,
         "compiles": stats.compiled, "cache_hits": stats.cached,
         "seconds": {k: round(v, 2) for k, v in stats.seconds.items()},
@@ -520,5 +507,4 @@ def defines_in_effect(out: Path, target: str) -> frozenset[str]:
 
 
 __all__ = ["SANITIZERS", "HarnessError", "QemuBuildDir", "Result", "SymbolClasses", "build",
-           "build_defines", "defines_in_effect", "runtime_dependent", "sanitizer_flags",
-           "single_binary_available"]
+           "build_defines", "defines_in_effect", "runtime_dependent", "sanitizer_flags"]

@@ -53,3 +53,10 @@ def sanitized_harnesses(qemu_upstream: QemuBuild) -> Result:
 
 def harness_path(result: Result, target: str) -> Path:
     return result.per_target[target]
+
+
+def single(result: Result) -> Path:
+    """The single-binary harness of *result* (the fixtures always build it: a missing one is a
+    failure, never a skip)."""
+    assert result.single is not None and result.single.is_file(), result
+    return result.single

@@ -39,6 +39,7 @@ import pytest
 
 from qapic.harness.build import Result
 from tests.harness.conftest import SANITIZED_PER_TARGET
+from tests.harness.conftest import single as _single
 from tests.harness.requests import extra_corpus
 from tests.qmp import runner
 from tests.qmp.runner import QMPError, Request
@@ -238,12 +239,6 @@ def _corpus(harnesses: Result, args: Sequence[str], binary: Path | None = None
     # Only a few malformed requests (three today), not whole files by mistake.
     assert leaky == ["malformed" + DUPLICATE_KEY_FILE] and len(corpus[leaky[0]]) < 10, leaky
     return corpus, leaky
-
-
-def _single(result: Result) -> Path:
-    if result.single is None:
-        pytest.skip(result.single_skipped or "single-binary harness not built")
-    return result.single
 
 
 def _assert_clean(label: str, checked: CheckedRun, normal: CheckedRun) -> None:
