@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -37,10 +38,12 @@ from pathlib import Path
 
 import pytest
 
-from qapic.harness.build import Result
-from tests.harness.conftest import SANITIZED_PER_TARGET
+from qapic.harness.build import Result, sanitizer_flags
+from tests.harness.conftest import OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
 from tests.harness.conftest import single as _single
+from tests.harness.mutant import generated, relink_single
 from tests.harness.requests import extra_corpus
+from tests.qemu import QemuBuild
 from tests.qmp import runner
 from tests.qmp.runner import QMPError, Request
 
@@ -286,6 +289,47 @@ def test_per_target_under_asan_ubsan(target: str, sanitized_harnesses: Result,
     _assert_clean(f"per-target {target}", checked, normal)
     print(f"ASan+UBSan per-target {target}: {len(checked.run.exchanges)} requests in "
           f"{checked.seconds:.1f} s (normal {normal.seconds:.1f} s)")
+
+
+#: Faults planted at the start of query-name's marshaller in the sanitized single harness: the
+#: C statement, what the sanitizer's report says, the exit status it must end the process with.
+PLANTED = {
+    "out-of-bounds-read": ("{ char *planted = g_malloc(8); volatile char c = planted[8]; "
+                           "(void)c; g_free(planted); }", "heap-buffer-overflow", ASAN_EXIT),
+    "signed-overflow": ("{ volatile int planted = G_MAXINT; planted = planted + 1; }",
+                        "signed integer overflow", UBSAN_EXIT),
+}
+
+
+@pytest.mark.parametrize("fault", PLANTED)
+def test_planted_fault_fails_the_sanitized_run(fault: str, sanitized_harnesses: Result,
+                                               harnesses: Result, qemu_upstream: QemuBuild,
+                                               tool_env: None, tmp_path: Path) -> None:
+    """The checks of the runs above have teeth: the sanitized single harness with a planted
+    out-of-bounds read (ASan) or signed overflow (UBSan) in a generated marshaller, built with
+    the sanitized build's flags, fails them when that command is called."""
+    code, report, status = PLANTED[fault]
+    fname = "qapi-commands-misc.c"
+    text, n = re.subn(r"(\nvoid qmp_marshal_query_name\([^)]*\)\n\{\n)", rf"\1    {code}\n",
+                      generated(OUT_SANITIZED, fname))
+    assert n == 1
+    exe = relink_single(OUT_SANITIZED, qemu_upstream.build_dir, {fname: text}, tmp_path,
+                        sanitizer_flags(SANITIZERS))
+    corpus = {"planted": [Request("planted", 1, '{"execute":"query-name"}'),
+                          Request("planted", 2, '{"execute":"query-version"}')]}
+    args = ("-target", "x86_64")
+    normal = run_checked(_single(harnesses), corpus, args)
+    assert normal.problems() == []
+    checked = run_checked(exe, corpus, args)
+    problems = checked.problems(normal.stderr())
+    assert problems and report in problems[0], problems
+    assert checked.ends["planted"][0][0] == status
+    with pytest.raises(AssertionError):
+        _assert_clean(f"planted {fault}", checked, normal)
+    # The same build without the fault passes the same checks.
+    clean = relink_single(OUT_SANITIZED, qemu_upstream.build_dir, {}, tmp_path / "clean",
+                          sanitizer_flags(SANITIZERS))
+    assert run_checked(clean, corpus, args).problems(normal.stderr()) == []
 
 
 # --- valgrind on the normal harness -----------------------------------------------------------
