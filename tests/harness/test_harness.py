@@ -4,6 +4,7 @@ binary against the per-target harness of each of QEMU 10.0's targets."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -23,9 +24,9 @@ from tests.harness.conftest import OUT
 from tests.harness.conftest import single as _single
 from tests.harness.requests import extra_corpus
 from tests.oracle.qapic_run import run_introspect
-from tests.oracle.targets import softmmu_targets
+from tests.oracle.targets import host_cpu_family, kvm_targets, softmmu_targets, target_symbols
 from tests.oracle.upstream import UpstreamOracle
-from tests.qemu import QemuBuild
+from tests.qemu import QAPIC_MARK, UPSTREAM_MARK, QemuBuild
 from tests.qmp import runner
 
 JSON = Any
@@ -77,6 +78,34 @@ def test_per_target_schema_is_upstreams(target: str, harnesses: Result,
 def test_per_target_commands_are_the_introspected_ones(target: str, harnesses: Result) -> None:
     binary = harnesses.per_target[target]
     assert _commands(binary) == sorted(_names(_schema(binary), "command"))
+
+
+def _first_lines(gen: Path) -> dict[str, str]:
+    return {p.name: p.open().readline() for p in sorted(gen.glob("qapi-*.[ch]"))}
+
+
+def test_per_target_harnesses_are_upstreams_code(harnesses: Result) -> None:
+    """The per-target references are compiled from the QEMU source's own generator's output
+    (qapic wrote only the single-binary side and the shared test doubles)."""
+    report = json.loads((OUT / "harness-build.json").read_text())
+    assert harnesses.reference == report["per_target_generator"] == "upstream"
+    reference = _first_lines(OUT / "work" / "gen-target" / "qapi")
+    single = _first_lines(OUT / "work" / "gen-single" / "qapi")
+    assert len(reference) > 300 and len(single) > 300
+    assert [n for n, line in reference.items() if UPSTREAM_MARK not in line] == []
+    assert [n for n, line in single.items() if QAPIC_MARK not in line] == []
+
+
+def test_per_target_macros_are_the_oracles(harnesses: Result,
+                                           qemu_upstream: QemuBuild) -> None:
+    """Each per-target harness is compiled with the macros of its target's config-target.h as
+    the oracle reads QEMU's tree (configs/targets, meson.build's KVM rule for this host)."""
+    tree = qemu_upstream.source_dir
+    kvm = kvm_targets(tree, host_cpu_family())
+    for t in SRC_TARGETS:
+        header = (OUT / "work" / "config" / f"{t}-config-target.h").read_text()
+        defined = set(re.findall(r"^#define (\w+)", header, re.M))
+        assert defined == target_symbols(tree, t) | ({"CONFIG_KVM"} if t in kvm else set()), t
 
 
 def test_greeting_and_negotiation_like_qemu(harnesses: Result, qemu_upstream: QemuBuild) -> None:
