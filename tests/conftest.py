@@ -68,7 +68,7 @@ class _Skip:
 _skips: list[_Skip] = []
 
 
-def _skip_reason(report: pytest.TestReport) -> str:
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
@@ -81,6 +81,11 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         if hasattr(report, "wasxfail"):
             reason = f"xfail: {report.wasxfail}"
         _skips.append(_Skip(report.nodeid, reason))
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.skipped:      # a whole module skipped while collecting
+        _skips.append(_Skip(report.nodeid, _skip_reason(report)))
 
 
 def _strict() -> bool:

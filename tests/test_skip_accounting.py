@@ -31,8 +31,7 @@ def _run(tmp_path: Path, reason: str, allow: str | None = None
     if allow is not None:
         env["QAPIC_ALLOW_SKIPS"] = allow
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest",
-                           "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
-                           str(tmp_path / "test_planted.py")],
+                           "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -49,6 +48,15 @@ def test_an_allowed_skip_passes_and_is_listed(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout
     assert "skips: 1 (1 allowed, 0 not)" in proc.stdout
     assert "allowed, 1 skipped: ^upstream's generator rejects it" in proc.stdout
+
+
+def test_a_module_skipped_while_collecting_counts(tmp_path: Path) -> None:
+    (tmp_path / "test_module_skip.py").write_text(
+        "import pytest\npytest.skip('no frontend yet', allow_module_level=True)\n")
+    proc = _run(tmp_path, "upstream's generator rejects it: x")
+    assert proc.returncode == pytest.ExitCode.TESTS_FAILED, proc.stdout
+    assert "skips: 2 (1 allowed, 1 not)" in proc.stdout
+    assert "NOT ALLOWED: test_module_skip.py: no frontend yet" in proc.stdout
 
 
 def test_a_local_run_may_relax_it(tmp_path: Path) -> None:
