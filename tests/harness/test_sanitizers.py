@@ -4,7 +4,8 @@ The whole QMP corpus, plus every command of the target called without and with a
 every event (``tests.harness.requests``), runs through
 
 - the single harness built with ``-fsanitize=address,undefined`` as several targets, and the
-  sanitized per-target harnesses of a few targets: any ASan, LeakSanitizer or UBSan report
+  sanitized per-target harnesses of a few targets (qapic's drop-in output, compared with the
+  normal per-target harnesses built from upstream's): any ASan, LeakSanitizer or UBSan report
   makes the process exit with a status of its own, and stderr must be what the normal harness
   prints (nothing of a sanitizer);
 - the normal (unsanitized) single harness under valgrind's memcheck, for a few targets: no
