@@ -292,13 +292,16 @@ def test_per_target_under_asan_ubsan(target: str, sanitized_harnesses: Result,
           f"{checked.seconds:.1f} s (normal {normal.seconds:.1f} s)")
 
 
-#: Faults planted at the start of query-name's marshaller in the sanitized single harness: the
-#: C statement, what the sanitizer's report says, the exit status it must end the process with.
+#: Faults planted at the start of query-uuid's marshaller in the sanitized single harness (not
+#: query-name: the corpus runner sends that one after every request): the C statement, what the
+#: sanitizer's report says, the exit status it must end the process with.  QEMU compiles with
+#: -fwrapv, under which signed overflow is defined (UBSan has nothing to report), so the
+#: planted undefined behaviour is an oversized shift of a signed int.
 PLANTED = {
     "out-of-bounds-read": ("{ char *planted = g_malloc(8); volatile char c = planted[8]; "
                            "(void)c; g_free(planted); }", "heap-buffer-overflow", ASAN_EXIT),
-    "signed-overflow": ("{ volatile int planted = G_MAXINT; planted = planted + 1; }",
-                        "signed integer overflow", UBSAN_EXIT),
+    "shift-overflow": ("{ volatile int n = 40; volatile int planted = 1 << n; (void)planted; }",
+                       "shift exponent 40 is too large", UBSAN_EXIT),
 }
 
 
@@ -307,16 +310,16 @@ def test_planted_fault_fails_the_sanitized_run(fault: str, sanitized_harnesses: 
                                                harnesses: Result, qemu_upstream: QemuBuild,
                                                tool_env: None, tmp_path: Path) -> None:
     """The checks of the runs above have teeth: the sanitized single harness with a planted
-    out-of-bounds read (ASan) or signed overflow (UBSan) in a generated marshaller, built with
+    out-of-bounds read (ASan) or undefined shift (UBSan) in a generated marshaller, built with
     the sanitized build's flags, fails them when that command is called."""
     code, report, status = PLANTED[fault]
-    fname = "qapi-commands-misc.c"
-    text, n = re.subn(r"(\nvoid qmp_marshal_query_name\([^)]*\)\n\{\n)", rf"\1    {code}\n",
+    fname = "qapi-commands-machine.c"
+    text, n = re.subn(r"(\nvoid qmp_marshal_query_uuid\([^)]*\)\n\{\n)", rf"\1    {code}\n",
                       generated(OUT_SANITIZED, fname))
     assert n == 1
     exe = relink_single(OUT_SANITIZED, qemu_upstream.build_dir, {fname: text}, tmp_path,
                         sanitizer_flags(SANITIZERS))
-    corpus = {"planted": [Request("planted", 1, '{"execute":"query-name"}'),
+    corpus = {"planted": [Request("planted", 1, '{"execute":"query-uuid"}'),
                           Request("planted", 2, '{"execute":"query-version"}')]}
     args = ("-target", "x86_64")
     normal = run_checked(_single(harnesses), corpus, args)
