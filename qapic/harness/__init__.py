@@ -14,7 +14,9 @@ from pathlib import Path
 HELP = "build QMP test harnesses (per target and single-binary) against a QEMU build"
 DESCRIPTION = (
     "Build, against a configured and built QEMU 10.0 build directory, a QMP harness per target "
-    "(OUT/per-target/X/qmp-harness: qapic generate output compiled with X's TARGET_* macros) "
+    "(OUT/per-target/X/qmp-harness: the output of the QEMU source's own scripts/qapi-gen.py, "
+    "or of qapic generate with --reference qapic or --conditions, compiled with X's TARGET_* "
+    "macros) "
     "and the single-binary harness (OUT/qmp-harness, compiled once; run it as qemu-system-X, "
     "see OUT/bin/, or with -target X[,Y]). Each speaks QMP on stdin/stdout like "
     "'qemu-system-X -qmp stdio', with generated test doubles as command implementations.")
@@ -32,6 +34,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conditions", metavar="FILE", type=Path,
                    help="a conditions file applied to the schema for both kinds of harness "
                         "(e.g. qapic/carried/qemu-10.2.json on a QEMU 10.2 build)")
+    p.add_argument("--reference", choices=("upstream", "qapic"),
+                   help="generator of the per-target harnesses (default: upstream, i.e. the "
+                        "QEMU source's scripts/qapi-gen.py; qapic with --conditions)")
     p.add_argument("--no-single", action="store_true", help="skip the single-binary harness")
     p.add_argument("--no-per-target", action="store_true", help="skip the per-target harnesses")
     p.add_argument("-j", "--jobs", type=int, help="parallel compiles (default: CPU count)")
@@ -52,18 +57,15 @@ def run(args: argparse.Namespace) -> int:
         t.strip() for t in args.targets.split(",") if t.strip()]
     check_input_dir(args.qemu_build)
     try:
-        result = build(args.qemu_build, args.output, targets, args.schema,
-                       single=not args.no_single, per_target=not args.no_per_target,
-                       jobs=args.jobs, log=lambda s: print(s, file=sys.stderr),
-                       sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
-                       conditions=args.conditions)
+        build(args.qemu_build, args.output, targets, args.schema,
+              single=not args.no_single, per_target=not args.no_per_target,
+              jobs=args.jobs, log=lambda s: print(s, file=sys.stderr),
+              sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
+              conditions=args.conditions, reference=args.reference)
     except KeyError as e:
         raise UsageError(f"unknown target {e}") from None
     except HarnessError as e:
         raise CommandError(str(e)) from None
     report = json.loads((args.output / "harness-build.json").read_text())
-    if result.single_skipped:
-        sys.stderr.write(f"qapic harness: single-binary harness skipped: "
-                         f"{result.single_skipped}\n")
     write_stdout(json.dumps(report, indent=1) + "\n")
     return 0

@@ -2,7 +2,8 @@
 
 Layout of OUT::
 
-    OUT/per-target/X/qmp-harness     one per target X (TARGET_* of X as macros)
+    OUT/per-target/X/qmp-harness     one per target X (TARGET_* of X as macros), from the QEMU
+                                     source's own generator (or qapic's: ``reference``)
     OUT/qmp-harness                  the single-binary output, compiled once (no TARGET_* macro)
     OUT/bin/qemu-system-X            links to OUT/qmp-harness (the target comes from argv[0])
     OUT/work/                        generated C, our copy of libqemuutil.a, objects, configs
@@ -47,7 +48,6 @@ from qapic.harness import doubles
 from qapic.qemu_tree import read_targets_with_kvm
 
 C_DIR = Path(__file__).resolve().parent / "c"
-SINGLE_NOT_IMPLEMENTED = "qapic generate --single-binary is not implemented yet"
 #: libqemuutil.a members the harness replaces: QEMU's own generated QAPI code (ours is linked
 #: instead) and the monitor stubs (the harness has a monitor: it prints events).
 REPLACED_MEMBERS = re.compile(r"(meson-generated_\.\._qapi_qapi-.*|stubs_monitor-core\.c)\.o$")
@@ -261,12 +261,26 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
-def _generate(schema: Path, out: Path, extra: Sequence[str]) -> None:
-    """``qapic generate --suppress-tracing`` into *out* (files rewritten only when changed)."""
+#: The generators of the per-target reference harnesses (``build(reference=...)``).
+REFERENCES = ("upstream", "qapic")
+
+
+def _generate(schema: Path, out: Path, extra: Sequence[str],
+              upstream: Path | None = None) -> None:
+    """``qapic generate -b --suppress-tracing`` into *out* (files rewritten only when changed);
+    with *upstream* (a QEMU source tree), that tree's own ``scripts/qapi-gen.py`` instead,
+    run as a program of its own (its output is the reference qapic is compared with)."""
     tmp = out.parent / (out.name + ".new")
     shutil.rmtree(tmp, ignore_errors=True)
-    cmd = [sys.executable, "-m", "qapic", "generate", "-b", "--suppress-tracing", *extra,
-           "-o", str(tmp), str(schema)]
+    if upstream is not None:
+        gen = upstream / "scripts" / "qapi-gen.py"
+        if not gen.is_file():
+            raise HarnessError(f"{upstream}: no scripts/qapi-gen.py (upstream's generator)")
+        cmd = [sys.executable, str(gen), "-b", "--suppress-tracing", *extra, "-o", str(tmp),
+               str(schema)]
+    else:
+        cmd = [sys.executable, "-m", "qapic", "generate", "-b", "--suppress-tracing", *extra,
+               "-o", str(tmp), str(schema)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise HarnessError(f"{shlex.join(cmd)} failed:\n{proc.stderr[-4000:]}")
@@ -278,13 +292,6 @@ def _generate(schema: Path, out: Path, extra: Sequence[str]) -> None:
     for name in new:
         _write_if_changed(out / name, (tmp / name).read_text())
     shutil.rmtree(tmp)
-
-
-def single_binary_available() -> str | None:
-    """None when ``qapic generate --single-binary`` exists, else why not."""
-    proc = subprocess.run([sys.executable, "-m", "qapic", "generate", "--help"],
-                          capture_output=True, text=True)
-    return None if "--single-binary" in proc.stdout else SINGLE_NOT_IMPLEMENTED
 
 
 def config_target_header(table: TargetTable, name: str) -> str:
@@ -347,11 +354,11 @@ def link_args() -> list[str]:
 class Result:
     targets: list[str]
     per_target: dict[str, Path]
-    single: Path | None
-    single_skipped: str | None
+    single: Path | None         # None when built with single=False
     stats: Stats
     files_common: int
     files_per_target: int
+    reference: str = "upstream"  # the generator of the per-target harnesses
 
 
 def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
@@ -359,10 +366,27 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
           single: bool = True, per_target: bool = True, jobs: int | None = None,
           cache: Path | None = None, log: Callable[[str], None] = lambda _s: None,
           sanitize: Sequence[str] = (), conditions: Path | None = None,
-          cflags: Sequence[str] = ()) -> Result:
+          cflags: Sequence[str] = (), reference: str | None = None,
+          reference_schema: Path | None = None) -> Result:
     """Build the harnesses (see the module's docstring); *conditions* is a conditions file
     applied to the schema for both kinds (``qapic generate --conditions``); *cflags* come after
-    the QEMU build's own compiler flags (a benchmark's ``-O2 -g`` over a test build's ``-O0``)."""
+    the QEMU build's own compiler flags (a benchmark's ``-O2 -g`` over a test build's ``-O0``).
+
+    *reference* is the generator of the per-target harnesses: ``"upstream"`` (the default: the
+    QEMU source's own ``scripts/qapi-gen.py``, so that the single binary is compared with code
+    qapic did not write) or ``"qapic"``.  Upstream's generator cannot apply a conditions file:
+    with *conditions* it needs *reference_schema*, the schema with those conditions written
+    into its JSON (by the caller), else the default is ``"qapic"``.  The test doubles are
+    generated by qapic for both kinds alike."""
+    reference = reference or ("qapic" if conditions and not reference_schema else "upstream")
+    if reference not in REFERENCES:
+        raise HarnessError(f"unknown reference generator {reference!r} "
+                           f"(known: {', '.join(REFERENCES)})")
+    if reference == "upstream" and conditions and not reference_schema:
+        raise HarnessError("upstream's generator takes no conditions file: give it the schema "
+                           "with the conditions written in, or use the qapic reference")
+    if reference_schema and reference != "upstream":
+        raise HarnessError("a reference schema is for upstream's generator")
     t_start = time.monotonic()
     stats = Stats()
     extra_flags = [*sanitizer_flags(sanitize), *cflags]
@@ -403,7 +427,10 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
         t0 = time.monotonic()
         root = work / "gen-target"
         gen = root / "qapi"
-        _generate(schema, gen, with_conditions)
+        if reference == "upstream":
+            _generate((reference_schema or schema).resolve(), gen, [], qb.source)
+        else:
+            _generate(schema, gen, with_conditions)
         _write_if_changed(gen / "harness-doubles.c", doubles.generate(model, "target"))
         stats.seconds["generate"] = time.monotonic() - t0
         dependent = runtime_dependent(gen)
@@ -447,10 +474,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
         stats.seconds["link per-target"] = time.monotonic() - t0
 
     single_exe: Path | None = None
-    skipped: str | None = None
     if single:
-        skipped = single_binary_available()
-    if single and skipped is None:
         t0 = time.monotonic()
         root = work / "gen-single"
         gen = root / "qapi"
@@ -479,15 +503,17 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
                 lnk.symlink_to("../qmp-harness")
         stats.seconds["link single"] = time.monotonic() - t0
     stats.seconds["total"] = time.monotonic() - t_start
-    result = Result(names, per_target_bins, single_exe, skipped, stats, files_common,
-                    files_target)
+    result = Result(names, per_target_bins, single_exe, stats, files_common, files_target,
+                    reference)
     report = {
         "qemu_build": str(qb.path), "schema": str(schema), "targets": names,
         "conditions": str(conditions) if conditions else None,
+        "per_target_generator": reference if per_target else None,
+        "reference_schema": str(reference_schema) if reference_schema else None,
         "sanitize": list(sanitize),
         "kvm_targets": sorted(t.name for t in table if t.kvm),
         "per_target": {n: str(p) for n, p in per_target_bins.items()},
-        "single": str(single_exe) if single_exe else None, "single_skipped": skipped,
+        "single": str(single_exe) if single_exe else None,
         "files_compiled_once": files_common, "files_compiled_per_target": files_target,
         "compiles": stats.compiled, "cache_hits": stats.cached,
         "seconds": {k: round(v, 2) for k, v in stats.seconds.items()},
@@ -519,6 +545,5 @@ def defines_in_effect(out: Path, target: str) -> frozenset[str]:
     return frozenset(re.findall(r"^#define\s+(\w+)", proc.stdout, re.M))
 
 
-__all__ = ["SANITIZERS", "HarnessError", "QemuBuildDir", "Result", "SymbolClasses", "build",
-           "build_defines", "defines_in_effect", "runtime_dependent", "sanitizer_flags",
-           "single_binary_available"]
+__all__ = ["REFERENCES", "SANITIZERS", "HarnessError", "QemuBuildDir", "Result", "SymbolClasses",
+           "build", "build_defines", "defines_in_effect", "runtime_dependent", "sanitizer_flags"]

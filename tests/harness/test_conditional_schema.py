@@ -43,14 +43,12 @@ from qapic.frontend import (
     load_schema,
 )
 from qapic.harness.build import (
-    QemuBuildDir,
     Result,
     build,
     cache_dir,
     defines_in_effect,
-    link_args,
-    support_objects,
 )
+from tests.harness.mutant import relink_single
 from tests.qemu import QemuBuild
 from tests.qmp import runner
 from tests.qmp.runner import Request, Run
@@ -103,8 +101,7 @@ def tc_harnesses(qemu_upstream: QemuBuild) -> Result:
     report = json.loads((OUT / "harness-build.json").read_text())
     print(f"target-conditions harness build: {time.monotonic() - t0:.1f} s, "
           f"{report['compiles']} compiles, {report['cache_hits']} cached")
-    if result.single is None:
-        pytest.skip(result.single_skipped or "single-binary harness not built")
+    assert result.single is not None
     return result
 
 
@@ -496,41 +493,96 @@ def test_staged_schema_is_accepted_by_upstream(tc_harnesses: Result,
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-#: Generated files of the single binary whose run-time checks the corpus must notice.
-MUTATED = ("qapi-visit-target-conditions.c", "qapi-events-target-conditions.c",
-           "qapi-init-commands.c")
+# --- the run-time checks, broken ---------------------------------------------------------------
+
+#: How each kind of run-time check is switched off in the generated C, per kind of generated
+#: file: (file-name pattern, check pattern, replacement).  Each must match somewhere (so a
+#: change of the generated code cannot make this test vacuous).
+_VISIBLE = (r"qapi_targets_visible\([^()]*\)", "true")
+BREAKS: dict[str, list[tuple[str, str, str]]] = {
+    # Members, branches and features of every module's visitors; enum values (input visitors
+    # offered every value instead of the visible ones).
+    "visitors": [(r"qapi-visit-.*\.c$", *_VISIBLE),
+                 (r"qapi-visit-.*\.c$",
+                  r"qapi_targets_visit_enum\(([^;]*?),\s*\w+,\s*(\w+)\)",
+                  r"visit_type_enum(\1, \2)")],
+    # Command registration (and any check in the marshallers).
+    "commands": [(r"qapi-(init-commands|commands-.*)\.c$", *_VISIBLE)],
+    # Events: sent whatever the active targets.
+    "events": [(r"qapi-events-.*\.c$", *_VISIBLE)],
+    # query-qmp-schema: the whole tree instead of the active targets' view.
+    "introspection": [(r"qapi-introspect\.c$",
+                       r"qapi_targets_introspect_qlit\(\s*[^,]+,\s*([^,]+),[^)]*\)", r"\1")],
+}
 
 
-@pytest.mark.parametrize("fname", MUTATED)
-def test_disabled_checks_are_noticed(fname: str, tc_harnesses: Result, qemu_upstream: QemuBuild,
+def broken_sources(kinds: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """The generated files of the single harness with the run-time checks of *kinds* off, and
+    how many checks each kind lost."""
+    gen = OUT / "work" / "gen-single" / "qapi"
+    texts = {p.name: p.read_text() for p in sorted(gen.glob("qapi-*.c"))}
+    changed: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        counts[kind] = 0
+        for file_pattern, pattern, replacement in BREAKS[kind]:
+            for name in texts:
+                if re.search(file_pattern, name):
+                    new, n = re.subn(pattern, replacement, changed.get(name, texts[name]))
+                    if n:
+                        changed[name] = new
+                        counts[kind] += n
+    return changed, counts
+
+
+def _differing(exe: Path, requests: dict[str, list[Request]],
+               per_target_runs: dict[str, Run], targets: tuple[str, ...] = TARGETS
+               ) -> dict[str, int]:
+    """Per target: how many replies of *exe* run as it differ from the per-target harness's."""
+    out = {}
+    for t in targets:
+        got = runner.run_corpus(exe, requests, ("-target", t))
+        out[t] = sum(a.replies != b.replies for a, b in zip(per_target_runs[t].exchanges,
+                                                           got.exchanges, strict=True))
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(BREAKS))
+def test_disabled_checks_are_noticed(kind: str, tc_harnesses: Result, qemu_upstream: QemuBuild,
                                      requests: dict[str, list[Request]],
                                      per_target_runs: dict[str, Run], tmp_path: Path) -> None:
-    """The corpus would catch a single binary without run-time checks: *fname* with every
-    ``qapi_targets_visible(...)`` replaced by ``true``, relinked, differs from the per-target
-    harnesses.  (Each check alone was tried by hand: every one that some target of TARGETS can
-    tell apart is noticed; see the commit message.)"""
-    root = OUT / "work" / "gen-single"
-    text = (root / "qapi" / fname).read_text()
-    mutant, n = re.subn(r"qapi_targets_visible\([^()]*\)", "true", text)
-    assert n > 0
-    src = tmp_path / fname
-    src.write_text(mutant)
-    qb = QemuBuildDir.read(qemu_upstream.build_dir)
-    obj = tmp_path / (fname + ".o")
-    inc = ["-iquote", str(root), "-iquote", str(OUT / "work" / "c"), "-I", str(root / "qapi")]
-    subprocess.run([qb.cflags[0], *inc, *qb.cflags[1:], "-c", str(src), "-o", str(obj)],
-                   check=True)
-    objs = [str(obj) if p.name == fname + ".o" else str(p)
-            for p in sorted((OUT / "work" / "obj-single").glob("*.o"))]
-    exe = tmp_path / "qemu-system-mutant"
-    subprocess.run([qb.cflags[0], "-pie", "-o", str(exe), *objs, *support_objects(qb),
-                    "-Wl,--start-group", str(OUT / "work" / "libqemuutil-harness.a"),
-                    *link_args(), "-Wl,--end-group"], check=True)
-    differing = {}
+    """The corpus would catch a single binary without one kind of run-time check: the
+    generated files with those checks off, relinked, differ from the per-target harnesses on
+    some target (the targets are tried until one differs)."""
+    sources, counts = broken_sources([kind])
+    assert counts[kind] > 0, f"no {kind} check found to break: {BREAKS[kind]}"
+    exe = relink_single(OUT, qemu_upstream.build_dir, sources, tmp_path)
+    differing: dict[str, int] = {}
     for t in TARGETS:
-        got = runner.run_corpus(exe, requests, ("-target", t))
-        differing[t] = sum(a.replies != b.replies
-                           for a, b in zip(per_target_runs[t].exchanges, got.exchanges,
-                                           strict=True))
-    print(f"{fname}: {n} checks disabled, differing replies {differing}")
+        differing.update(_differing(exe, requests, per_target_runs, (t,)))
+        if differing[t]:
+            break
+    print(f"{kind}: {counts[kind]} checks off in {sorted(sources)}; differing {differing}")
     assert sum(differing.values()) > 0
+
+
+def test_all_checks_disabled_differ_on_every_distinct_target(
+        tc_harnesses: Result, qemu_upstream: QemuBuild, requests: dict[str, list[Request]],
+        per_target_runs: dict[str, Run], tmp_path: Path) -> None:
+    """Every run-time check off at once (visitors of every module, commands, events, the
+    introspection filter): run as any target whose per-target interface differs from another
+    target's, the mutant differs from that target's per-target harness."""
+    sources, counts = broken_sources(sorted(BREAKS))
+    assert all(counts.values()), counts
+    # Nothing of the run-time support is called any more outside its own file.
+    gen = OUT / "work" / "gen-single" / "qapi"
+    left = {p.name: re.findall(r"\bqapi_target\w*\(", sources.get(p.name, p.read_text()))
+            for p in gen.glob("qapi-*.c") if p.name != "qapi-targets.c"}
+    assert {n: calls for n, calls in left.items() if calls} == {}
+    exe = relink_single(OUT, qemu_upstream.build_dir, sources, tmp_path)
+    differing = _differing(exe, requests, per_target_runs)
+    replies = {t: [e.replies for e in per_target_runs[t].exchanges] for t in TARGETS}
+    distinct = [t for t in TARGETS if any(replies[t] != replies[u] for u in TARGETS if u != t)]
+    print(f"all checks off ({counts}): differing replies {differing}; distinct {distinct}")
+    assert len(distinct) == len(TARGETS)
+    assert [t for t in distinct if not differing[t]] == []

@@ -4,6 +4,7 @@ binary against the per-target harness of each of QEMU 10.0's targets."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -16,21 +17,21 @@ from qapic.harness.build import (
     Result,
     build,
     defines_in_effect,
-    single_binary_available,
+    runtime_dependent,
 )
-from qapic.qemu_tree import read_target_table
+from tests.conftest import qemu_source
 from tests.harness.conftest import OUT
+from tests.harness.conftest import single as _single
 from tests.harness.requests import extra_corpus
 from tests.oracle.qapic_run import run_introspect
+from tests.oracle.targets import host_cpu_family, kvm_targets, softmmu_targets, target_symbols
 from tests.oracle.upstream import UpstreamOracle
-from tests.qemu import QemuBuild
+from tests.qemu import QAPIC_MARK, UPSTREAM_MARK, QemuBuild
 from tests.qmp import runner
 
 JSON = Any
-SRC_TARGETS = read_target_table(
-    Path(subprocess.run(["scripts/qemu-source", "10.0"], capture_output=True, text=True,
-                        cwd=Path(__file__).resolve().parents[2], check=True)
-         .stdout.strip().splitlines()[-1])).names()
+#: Every system-emulation target of QEMU 10.0's tree (read by the test oracle, not by qapic).
+SRC_TARGETS = softmmu_targets(qemu_source("10.0"))
 INTROSPECTED = ("x86_64", "aarch64")
 
 
@@ -51,12 +52,6 @@ def _commands(binary: Path | str, args: tuple[str, ...] = ()) -> list[str]:
 
 def _names(schema: JSON, meta: str) -> set[str]:
     return {e["name"] for e in schema if e["meta-type"] == meta}
-
-
-def _single(harnesses: Result) -> Path:
-    if harnesses.single is None:
-        pytest.skip(harnesses.single_skipped or "single-binary harness not built")
-    return harnesses.single
 
 
 # --- per target ---------------------------------------------------------------------------
@@ -83,6 +78,34 @@ def test_per_target_schema_is_upstreams(target: str, harnesses: Result,
 def test_per_target_commands_are_the_introspected_ones(target: str, harnesses: Result) -> None:
     binary = harnesses.per_target[target]
     assert _commands(binary) == sorted(_names(_schema(binary), "command"))
+
+
+def _first_lines(gen: Path) -> dict[str, str]:
+    return {p.name: p.open().readline() for p in sorted(gen.glob("qapi-*.[ch]"))}
+
+
+def test_per_target_harnesses_are_upstreams_code(harnesses: Result) -> None:
+    """The per-target references are compiled from the QEMU source's own generator's output
+    (qapic wrote only the single-binary side and the shared test doubles)."""
+    report = json.loads((OUT / "harness-build.json").read_text())
+    assert harnesses.reference == report["per_target_generator"] == "upstream"
+    reference = _first_lines(OUT / "work" / "gen-target" / "qapi")
+    single = _first_lines(OUT / "work" / "gen-single" / "qapi")
+    assert len(reference) > 300 and len(single) > 300
+    assert [n for n, line in reference.items() if UPSTREAM_MARK not in line] == []
+    assert [n for n, line in single.items() if QAPIC_MARK not in line] == []
+
+
+def test_per_target_macros_are_the_oracles(harnesses: Result,
+                                           qemu_upstream: QemuBuild) -> None:
+    """Each per-target harness is compiled with the macros of its target's config-target.h as
+    the oracle reads QEMU's tree (configs/targets, meson.build's KVM rule for this host)."""
+    tree = qemu_upstream.source_dir
+    kvm = kvm_targets(tree, host_cpu_family())
+    for t in SRC_TARGETS:
+        header = (OUT / "work" / "config" / f"{t}-config-target.h").read_text()
+        defined = set(re.findall(r"^#define (\w+)", header, re.M))
+        assert defined == target_symbols(tree, t) | ({"CONFIG_KVM"} if t in kvm else set()), t
 
 
 def test_greeting_and_negotiation_like_qemu(harnesses: Result, qemu_upstream: QemuBuild) -> None:
@@ -138,10 +161,16 @@ def test_rebuild_is_all_cached(harnesses: Result, qemu_upstream: QemuBuild) -> N
 
 # --- the single binary against each per-target harness ---------------------------------------
 
-def test_single_binary_output_exists_or_skip_reason() -> None:
-    reason = single_binary_available()
-    if reason:
-        pytest.skip(reason)
+def test_single_is_compiled_once_for_every_target(harnesses: Result) -> None:
+    """The single harness exists, is run as every target of the source tree, and its generated
+    code tests no target symbol at compile time (the per-target code does: not vacuous)."""
+    exe = _single(harnesses)
+    bindir = OUT / "bin"
+    assert sorted(p.name for p in bindir.iterdir()) == sorted(
+        f"qemu-system-{t}" for t in SRC_TARGETS)
+    assert all((bindir / f"qemu-system-{t}").resolve() == exe.resolve() for t in SRC_TARGETS)
+    assert runtime_dependent(OUT / "work" / "gen-single" / "qapi") == set()
+    assert runtime_dependent(OUT / "work" / "gen-target" / "qapi")
 
 
 @pytest.mark.parametrize("target", SRC_TARGETS)

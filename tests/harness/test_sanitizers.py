@@ -4,7 +4,8 @@ The whole QMP corpus, plus every command of the target called without and with a
 every event (``tests.harness.requests``), runs through
 
 - the single harness built with ``-fsanitize=address,undefined`` as several targets, and the
-  sanitized per-target harnesses of a few targets: any ASan, LeakSanitizer or UBSan report
+  sanitized per-target harnesses of a few targets (qapic's drop-in output, compared with the
+  normal per-target harnesses built from upstream's): any ASan, LeakSanitizer or UBSan report
   makes the process exit with a status of its own, and stderr must be what the normal harness
   prints (nothing of a sanitizer);
 - the normal (unsanitized) single harness under valgrind's memcheck, for a few targets: no
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -37,9 +39,12 @@ from pathlib import Path
 
 import pytest
 
-from qapic.harness.build import Result
-from tests.harness.conftest import SANITIZED_PER_TARGET
+from qapic.harness.build import Result, sanitizer_flags
+from tests.harness.conftest import OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
+from tests.harness.conftest import single as _single
+from tests.harness.mutant import generated, relink_single
 from tests.harness.requests import extra_corpus
+from tests.qemu import QemuBuild
 from tests.qmp import runner
 from tests.qmp.runner import QMPError, Request
 
@@ -240,12 +245,6 @@ def _corpus(harnesses: Result, args: Sequence[str], binary: Path | None = None
     return corpus, leaky
 
 
-def _single(result: Result) -> Path:
-    if result.single is None:
-        pytest.skip(result.single_skipped or "single-binary harness not built")
-    return result.single
-
-
 def _assert_clean(label: str, checked: CheckedRun, normal: CheckedRun) -> None:
     assert normal.problems() == [], f"normal harness {label}"
     problems = checked.problems(normal.stderr())
@@ -291,6 +290,50 @@ def test_per_target_under_asan_ubsan(target: str, sanitized_harnesses: Result,
     _assert_clean(f"per-target {target}", checked, normal)
     print(f"ASan+UBSan per-target {target}: {len(checked.run.exchanges)} requests in "
           f"{checked.seconds:.1f} s (normal {normal.seconds:.1f} s)")
+
+
+#: Faults planted at the start of query-uuid's marshaller in the sanitized single harness (not
+#: query-name: the corpus runner sends that one after every request): the C statement, what the
+#: sanitizer's report says, the exit status it must end the process with.  QEMU compiles with
+#: -fwrapv, under which signed overflow is defined (UBSan has nothing to report), so the
+#: planted undefined behaviour is an oversized shift of a signed int.
+PLANTED = {
+    "out-of-bounds-read": ("{ char *planted = g_malloc(8); volatile char c = planted[8]; "
+                           "(void)c; g_free(planted); }", "heap-buffer-overflow", ASAN_EXIT),
+    "shift-overflow": ("{ volatile int n = 40; volatile int planted = 1 << n; (void)planted; }",
+                       "shift exponent 40 is too large", UBSAN_EXIT),
+}
+
+
+@pytest.mark.parametrize("fault", PLANTED)
+def test_planted_fault_fails_the_sanitized_run(fault: str, sanitized_harnesses: Result,
+                                               harnesses: Result, qemu_upstream: QemuBuild,
+                                               tool_env: None, tmp_path: Path) -> None:
+    """The checks of the runs above have teeth: the sanitized single harness with a planted
+    out-of-bounds read (ASan) or undefined shift (UBSan) in a generated marshaller, built with
+    the sanitized build's flags, fails them when that command is called."""
+    code, report, status = PLANTED[fault]
+    fname = "qapi-commands-machine.c"
+    text, n = re.subn(r"(\nvoid qmp_marshal_query_uuid\([^)]*\)\n\{\n)", rf"\1    {code}\n",
+                      generated(OUT_SANITIZED, fname))
+    assert n == 1
+    exe = relink_single(OUT_SANITIZED, qemu_upstream.build_dir, {fname: text}, tmp_path,
+                        sanitizer_flags(SANITIZERS))
+    corpus = {"planted": [Request("planted", 1, '{"execute":"query-uuid"}'),
+                          Request("planted", 2, '{"execute":"query-version"}')]}
+    args = ("-target", "x86_64")
+    normal = run_checked(_single(harnesses), corpus, args)
+    assert normal.problems() == []
+    checked = run_checked(exe, corpus, args)
+    problems = checked.problems(normal.stderr())
+    assert problems and report in problems[0], problems
+    assert checked.ends["planted"][0][0] == status
+    with pytest.raises(AssertionError):
+        _assert_clean(f"planted {fault}", checked, normal)
+    # The same build without the fault passes the same checks.
+    clean = relink_single(OUT_SANITIZED, qemu_upstream.build_dir, {}, tmp_path / "clean",
+                          sanitizer_flags(SANITIZERS))
+    assert run_checked(clean, corpus, args).problems(normal.stderr()) == []
 
 
 # --- valgrind on the normal harness -----------------------------------------------------------

@@ -64,7 +64,7 @@ class InstallError(Exception):
 def ensure_installed(targets: list[str]) -> list[str]:
     """Install the packages of the *targets* whose binaries are missing (apt-get, as root or
     through passwordless sudo).  Returns the packages installed; raises InstallError when it
-    cannot (the message says why)."""
+    cannot, or when a binary is still missing afterwards (the message says why)."""
     missing = sorted({package_of(t) for t in targets if not binary(t).exists()})
     if not missing:
         return []
@@ -85,6 +85,10 @@ def ensure_installed(targets: list[str]) -> list[str]:
         if proc.returncode != 0:
             raise InstallError(f"`{' '.join(cmd)}` failed ({proc.returncode}):\n"
                                f"{proc.stderr[-2000:]}")
+    still = [str(binary(t)) for t in targets if not binary(t).exists()]
+    if still:
+        raise InstallError(f"installed {', '.join(missing)}, but still missing: "
+                           f"{', '.join(still)}")
     return missing
 
 

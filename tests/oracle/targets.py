@@ -18,6 +18,8 @@ CONFIG_SOFTMMU or the accelerators, depend on the build, not on the target file)
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 IGNORED = frozenset({"TARGET_XML_FILES", "TARGET_ABI_DIR", "TARGET_ARCH"})
@@ -68,3 +70,54 @@ def target_config(tree: Path, target: str) -> dict[str, str]:
 def target_symbols(tree: Path, target: str) -> frozenset[str]:
     """The TARGET_* macros config-target.h defines for *target* (e.g. ``aarch64``)."""
     return frozenset(target_config(tree, target))
+
+
+# --- CONFIG_KVM: meson.build's kvm_targets, for the host's CPU family --------------------------
+
+#: The first word of the C compiler's target triple (``cc -dumpmachine``) -> meson's CPU family
+#: (meson's host_machine.cpu_family(), which QEMU's meson.build tests as ``cpu``).
+_TRIPLE_CPU = {"i386": "x86", "i486": "x86", "i586": "x86", "i686": "x86", "x86_64": "x86_64",
+               "aarch64": "aarch64", "arm": "arm", "armv7l": "arm", "s390x": "s390x",
+               "powerpc": "ppc", "powerpc64": "ppc64", "powerpc64le": "ppc64", "mips": "mips",
+               "mipsel": "mips", "mips64": "mips64", "mips64el": "mips64",
+               "riscv32": "riscv32", "riscv64": "riscv64", "loongarch64": "loongarch64"}
+
+
+def host_cpu_family() -> str:
+    """meson's CPU family of this machine, from the target triple of the C compiler QEMU is
+    built with (not assumed, and not qapic's reading of the host)."""
+    cc = shutil.which("cc")
+    if cc is None:
+        raise RuntimeError("no C compiler (scripts/setup --test installs one)")
+    triple = subprocess.run([cc, "-dumpmachine"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    cpu = triple.split("-", 1)[0]
+    return _TRIPLE_CPU.get(cpu, cpu)
+
+
+def kvm_targets(tree: Path, cpu_family: str) -> frozenset[str]:
+    """The targets meson.build builds with CONFIG_KVM on a Linux host of *cpu_family*: the
+    ``kvm_targets = [...]`` of the branch for it in the ``if cpu == 'X'`` / ``elif cpu in
+    ['X', 'Y']`` / ``else`` chain that sets kvm_targets."""
+    lines = (Path(tree) / "meson.build").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines[:-1]) if line.startswith("if cpu ")
+                 and lines[i + 1].split()[:2] == ["kvm_targets", "="])
+    branches: dict[str | None, list[str]] = {}
+    conditions: list[str | None] = []
+    for line in lines[start:]:
+        words = line.split(None, 1)
+        if words and words[0] in ("if", "elif"):
+            cond = words[1].removeprefix("cpu").strip()
+            op, _, value = cond.partition(" ")
+            assert op in ("==", "in"), line
+            conditions = [v.strip(" '") for v in value.strip("[] ").split(",")]
+        elif words == ["else"]:
+            conditions = [None]
+        elif words == ["endif"]:
+            break
+        elif words[:1] == ["kvm_targets"]:
+            value = line.split("=", 1)[1].strip().strip("[]")
+            for c in conditions:
+                branches[c] = [v.strip(" '") for v in value.split(",") if v.strip()]
+    chosen = branches.get(cpu_family, branches.get(None, []))
+    return frozenset(v.removesuffix("-softmmu") for v in chosen)

@@ -1,5 +1,5 @@
 """Fixtures for the single-binary tests: QEMU 10.0's schema generated with ``--single-binary``
-(targets from QEMU's source tree, CONFIG_KVM as meson.build decides it for an x86_64 host), and
+(targets from QEMU's source tree, CONFIG_KVM as meson.build decides it for this host's CPU), and
 the upstream build of QEMU 10.0 whose flags and libqemuutil the C tests use."""
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.oracle.targets import host_cpu_family
 from tests.qemu.fixtures import qemu_build, qemu_upstream
 
 __all__ = ["qemu_build", "qemu_upstream", "single_out"]
 
-#: The host CPU family the expected CONFIG_KVM targets are computed for.
-HOST_CPU = "x86_64"
+#: The host CPU family the expected CONFIG_KVM targets are computed for: this machine's, as
+#: meson names it (from the C compiler's target triple, by the test oracle).
+HOST_CPU = host_cpu_family()
 
 
 def generate_single(schema: Path, outdir: Path, *options: str) -> None:

@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from qapic.qemu_tree import kvm_targets, read_targets_with_kvm
+from tests.oracle import targets as oracle
+from tests.single.conftest import HOST_CPU
 
 
 def test_host_rule_from_meson_build(qemu_10_0: Path) -> None:
@@ -44,3 +48,13 @@ def test_build_dir_headers(qemu_10_0: Path, tmp_path: Path) -> None:
     })
     table = read_targets_with_kvm(build)
     assert [(t.name, t.kvm) for t in table] == [("aarch64", False), ("x86_64", True)]
+
+
+@pytest.mark.parametrize("cpu", ["x86", "x86_64", "aarch64", "s390x", "ppc64", "mips64",
+                                 "riscv64", "loongarch64", "sparc64"])
+def test_host_rule_is_the_oracles(cpu: str, qemu_10_0: Path) -> None:
+    """qapic's reading of meson.build's rule agrees with the oracle's for every host family
+    (and this host's table, detected by qapic, with the oracle's detection)."""
+    assert kvm_targets(qemu_10_0, cpu) == oracle.kvm_targets(qemu_10_0, cpu)
+    table = read_targets_with_kvm(qemu_10_0)
+    assert {t.name for t in table if t.kvm} == oracle.kvm_targets(qemu_10_0, HOST_CPU)
