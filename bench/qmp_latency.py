@@ -59,6 +59,7 @@ from qapic.harness.build import (  # noqa: E402
     link_args,
     support_objects,
 )
+from tests.qemu import build as qemu_build  # noqa: E402
 
 DRIVER = Path(__file__).resolve().parent / "c" / "qmp_latency.c"
 P4_GOAL = 1.05
@@ -70,10 +71,9 @@ CARRIED: Final = {"10.2": REPO / "qapic" / "carried" / "qemu-10.2.json"}
 
 
 def upstream_build_dir(qemu: str) -> Path:
-    """The cached QEMU *qemu* build made with upstream's generator (built when missing)."""
-    proc = subprocess.run([str(REPO / "scripts" / "qemu-build"), "--qemu", qemu], check=True,
-                          stdout=subprocess.PIPE, text=True)
-    return Path(proc.stdout.strip().splitlines()[-1])
+    """The cached QEMU *qemu* build made with upstream's generator, configured exactly as the
+    tests' (``tests.qemu.build``: the same targets, so that neither reconfigures the other)."""
+    return qemu_build("upstream", qemu).build_dir
 
 
 def run(argv: Sequence[str]) -> None:
