@@ -71,11 +71,14 @@ class Size:
 ZERO = Size(0, 0, 0, 0)
 
 
-def upstream_build_dir() -> Path:
-    """The cached QEMU 10.0 build made with upstream's generator (built when missing)."""
-    proc = subprocess.run([str(REPO / "scripts" / "qemu-build")], check=True,
-                          stdout=subprocess.PIPE, text=True)
-    return Path(proc.stdout.strip().splitlines()[-1])
+def upstream_build_dir(qemu: str = "10.0") -> Path:
+    """The cached QEMU *qemu* build made with upstream's generator, configured exactly as the
+    tests' (``tests.qemu.build``: the same targets, so that neither reconfigures the other)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from tests.qemu import build
+
+    return build("upstream", qemu).build_dir
 
 
 def qemu_split(build: Path) -> tuple[set[str], set[str]]:

@@ -51,7 +51,7 @@ from typing import Final
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.compile_cost import QEMU_FLAGS, with_qemu_flags  # noqa: E402
+from bench.compile_cost import QEMU_FLAGS, upstream_build_dir, with_qemu_flags  # noqa: E402
 from qapic.harness.build import (  # noqa: E402
     QemuBuildDir,
     build,
@@ -59,7 +59,6 @@ from qapic.harness.build import (  # noqa: E402
     link_args,
     support_objects,
 )
-from tests.qemu import build as qemu_build  # noqa: E402
 
 DRIVER = Path(__file__).resolve().parent / "c" / "qmp_latency.c"
 P4_GOAL = 1.05
@@ -68,12 +67,6 @@ REQUEST = b'{"execute": "query-qmp-schema"}\n'
 
 
 CARRIED: Final = {"10.2": REPO / "qapic" / "carried" / "qemu-10.2.json"}
-
-
-def upstream_build_dir(qemu: str) -> Path:
-    """The cached QEMU *qemu* build made with upstream's generator, configured exactly as the
-    tests' (``tests.qemu.build``: the same targets, so that neither reconfigures the other)."""
-    return qemu_build("upstream", qemu).build_dir
 
 
 def run(argv: Sequence[str]) -> None:
