@@ -146,6 +146,17 @@ def test_bad_qemu_key_and_reserved_names() -> None:
     assert "the name 'upstream' is reserved" in proc.stderr
 
 
+def test_a_test_build_target_needs_a_device_set() -> None:
+    # Test builds select their boards per target (scripts/test-devices): a target without a
+    # device set is refused before anything is copied or configured.
+    top = _cache() / "qemu-build" / "devices-check"
+    shutil.rmtree(top, ignore_errors=True)
+    proc = _run("--name", "devices-check", "--targets", "x86_64-softmmu,or1k-softmmu")
+    assert proc.returncode == 2, proc.stderr
+    assert "no test device set for or1k-softmmu (scripts/test-devices/or1k.mak)" in proc.stderr
+    assert not top.exists()
+
+
 def _ccache_hits(ccache_dir: Path) -> int:
     out = subprocess.run(["ccache", "--print-stats"], capture_output=True, text=True, check=True,
                          env=dict(os.environ, CCACHE_DIR=str(ccache_dir))).stdout

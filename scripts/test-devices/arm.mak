@@ -1,0 +1,3 @@
+# Devices of the test builds of scripts/qemu-build for this target (configured with
+# --without-default-devices): the board that libvirt and the tests probe, and what it selects.
+CONFIG_ARM_VIRT=y
