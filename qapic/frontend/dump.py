@@ -8,11 +8,13 @@ from .entities import (
     ArrayType,
     Branches,
     Command,
+    EnumMember,
     EnumType,
     Event,
     Feature,
     Include,
     Module,
+    ObjectMember,
     ObjectType,
 )
 from .schema import Schema
@@ -27,6 +29,12 @@ def _features(out: list[str], features: list[Feature], indent: int = 4) -> None:
     for f in features:
         out.append(f"{' ' * indent}feature {f.name}")
         _if(out, f.ifcond, indent + 4)
+
+
+def _member(out: list[str], text: str, member: EnumMember | ObjectMember) -> None:
+    out.append(f"    member {text}")
+    _if(out, member.ifcond, 8)
+    _features(out, member.features, 8)
 
 
 def _branches(out: list[str], branches: Branches | None) -> None:
@@ -50,9 +58,7 @@ def dump_entities(schema: Schema) -> list[str]:
             if ent.prefix:
                 out.append(f"    prefix {ent.prefix}")
             for value in ent.members:
-                out.append(f"    member {value.name}")
-                _if(out, value.ifcond, 8)
-                _features(out, value.features, 8)
+                _member(out, value.name, value)
             _if(out, ent.ifcond)
             _features(out, ent.features)
         elif isinstance(ent, ArrayType):
@@ -65,9 +71,7 @@ def dump_entities(schema: Schema) -> list[str]:
             if ent.base is not None:
                 out.append(f"    base {ent.base.name}")
             for m in ent.local_members:
-                out.append(f"    member {m.name}: {m.type.name} optional={m.optional}")
-                _if(out, m.ifcond, 8)
-                _features(out, m.features, 8)
+                _member(out, f"{m.name}: {m.type.name} optional={m.optional}", m)
             _branches(out, ent.branches)
             _if(out, ent.ifcond)
             _features(out, ent.features)

@@ -251,27 +251,24 @@ def _check_alternate(expr: dict[str, Value], info: SourceInfo) -> None:
         check_type_name_or_array(value["type"], info, source)
 
 
-def _check_command(expr: dict[str, Value], info: SourceInfo) -> None:
+def _check_arguments(expr: dict[str, Value], info: SourceInfo) -> None:
+    """The 'data' of a command or an event: a type name when 'boxed', else also implicit."""
     args = expr.get("data")
-    boxed = expr.get("boxed", False)
-    if boxed:
+    if expr.get("boxed", False):
         if args is None:
             raise QAPIError(info, "'boxed': true requires 'data'")
         check_type_name(args, info, "'data'")
     else:
         check_type_name_or_implicit(args, info, "'data'", None)
+
+
+def _check_command(expr: dict[str, Value], info: SourceInfo) -> None:
+    _check_arguments(expr, info)
     check_type_name_or_array(expr.get("returns"), info, "'returns'")
 
 
 def _check_event(expr: dict[str, Value], info: SourceInfo) -> None:
-    args = expr.get("data")
-    boxed = expr.get("boxed", False)
-    if boxed:
-        if args is None:
-            raise QAPIError(info, "'boxed': true requires 'data'")
-        check_type_name(args, info, "'data'")
-    else:
-        check_type_name_or_implicit(args, info, "'data'", None)
+    _check_arguments(expr, info)
 
 
 def _check_flags(expr: dict[str, Value], info: SourceInfo) -> None:
