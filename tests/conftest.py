@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import qemu_source
 
 
-def qemu_source(key: str) -> Path:
-    """The unpacked QEMU source tree for *key* (a line of scripts/qemu-versions)."""
-    out = subprocess.run(
-        [str(REPO / "scripts" / "qemu-source"), key],
-        check=True, stdout=subprocess.PIPE, text=True,
-    ).stdout
-    return Path(out.strip().splitlines()[-1])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``@pytest.mark.parametrize_from(NAME, FUNCTION)``: parametrize NAME with FUNCTION()'s
+    values, computed when the test is collected (not when its module is imported)."""
+    for mark in metafunc.definition.iter_markers("parametrize_from"):
+        name, values = mark.args
+        metafunc.parametrize(name, values())
 
 
 @pytest.fixture(scope="session")

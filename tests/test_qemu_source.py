@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 SCRIPT = REPO / "scripts" / "qemu-source"
 VERSIONS = REPO / "scripts" / "qemu-versions"

@@ -1,23 +1,4 @@
-"""Fixtures: QEMU 10.2.2's schema with qapic's shipped conditions written into a copy of its JSON
-(tests/carry/rewrite.py, no qapic involved), and upstream's generators as oracles."""
-
-from __future__ import annotations
-
-from pathlib import Path
-
-import pytest
-
-from tests.carry.rewrite import write_into_copy
-from tests.conftest import REPO
+from tests.carry.fixtures import schema_10_2_with_conditions
 from tests.oracle.fixtures import oracle_10_0, oracle_10_2
 
-__all__ = ["oracle_10_0", "oracle_10_2"]
-
-SHIPPED_10_2 = REPO / "qapic" / "carried" / "qemu-10.2.json"
-
-
-@pytest.fixture(scope="session")
-def schema_10_2_with_conditions(qemu_10_2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of 10.2.2's qapi/ with the shipped conditions written into its JSON."""
-    dest = tmp_path_factory.mktemp("carried-10.2") / "qapi"
-    return write_into_copy(qemu_10_2 / "qapi", SHIPPED_10_2, dest)
+__all__ = ["oracle_10_0", "oracle_10_2", "schema_10_2_with_conditions"]

@@ -11,6 +11,7 @@ expectations:
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -22,16 +23,24 @@ import pytest
 
 from qapic.backends.introspect import introspect
 from qapic.frontend import load_overlay, load_schema
-from tests.carry.conftest import SHIPPED_10_2
+from tests.carry.fixtures import SHIPPED_10_2
 from tests.carry.qapi_text import top_level
 from tests.carry.rewrite import kind_of
-from tests.conftest import REPO, qemu_source
 from tests.oracle.diff import describe
 from tests.oracle.targets import softmmu_targets, target_symbols
 from tests.oracle.upstream import UpstreamOracle
+from tests.support import REPO, qemu_source
 
-TARGETS_10_0 = softmmu_targets(qemu_source("10.0"))
-TARGETS_10_2 = softmmu_targets(qemu_source("10.2"))
+
+@functools.cache
+def targets_10_0() -> list[str]:
+    return softmmu_targets(qemu_source("10.0"))
+
+
+@functools.cache
+def targets_10_2() -> list[str]:
+    return softmmu_targets(qemu_source("10.2"))
+
 
 #: Target-dependent items that exist in only one of the two releases, and why.
 ONLY_ONE_SIDE = {
@@ -51,12 +60,12 @@ def _symbols(tree: Path, target: str, kvm: bool) -> frozenset[str]:
 
 
 def test_both_releases_have_the_same_targets() -> None:
-    assert TARGETS_10_0 == TARGETS_10_2
-    assert len(TARGETS_10_2) == 29
+    assert targets_10_0() == targets_10_2()
+    assert len(targets_10_2()) == 29
 
 
 @pytest.mark.parametrize("kvm", [False, True], ids=["tcg", "kvm"])
-@pytest.mark.parametrize("target", TARGETS_10_2)
+@pytest.mark.parametrize_from("target", targets_10_2)
 def test_introspection_equals_upstream_on_the_rewritten_schema(
         target: str, kvm: bool, qemu_10_2: Path, oracle_10_2: UpstreamOracle,
         schema_10_2_with_conditions: Path) -> None:
@@ -86,7 +95,7 @@ def test_target_dependent_interface_is_10_0s(
         qemu_10_0: Path, qemu_10_2: Path, oracle_10_0: UpstreamOracle,
         oracle_10_2: UpstreamOracle, schema_10_2_with_conditions: Path) -> None:
     old_schema = qemu_10_0 / "qapi" / "qapi-schema.json"
-    cases = [(t, kvm) for t in TARGETS_10_2 for kvm in (False, True)]
+    cases = [(t, kvm) for t in targets_10_2() for kvm in (False, True)]
     old = {c: _commands_and_events(oracle_10_0.introspect(old_schema, _symbols(qemu_10_0, *c)))
            for c in cases}
     new = {c: _commands_and_events(oracle_10_2.introspect(schema_10_2_with_conditions,

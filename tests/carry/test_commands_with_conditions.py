@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.carry.conftest import SHIPPED_10_2
-from tests.conftest import REPO
+from tests.carry.fixtures import SHIPPED_10_2
+from tests.support import REPO
 
 TARGET_ONLY = {"query-sev", "rtc-reset-reinjection", "query-sgx", "xen-event-list",
                "query-gic-capabilities"}

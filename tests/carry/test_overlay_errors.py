@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 SCHEMA = """\
 { 'enum': 'Color', 'data': [ 'red', { 'name': 'blue', 'features': [ 'unstable' ] } ] }
@@ -74,7 +74,7 @@ def test_a_good_file_applies(schema: Path, tmp_path: Path) -> None:
 
 
 def _any_tree() -> Path:
-    from tests.conftest import qemu_source
+    from tests.support import qemu_source
     return qemu_source("10.2")
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from qapic.backends.c.common import GenContext
 from qapic.backends.c.output import OutputSet
-from tests.cgen.conftest import files, run_qapic, run_upstream
+from tests.cgen.helpers import files, run_qapic, run_upstream
 from tests.cgen_dispatch.csource import code
-from tests.conftest import REPO, qemu_source
+from tests.support import REPO, qemu_source
 
 SCHEMA = """\
 { 'enum': 'Colour', 'data': [ 'red', { 'name': 'green', 'if': 'CONFIG_GREEN' } ] }

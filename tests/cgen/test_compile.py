@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cgen.conftest import Generated, files
+from tests.cgen.helpers import Generated, files
 from tests.qemu import QemuBuild
 
 #: The build-directory folder where QEMU's build writes each schema's generated files.

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.cgen.cdecl import declarations
-from tests.cgen.conftest import CASES, Generated, backend_of, files
+from tests.cgen.helpers import CASES, Generated, backend_of, files
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, qemu_source
+from tests.support import REPO, qemu_source
 
 #: case -> (schema path inside the QEMU tree, options), as QEMU's meson runs the generator.
 _SCHEMAS: dict[str, tuple[str, tuple[str, ...]]] = {

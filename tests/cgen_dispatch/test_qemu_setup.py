@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from qapic import qemu_setup
-from tests.conftest import REPO
+from tests.support import REPO
 from tests.treestate import tree_state, without_times
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from tests.cgen_dispatch.csource import declarations, external_definitions
 from tests.cgen_dispatch.test_outputs import our_files
-from tests.conftest import REPO, qemu_source
 from tests.oracle.upstream import evaluate, parse_qlit, symbols
+from tests.support import REPO, qemu_source
 
 
 def _valid_schemas() -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import SCHEMA, Run
+from tests.cli.helpers import SCHEMA, Run
 
 SCHEMA_WHAT = "a QAPI schema"
 

@@ -3,26 +3,17 @@ written to files the way a client would capture them from a QEMU binary."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.diff.helpers import BUILD, SYSTEM, Introspect
 from tests.oracle.fixtures import oracle_7_2, oracle_10_0, oracle_10_2
 from tests.oracle.targets import target_symbols
 from tests.oracle.upstream import UpstreamOracle
 
 __all__ = ["oracle_7_2", "oracle_10_0", "oracle_10_2"]
-
-# A plausible Linux build with KVM and TCG (the schema tests a few of these).
-BUILD = frozenset({"CONFIG_KVM", "CONFIG_TCG", "CONFIG_LINUX", "CONFIG_POSIX", "CONFIG_VNC",
-                   "CONFIG_SPICE"})
-
-SYSTEM = "qapi/qapi-schema.json"
-
-Introspect = Callable[..., Any]
 
 
 def _maker(tree: Path, oracle: UpstreamOracle) -> Introspect:
@@ -51,10 +42,3 @@ def intro_10_2(qemu_10_2: Path, oracle_10_2: UpstreamOracle) -> Introspect:
 @pytest.fixture(scope="session")
 def value_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("diff-values")
-
-
-def write_value(directory: Path, name: str, value: Any) -> Path:
-    path = directory / name
-    if not path.exists():
-        path.write_text(json.dumps(value, indent=1), encoding="utf-8")
-    return path

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.diff.conftest import Introspect, write_value
+from tests.diff.helpers import Introspect, write_value
 from tests.diff.util import SAME, run_cli, run_text
 
 

@@ -3,29 +3,13 @@ and introspection), against the same diff between upstream's values (tests/oracl
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.diff.conftest import BUILD, SYSTEM, Introspect, write_value
+from tests.diff.helpers import BUILD, SYSTEM, Introspect, write_value
 from tests.diff.util import names, run_cli, run_json
 from tests.oracle.targets import target_symbols
 from tests.oracle.upstream import UpstreamOracle
-
-
-def _frontend_ready() -> bool:
-    try:
-        frontend = importlib.import_module("qapic.frontend")
-        importlib.import_module("qapic.backends.introspect")
-    except ImportError:
-        return False
-    return hasattr(frontend, "load_schema") and hasattr(frontend, "QAPIError")
-
-
-pytestmark = pytest.mark.skipif(not _frontend_ready(),
-                                reason="qapic.frontend is not finished yet")
 
 DEFINES = [arg for sym in sorted(BUILD) for arg in ("-D", sym)]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.diff.conftest import Introspect, write_value
+from tests.diff.helpers import Introspect, write_value
 from tests.diff.util import SAME, names, permute_masked, reachable, run_json, run_text
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page

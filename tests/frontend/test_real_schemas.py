@@ -21,8 +21,7 @@ from qapic.frontend import (
     load_schema,
 )
 from qapic.frontend.dump import dump
-
-from .conftest import upstream_dump
+from tests.frontend.suite import upstream_dump
 
 SCHEMAS = [
     "qapi/qapi-schema.json",

@@ -3,6 +3,7 @@ binary against the per-target harness of each of QEMU 10.0's targets."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -19,7 +20,6 @@ from qapic.harness.build import (
     defines_in_effect,
     runtime_dependent,
 )
-from tests.conftest import qemu_source
 from tests.harness.conftest import OUT
 from tests.harness.conftest import single as _single
 from tests.harness.requests import extra_corpus
@@ -28,10 +28,15 @@ from tests.oracle.targets import host_cpu_family, kvm_targets, softmmu_targets, 
 from tests.oracle.upstream import UpstreamOracle
 from tests.qemu import QAPIC_MARK, UPSTREAM_MARK, QemuBuild
 from tests.qmp import runner
+from tests.support import qemu_source
 
 JSON = Any
 #: Every system-emulation target of QEMU 10.0's tree (read by the test oracle, not by qapic).
-SRC_TARGETS = softmmu_targets(qemu_source("10.0"))
+@functools.cache
+def src_targets() -> list[str]:
+    return softmmu_targets(qemu_source("10.0"))
+
+
 INTROSPECTED = ("x86_64", "aarch64")
 
 
@@ -102,7 +107,7 @@ def test_per_target_macros_are_the_oracles(harnesses: Result,
     the oracle reads QEMU's tree (configs/targets, meson.build's KVM rule for this host)."""
     tree = qemu_upstream.source_dir
     kvm = kvm_targets(tree, host_cpu_family())
-    for t in SRC_TARGETS:
+    for t in src_targets():
         header = (OUT / "work" / "config" / f"{t}-config-target.h").read_text()
         defined = set(re.findall(r"^#define (\w+)", header, re.M))
         assert defined == target_symbols(tree, t) | ({"CONFIG_KVM"} if t in kvm else set()), t
@@ -167,13 +172,13 @@ def test_single_is_compiled_once_for_every_target(harnesses: Result) -> None:
     exe = _single(harnesses)
     bindir = OUT / "bin"
     assert sorted(p.name for p in bindir.iterdir()) == sorted(
-        f"qemu-system-{t}" for t in SRC_TARGETS)
-    assert all((bindir / f"qemu-system-{t}").resolve() == exe.resolve() for t in SRC_TARGETS)
+        f"qemu-system-{t}" for t in src_targets())
+    assert all((bindir / f"qemu-system-{t}").resolve() == exe.resolve() for t in src_targets())
     assert runtime_dependent(OUT / "work" / "gen-single" / "qapi") == set()
     assert runtime_dependent(OUT / "work" / "gen-target" / "qapi")
 
 
-@pytest.mark.parametrize("target", SRC_TARGETS)
+@pytest.mark.parametrize_from("target", src_targets)
 def test_single_as_target_equals_per_target(target: str, harnesses: Result) -> None:
     single = _single(harnesses)
     per_target = harnesses.per_target[target]
@@ -217,5 +222,5 @@ def test_single_needs_a_target(harnesses: Result) -> None:
 
 def test_report_written(harnesses: Result) -> None:
     report = json.loads((OUT / "harness-build.json").read_text())
-    assert sorted(report["per_target"]) == sorted(SRC_TARGETS)
+    assert sorted(report["per_target"]) == sorted(src_targets())
     assert report["files_compiled_per_target"] < report["files_compiled_once"]

@@ -6,15 +6,15 @@ query-qmp-schema is also checked against that generator's introspection value.""
 
 from __future__ import annotations
 
+import functools
 import json
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from qapic.harness.build import Result, build, cache_dir, defines_in_effect
-from tests.carry.conftest import SHIPPED_10_2, schema_10_2_with_conditions
+from tests.carry.fixtures import SHIPPED_10_2, schema_10_2_with_conditions
 from tests.harness.requests import extra_corpus
 from tests.harness.test_harness import _commands, _schema
 from tests.oracle.fixtures import oracle_10_2
@@ -22,13 +22,18 @@ from tests.oracle.targets import softmmu_targets
 from tests.oracle.upstream import UpstreamOracle
 from tests.qmp import runner
 from tests.realqemu.builds_10_2 import build_10_2
+from tests.support import qemu_source
 
 __all__ = ["oracle_10_2", "schema_10_2_with_conditions"]
 
 OUT = cache_dir() / "harness" / "upstream-10.2"
-TARGETS = softmmu_targets(Path(subprocess.run(
-    ["scripts/qemu-source", "10.2"], capture_output=True, text=True,
-    cwd=Path(__file__).resolve().parents[2], check=True).stdout.strip().splitlines()[-1]))
+
+
+@functools.cache
+def targets() -> list[str]:
+    return softmmu_targets(qemu_source("10.2"))
+
+
 #: Per-target harnesses whose query-qmp-schema is checked against upstream's generator.
 AGAINST_UPSTREAM = ("x86_64", "s390x", "aarch64", "ppc64", "riscv64")
 
@@ -55,7 +60,7 @@ def harnesses_10_2(qemu_10_2_build: Path, schema_10_2_with_conditions: Path) -> 
 
 
 def test_all_targets() -> None:
-    assert len(TARGETS) == 29
+    assert len(targets()) == 29
 
 
 @pytest.mark.parametrize("target", AGAINST_UPSTREAM)
@@ -67,7 +72,7 @@ def test_per_target_schema_is_upstreams_with_conditions_written_in(
     assert _schema(harnesses_10_2.per_target[target]) == expected
 
 
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize_from("target", targets)
 def test_single_as_target_equals_per_target(target: str, harnesses_10_2: Result) -> None:
     assert harnesses_10_2.single is not None
     per_target = harnesses_10_2.per_target[target]

@@ -15,8 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
 from tests.qemu import QEMU_BUILD
+from tests.support import REPO
 
 NAME = "undo-check"
 #: One generated file of each qapi-gen.py call QEMU's build makes for these targets.

@@ -13,7 +13,7 @@ import pytest
 
 from qapic import qemu_setup
 from tests.cgen_dispatch.csource import code
-from tests.conftest import REPO
+from tests.support import REPO
 from tests.treestate import content_state, tree_state, without_times
 
 

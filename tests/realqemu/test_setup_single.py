@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qapic import qemu_setup
-from tests.conftest import REPO, qemu_source
+from tests.support import REPO, qemu_source
 from tests.treestate import content_state, tree_state, without_times
 
 VERSIONS = ("10.0", "10.2")

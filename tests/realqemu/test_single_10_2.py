@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.carry.conftest import schema_10_2_with_conditions
+from tests.carry.fixtures import schema_10_2_with_conditions
 from tests.oracle.fixtures import oracle_10_2
 from tests.oracle.upstream import UpstreamOracle
 from tests.qemu import UNIT_TESTS, QemuBuild, run_unit_test

@@ -10,16 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.oracle.targets import host_cpu_family
 from tests.qemu.fixtures import qemu_build, qemu_upstream
+from tests.support import REPO
 
 __all__ = ["qemu_build", "qemu_upstream", "single_out"]
-
-#: The host CPU family the expected CONFIG_KVM targets are computed for: this machine's, as
-#: meson names it (from the C compiler's target triple, by the test oracle).
-HOST_CPU = host_cpu_family()
-
 
 def generate_single(schema: Path, outdir: Path, *options: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "qapic", "generate", "--single-binary",

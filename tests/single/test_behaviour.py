@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from qapic.frontend import Command, load_schema
-from tests.oracle.targets import kvm_targets, target_symbols
+from tests.oracle.targets import host_cpu_family, kvm_targets, target_symbols
 from tests.oracle.upstream import shared_oracle
 from tests.qemu import QemuBuild
-from tests.single.conftest import HOST_CPU
 from tests.single.cprog import build_check_program, defined_symbols, run_check
 
 TARGETS = ("x86_64", "i386", "aarch64", "arm", "s390x", "ppc64", "riscv64", "loongarch64",
@@ -43,7 +42,7 @@ def build_defined(qemu_10_0: Path, qemu_upstream: QemuBuild,
 def _per_target_schema(qemu_10_0: Path, build_defined: set[str], target: str) -> object:
     # The target's config-target.h and CONFIG_KVM by meson.build's rule for this host, both as
     # the test oracle reads QEMU's tree (not qapic's target table).
-    kvm = {"CONFIG_KVM"} if target in kvm_targets(qemu_10_0, HOST_CPU) else set()
+    kvm = {"CONFIG_KVM"} if target in kvm_targets(qemu_10_0, host_cpu_family()) else set()
     defined = build_defined | target_symbols(qemu_10_0, target) | kvm
     return shared_oracle(qemu_10_0).introspect(qemu_10_0 / "qapi" / "qapi-schema.json", defined)
 

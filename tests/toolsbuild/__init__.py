@@ -44,6 +44,9 @@ _CONFIG: Final = ("--enable-guest-agent", "--enable-tools", "--enable-werror")
 NINJA_TARGETS: Final = ("libqemuutil.a", "qemu-ga", "storage-daemon/qemu-storage-daemon",
                         "tests/unit/test-qga", *(f"tests/unit/{t}" for t in UNIT_TESTS))
 
+#: Filled by the tests, printed at the end of the session: what each build compiled and ran.
+SUMMARY: dict[str, list[str]] = {}
+
 #: Kinds of generated QAPI source, named for the report.
 MAIN_COMMON: Final = "main schema, common"
 MAIN_TARGET: Final = "main schema, per target"

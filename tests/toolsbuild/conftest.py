@@ -5,13 +5,9 @@ from collections.abc import Callable
 import pytest
 
 from tests.oracle.fixtures import oracle_10_0
-from tests.toolsbuild import ToolsBuild, build
+from tests.toolsbuild import SUMMARY, ToolsBuild, build
 
 __all__ = ["oracle_10_0", "pytest_terminal_summary", "tools_build"]
-
-#: Filled by the tests, printed at the end of the session: what each build compiled and ran.
-SUMMARY: dict[str, list[str]] = {}
-
 
 @pytest.fixture(scope="session")
 def tools_build() -> Callable[[str], ToolsBuild]:

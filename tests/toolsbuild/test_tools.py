@@ -25,12 +25,12 @@ from tests.toolsbuild import (
     MAIN_COMMON,
     MAIN_TARGET,
     STORAGE_DAEMON,
+    SUMMARY,
     ToolsBuild,
     guest_agent,
     qmp_stdio,
     run_from_build_dir,
 )
-from tests.toolsbuild.conftest import SUMMARY
 
 QGA_SCHEMA = "qga/qapi-schema.json"
 QSD_SCHEMA = "storage-daemon/qapi/qapi-schema.json"
