@@ -29,3 +29,11 @@ def reference_10_0(qemu_10_0: Path, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture(scope="session")
 def tree_10_0(reference_10_0: Path) -> HtmlTree:
     return HtmlTree.parse((reference_10_0 / "index.html").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def reference_10_2(qemu_10_2: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML reference of QEMU 10.2's schema, for every target."""
+    out = tmp_path_factory.mktemp("docs") / "ref-10.2"
+    assert main([str(qemu_10_2 / SYSTEM), "-o", str(out)]) == 0
+    return out

@@ -8,6 +8,7 @@ loaded from the network.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from . import markup
@@ -25,8 +26,11 @@ from .model import (
     mentions,
 )
 
+INDEX_ANCHOR = "qapi-index"
 KIND_LABEL = {"command": "Command", "event": "Event", "enum": "Enum", "struct": "Struct",
               "union": "Union", "alternate": "Alternate"}
+KIND_PLURAL = {"command": "Commands", "event": "Events", "enum": "Enums", "struct": "Structs",
+               "union": "Unions", "alternate": "Alternates"}
 KIND_SHORT = {"command": "cmd", "event": "evt", "enum": "enum", "struct": "struct",
               "union": "union", "alternate": "alt"}
 SECTION_TITLE = {"Returns": "Returns", "Errors": "Errors", "Since": "Since", "Todo": "To do"}
@@ -52,12 +56,39 @@ def _where(where: Where) -> str:
     return f'<span class="where" title="availability">{escape(where.text)}</span>'
 
 
+def _qmp(text: str) -> str:
+    """A QMP exchange as HTML: the direction markers (``->`` client to server, ``<-`` server to
+    client) and elisions (``...``) set apart from the JSON."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        m = _QMP_LINE.match(line)
+        if m is None:
+            out.append(_elide(line))
+            continue
+        lead, arrow, rest = m.groups()
+        title = "to QEMU" if arrow == "->" else "from QEMU"
+        out.append(f'{lead}<span class="dir" title="{title}">{escape(arrow)}</span>'
+                   f"{_elide(rest)}")
+    return "\n".join(out)
+
+
+def _elide(text: str) -> str:
+    parts = _ELISION.split(text)
+    return "".join(f'<span class="elided">{escape(p, quote=False)}</span>' if i % 2 else
+                   escape(p, quote=False) for i, p in enumerate(parts))
+
+
+_QMP_LINE = re.compile(r"( *)(->|<-)(.*)")
+_ELISION = re.compile(r"(\.{3}(?: .* \.{3})?)")
+
+
 class _Renderer:
     def __init__(self, view: View) -> None:
         self.view = view
         self.out: list[str] = []
         self.members: dict[str, str] = {}     # @name -> anchor, in the current entry
         self.entry_level = 3
+        self.in_example = False
 
     # -- inline
 
@@ -83,11 +114,15 @@ class _Renderer:
                 target = self.view.entries[span.target].anchor
             code = f"<code>{escape(span.text, quote=False)}</code>"
             return f'<a href="#{_attr(target)}">{code}</a>' if target else code
-        if kind == "xref":
-            entry = self.view.entries.get(span.target)
-            if entry is not None:
-                return (f'<a href="#{_attr(entry.anchor)}"><code>'
-                        f"{escape(span.text, quote=False)}</code></a>")
+        if markup.names_index(span):
+            return (f'<a class="index-ref" href="#{INDEX_ANCHOR}">'
+                    f"{escape(markup.index_title(span), quote=False)}</a>")
+        name = markup.definition(span)
+        entry = self.view.entries.get(name) if name is not None else None
+        if entry is not None:
+            return (f'<a href="#{_attr(entry.anchor)}"><code>'
+                    f"{escape(span.text, quote=False)}</code></a>")
+        if span.kind == "xref":
             return f'<span class="xref">{escape(span.text, quote=False)}</span>'
         # role: a reference into documentation this reference does not contain
         return f'<span class="xref" title="{_attr(span.target)}">{escape(span.text)}</span>'
@@ -101,7 +136,12 @@ class _Renderer:
             if kind == "para":
                 out.append(f"<p>{self.inline(b.text)}</p>\n")
             elif kind == "literal":
-                out.append(f"<pre>{escape(b.text, quote=False)}</pre>\n")
+                if self.in_example:
+                    out.append(f'<pre class="qmp">{_qmp(b.text)}</pre>\n')
+                else:
+                    out.append(f"<pre>{escape(b.text, quote=False)}</pre>\n")
+            elif kind == "table":
+                self.table(b)
             elif kind == "heading":
                 level = min(b.level + 1, 6)
                 out.append(f"<h{level}>{self.inline(b.text)}</h{level}>\n")
@@ -134,14 +174,45 @@ class _Renderer:
                 self.directive(b)
             # comments are invisible, as in Sphinx
 
+    def table(self, b: Block, caption: str = "") -> None:
+        out = self.out
+        out.append('<table class="doc-table">\n')
+        if caption:
+            out.append(f"<caption>{self.inline(caption)}</caption>\n")
+        for n, row in enumerate(b.rows):
+            if n == 0 and b.head:
+                out.append("<thead>\n")
+            if n == b.head:
+                out.append("<tbody>\n")
+            cell = "th" if n < b.head else "td"
+            out.append("<tr>" + "".join(f"<{cell}>{self.inline(c)}</{cell}>" for c in row)
+                       + "</tr>\n")
+            if n == b.head - 1:
+                out.append("</thead>\n")
+        if len(b.rows) > b.head:
+            out.append("</tbody>\n")
+        out.append("</table>\n")
+
     def directive(self, b: Block) -> None:
         out = self.out
         name = b.name
+        if name == "table" and len(b.children) == 1 and b.children[0].kind == "table":
+            self.table(b.children[0], b.text)
+            return
         if name == "qmp-example":
-            title = "Example"
+            # As QEMU's Sphinx extension: "Example:" and the title; the body is one QMP
+            # exchange, or (annotated) prose around exchanges given as literal blocks.
+            title = "Example:"
             if b.options.get("title"):
-                title += ": " + b.options["title"]
-            out.append(f'<div class="example"><p class="example-title">{self.inline(title)}</p>\n')
+                title += " " + b.options["title"]
+            annotated = " annotated" if "annotated" in b.options else ""
+            out.append(f'<div class="example{annotated}">'
+                       f'<p class="example-title">{self.inline(title)}</p>\n')
+            self.in_example = True
+            self.blocks(b.children)
+            self.in_example = False
+            out.append("</div>\n")
+            return
         elif name in markup.ADMONITIONS:
             title = b.text if name == "admonition" else ADMONITION_TITLE.get(name, name)
             out.append(f'<div class="admonition {_attr(name)}">'
@@ -265,6 +336,40 @@ class _Renderer:
         out.append("</section>\n")
         self.members = {}
 
+    # -- index
+
+    def index(self) -> None:
+        """The index of definitions, as QEMU's QAPI index: alphabetically (a letter bar, then
+        each letter's names with their kind) and by kind."""
+        out = self.out
+        entries = sorted(self.view.entries.values(), key=lambda e: (e.name.lower(), e.name))
+        letters: dict[str, list[Entry]] = {}
+        for e in entries:
+            letters.setdefault(e.name[0].upper(), []).append(e)
+        out.append(f'<section id="{INDEX_ANCHOR}" class="index">\n<h2 class="index-title">'
+                   f'Index<a class="permalink" href="#{INDEX_ANCHOR}" title="link here">#</a>'
+                   '</h2>\n<p class="letters">')
+        out.append(" ".join(f'<a href="#index-{_attr(c)}">{escape(c)}</a>' for c in letters))
+        out.append("</p>\n")
+
+        def item(e: Entry, kind: bool) -> str:
+            label = f' <span class="kind">{KIND_SHORT[e.kind]}</span>' if kind else ""
+            return (f"<li{_targets_attr(e.where)}>"
+                    f'<a href="#{_attr(e.anchor)}"><code>{escape(e.name)}</code></a>'
+                    f"{label}</li>")
+
+        for c, group in letters.items():
+            out.append(f'<h3 id="index-{_attr(c)}">{escape(c)}</h3>\n<ul class="index-list">'
+                       + "".join(item(e, True) for e in group) + "</ul>\n")
+        out.append('<h3 id="index-by-kind">By kind</h3>\n')
+        for kind, label in KIND_PLURAL.items():
+            group = [e for e in entries if e.kind == kind]
+            if group:
+                out.append(f'<h4 id="index-{kind}">{label} ({len(group)})</h4>\n'
+                           '<ul class="index-list">'
+                           + "".join(item(e, False) for e in group) + "</ul>\n")
+        out.append("</section>\n")
+
     # -- page
 
     def page(self) -> str:
@@ -299,6 +404,10 @@ class _Renderer:
                            f'<span class="kind">{KIND_SHORT[node.kind]}</span> '
                            f"{escape(node.name)}</a></li>")
         del level
+        if view.entries:
+            self.index()
+            toc.insert(0, f'<li class="toc-heading toc-index"><a href="#{INDEX_ANCHOR}">'
+                          "Index</a></li>")
         out.append("</main>\n")
         main = "".join(out)
 
@@ -394,13 +503,28 @@ dd p { margin: 0.3rem 0; }
                                                                background: #fffaf0; }
 .example-title, .admonition-title, .directive-title { font-weight: 600; margin: 0.3rem 0; }
 .xref { font-style: italic; }
+.example.annotated > p { margin: 0.4rem 0; }
+pre.qmp .dir { color: var(--accent); font-weight: 600; }
+pre.qmp .elided { color: var(--muted); font-style: italic; }
+table.doc-table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.92rem; }
+table.doc-table caption { text-align: left; font-weight: 600; padding: 0.2rem 0; }
+table.doc-table th, table.doc-table td { border: 1px solid var(--line); padding: 0.2rem 0.6rem;
+                                         text-align: left; vertical-align: top; }
+table.doc-table th { background: var(--side); }
 .on { color: var(--muted); font-size: 0.9em; }
 .section-since { color: var(--muted); font-size: 0.9rem; }
 .section-since h4, .section-since h5, .section-since h6 { display: inline; margin-right: 0.4em; }
 .section-since p { display: inline; }
 .section-todo { color: var(--muted); font-size: 0.9rem; }
 .off-target, .no-match, body.searching .freeform, body.searching .heading,
-body.searching #toc .toc-heading { display: none !important; }
+body.searching #toc .toc-heading, body.searching .index { display: none !important; }
+.index { border-top: 2px solid var(--line); margin-top: 3rem; }
+.index .letters { font-size: 1.05rem; word-spacing: 0.35em; }
+.index .letters a { text-decoration: none; font-weight: 600; }
+.index h3 { border-bottom: 1px solid var(--line); margin: 1.2rem 0 0.3rem; }
+ul.index-list { columns: 3 16rem; list-style: none; padding: 0; margin: 0.3rem 0;
+                font-size: 0.88rem; }
+ul.index-list li { break-inside: avoid; }
 @media (max-width: 52rem) {
   #sidebar { position: static; width: auto; max-height: 45vh; }
   main { margin-left: 0; padding: 1rem; }
