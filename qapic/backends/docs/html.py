@@ -1,9 +1,19 @@
 """The HTML reference: one page, a style sheet and a script, readable from the file system.
 
 Every element that does not exist on every target carries ``data-targets`` (the targets it can
-exist on, computed at generation time) and a plain-words note; the script's target picker hides
-those whose list lacks the chosen target, and its search box filters entries by name.  Nothing is
-loaded from the network.
+exist on, computed at generation time) and a plain-words note.  The page ends with an index of
+every definition (alphabetical, then by kind).  The script, all client-side:
+
+* the target picker hides what the chosen target lacks;
+* the search box filters entries by their name and the words of their text (every term must
+  be there; "names only" restricts it to names); the sidebar sets text-only hits apart;
+* with a target picked, matches that the target lacks are listed with where they exist, each
+  a link that shows all targets again and goes there;
+* the sidebar follows the location: the entry holding the anchor of a deep link (or of a link
+  followed in the page) is marked and scrolled into the sidebar's view, and a filter hiding it
+  is undone.
+
+Nothing is loaded from the network.
 """
 
 from __future__ import annotations
@@ -423,10 +433,13 @@ class _Renderer:
             f"<title>{escape(view.title)}</title>\n"
             '<link rel="stylesheet" href="qapi-docs.css">\n</head>\n<body>\n'
             '<nav id="sidebar" aria-label="contents">\n<div class="controls">\n'
-            '<input id="search" type="search" placeholder="Search by name" '
-            'aria-label="search by name" autocomplete="off">\n'
+            '<input id="search" type="search" placeholder="Search names and descriptions" '
+            'aria-label="search names and descriptions" autocomplete="off">\n'
+            '<label class="names-only"><input id="names-only" type="checkbox"> names only'
+            "</label>\n"
             f"{picker}"
-            '<p id="status" aria-live="polite"></p>\n</div>\n'
+            '<p id="status" aria-live="polite"></p>\n'
+            '<div id="elsewhere" hidden></div>\n</div>\n'
             f'<ul id="toc">\n{chr(10).join(toc)}\n</ul>\n</nav>\n'
         )
         return head + main + '<script src="qapi-docs.js"></script>\n</body>\n</html>\n'
@@ -518,6 +531,17 @@ table.doc-table th { background: var(--side); }
 .section-todo { color: var(--muted); font-size: 0.9rem; }
 .off-target, .no-match, body.searching .freeform, body.searching .heading,
 body.searching #toc .toc-heading, body.searching .index { display: none !important; }
+.names-only { font-size: 0.85rem; color: var(--muted); margin-right: 0.6rem; }
+#toc li.text-hit a { color: var(--muted); font-style: italic; }
+#toc li.current { background: #dce8f8; border-left: 3px solid var(--accent);
+                  padding-left: calc(1.2rem - 3px); }
+#toc li.current a { color: var(--accent); font-weight: 600; }
+.def:target, .member:target, .group:target { outline: 2px solid #62a0ea; outline-offset: 2px; }
+#elsewhere { font-size: 0.85rem; background: #fff4d6; border: 1px solid #f0d99a;
+             border-radius: 4px; padding: 0.2rem 0.5rem; margin-top: 0.3rem;
+             max-height: 30vh; overflow-y: auto; }
+#elsewhere p { margin: 0.2rem 0; }
+#elsewhere ul { margin: 0.2rem 0; padding-left: 1.1rem; }
 .index { border-top: 2px solid var(--line); margin-top: 3rem; }
 .index .letters { font-size: 1.05rem; word-spacing: 0.35em; }
 .index .letters a { text-decoration: none; font-weight: 600; }
@@ -535,43 +559,144 @@ JS = """\
 'use strict';
 (function () {
   var search = document.getElementById('search');
+  var namesOnly = document.getElementById('names-only');
   var picker = document.getElementById('target');
   var status = document.getElementById('status');
+  var elsewhere = document.getElementById('elsewhere');
+  var sidebar = document.getElementById('sidebar');
   var conditional = Array.prototype.slice.call(document.querySelectorAll('[data-targets]'));
-  var named = Array.prototype.slice.call(document.querySelectorAll('[data-name]'));
+  var sections = Array.prototype.slice.call(document.querySelectorAll('section[data-name]'));
+  var tocItems = new Map();
+  Array.prototype.slice.call(document.querySelectorAll('#toc li[data-name]')).forEach(
+    function (li) { tocItems.set(li.getAttribute('data-name'), li); });
   var lists = new Map();
   conditional.forEach(function (el) { lists.set(el, el.getAttribute('data-targets').split(' ')); });
+  var texts = null;   // each entry's words, lower case: built on the first full-text search
+
+  function entryText(el) {
+    return el.textContent.replace(/\\s+/g, ' ').toLowerCase();
+  }
+
+  // Whether entry *el* matches the query's terms: 2 by name, 1 in its text, 0 not.
+  function match(el, name, terms) {
+    var inName = terms.every(function (t) { return name.indexOf(t) >= 0; });
+    if (inName) { return 2; }
+    if (namesOnly.checked) { return 0; }
+    if (texts === null) { texts = new Map(); }
+    var text = texts.get(el);
+    if (text === undefined) { text = entryText(el); texts.set(el, text); }
+    return terms.every(function (t) { return text.indexOf(t) >= 0; }) ? 1 : 0;
+  }
+
+  function whereText(el) {
+    var where = el.querySelector('.meta .where');
+    return where ? where.textContent : '';
+  }
+
+  function showElsewhere(target, hidden) {
+    elsewhere.textContent = '';
+    elsewhere.hidden = hidden.length === 0;
+    if (hidden.length === 0) { return; }
+    var head = document.createElement('p');
+    head.textContent = hidden.length + (hidden.length === 1 ? ' match is' : ' matches are') +
+      ' not on ' + target + ' but on other targets:';
+    elsewhere.appendChild(head);
+    var ul = document.createElement('ul');
+    hidden.slice(0, 50).forEach(function (el) {
+      var li = document.createElement('li');
+      var a = document.createElement('a');
+      a.href = '#' + el.id;
+      a.textContent = el.getAttribute('data-name');
+      a.title = 'show all targets and go there';
+      a.addEventListener('click', function () { if (picker) { picker.value = ''; } apply(); });
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(' \\u2014 ' + whereText(el)));
+      ul.appendChild(li);
+    });
+    elsewhere.appendChild(ul);
+    if (hidden.length > 50) {
+      var more = document.createElement('p');
+      more.textContent = 'and ' + (hidden.length - 50) + ' more';
+      elsewhere.appendChild(more);
+    }
+  }
 
   function apply() {
     var target = picker ? picker.value : '';
     var query = search.value.trim().toLowerCase();
+    var terms = query === '' ? [] : query.split(/\\s+/);
     conditional.forEach(function (el) {
       el.classList.toggle('off-target', target !== '' && lists.get(el).indexOf(target) < 0);
     });
-    var shown = 0;
-    named.forEach(function (el) {
-      var hit = query === '' || el.getAttribute('data-name').toLowerCase().indexOf(query) >= 0;
-      el.classList.toggle('no-match', !hit);
-      if (hit && el.tagName === 'SECTION' && !el.classList.contains('off-target')) { shown++; }
+    var shown = 0, byName = 0, hidden = [];
+    sections.forEach(function (el) {
+      var name = el.getAttribute('data-name');
+      var how = terms.length ? match(el, name.toLowerCase(), terms) : 2;
+      var li = tocItems.get(name);
+      el.classList.toggle('no-match', how === 0);
+      if (li) {
+        li.classList.toggle('no-match', how === 0);
+        li.classList.toggle('text-hit', how === 1 && terms.length > 0);
+      }
+      if (how === 0) { return; }
+      if (el.classList.contains('off-target')) { hidden.push(el); return; }
+      shown++;
+      if (how === 2) { byName++; }
     });
     document.body.classList.toggle('searching', query !== '');
     var words = [];
-    if (query !== '') { words.push(shown + (shown === 1 ? ' match' : ' matches')); }
+    if (query !== '') {
+      words.push(shown + (shown === 1 ? ' match' : ' matches') +
+                 (shown > byName ? ' (' + byName + ' by name)' : ''));
+    }
     if (target !== '') { words.push('showing what ' + target + ' has'); }
     status.textContent = words.join(', ');
+    showElsewhere(target, query !== '' && target !== '' ? hidden : []);
     var state = [];
     if (target !== '') { state.push('target=' + encodeURIComponent(target)); }
     if (query !== '') { state.push('q=' + encodeURIComponent(query)); }
-    if (history.replaceState && location.hash.indexOf('#def-') !== 0 &&
-        location.hash.indexOf('#sec-') !== 0) {
+    if (history.replaceState && !isAnchor(location.hash.slice(1))) {
       try {
         history.replaceState(null, '', state.length ? '#' + state.join('&') : location.pathname);
       } catch (e) { /* some browsers refuse this for file: URLs; the state is a convenience */ }
     }
   }
 
+  function isAnchor(id) {
+    return id !== '' && id.indexOf('=') < 0 && document.getElementById(id) !== null;
+  }
+
+  // The sidebar follows the location: the entry (or heading) holding the anchor is marked
+  // and scrolled into the sidebar's view; what hides the anchor (search, target) is undone.
+  var current = null;
+  function follow() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (!isAnchor(id)) { return; }
+    var el = document.getElementById(id);
+    if (el.closest('.no-match, .off-target')) {
+      search.value = '';
+      if (picker) { picker.value = ''; }
+      apply();
+      el.scrollIntoView();
+    }
+    var owner = el.closest('section[data-name]');
+    var li = owner ? tocItems.get(owner.getAttribute('data-name')) : null;
+    if (!li) {
+      var link = document.querySelector('#toc a[href="#' + CSS.escape(id) + '"]');
+      li = link ? link.parentElement : null;
+    }
+    if (current) { current.classList.remove('current'); }
+    current = li;
+    if (!li) { return; }
+    li.classList.add('current');
+    var controls = sidebar.querySelector('.controls');
+    var top = li.offsetTop - sidebar.offsetTop;
+    var room = sidebar.clientHeight - (controls ? controls.offsetHeight : 0);
+    sidebar.scrollTop = Math.max(0, top - room / 2);
+  }
+
   var hash = location.hash.slice(1);
-  if (hash.indexOf('def-') !== 0 && hash.indexOf('sec-') !== 0) {
+  if (!isAnchor(decodeURIComponent(hash))) {
     hash.split('&').forEach(function (kv) {
       var i = kv.indexOf('=');
       if (i < 0) { return; }
@@ -581,7 +706,10 @@ JS = """\
     });
   }
   search.addEventListener('input', apply);
+  namesOnly.addEventListener('change', apply);
   if (picker) { picker.addEventListener('change', apply); }
+  window.addEventListener('hashchange', follow);
   apply();
+  follow();
 })();
 """
