@@ -165,6 +165,22 @@ def _open(browser: BrowserContext, reference: Path, fragment: str = "") -> tuple
     return page, problems
 
 
+@pytest.fixture(scope="module")
+def page_10_0(browser: BrowserContext, reference_10_0: Path) -> Iterator[tuple[Page, list[str]]]:
+    """One page of QEMU 10.0's reference for the tests below (loading it is the costly part);
+    each test starts with :func:`_reset`."""
+    page, problems = _open(browser, reference_10_0)
+    yield page, problems
+    page.close()
+
+
+def _reset(page: Page) -> None:
+    page.fill("#search", "")
+    page.uncheck("#names-only")
+    page.select_option("#target", "")
+    page.evaluate("history.replaceState(null, '', location.pathname); window.scrollTo(0, 0)")
+
+
 def _visible_names(page: Page) -> set[str]:
     names: list[str] = page.evaluate(
         "Array.from(document.querySelectorAll('section[data-name]'))"
@@ -172,8 +188,8 @@ def _visible_names(page: Page) -> set[str]:
     return set(names)
 
 
-def test_full_text_search(browser: BrowserContext, reference_10_0: Path,
-                          schema_10_0: Schema, tree_10_0: HtmlTree) -> None:
+def test_full_text_search(page_10_0: tuple[Page, list[str]], schema_10_0: Schema,
+                          tree_10_0: HtmlTree) -> None:
     """A word of the descriptions finds the entries whose doc comment has it (the schema's
     text, read here), not only those whose name has it; "names only" goes back to names."""
     word = "nanoseconds"
@@ -182,7 +198,8 @@ def test_full_text_search(browser: BrowserContext, reference_10_0: Path,
         for part in [d.body, *d.args.values(), *d.features.values(), *d.sections])}
     assert len(described) >= 5
     assert not any(word in name.lower() for name in described)
-    page, problems = _open(browser, reference_10_0)
+    page, problems = page_10_0
+    _reset(page)
     page.fill("#search", word)
     shown = _visible_names(page)
     assert described <= shown
@@ -192,6 +209,10 @@ def test_full_text_search(browser: BrowserContext, reference_10_0: Path,
     toc = page.locator('#toc li.toc-item:visible')
     assert toc.count() == len(shown)
     assert page.locator("#qapi-index").is_hidden()
+    # The word is marked where it occurs in the entries shown.
+    marked: list[str] = page.evaluate(
+        "Array.from(CSS.highlights.get('search') || []).map(r => r.toString().toLowerCase())")
+    assert len(marked) >= len(described) and set(marked) == {word}
     page.evaluate("window.scrollTo(0, 0)")
     _shot(page, "05-search-full-text.png")
 
@@ -205,15 +226,14 @@ def test_full_text_search(browser: BrowserContext, reference_10_0: Path,
     assert page.locator("#status").inner_text() == "0 matches"
     page.uncheck("#names-only")
     assert _visible_names(page) == shown
-    page.close()
     assert problems == []
 
 
-def test_search_says_where_a_hidden_item_exists(browser: BrowserContext,
-                                                reference_10_0: Path) -> None:
+def test_search_says_where_a_hidden_item_exists(page_10_0: tuple[Page, list[str]]) -> None:
     """With a target picked, a search for an item that target lacks says where it exists
     (query-gic-capabilities: 'if': 'TARGET_ARM', the targets aarch64 and arm)."""
-    page, problems = _open(browser, reference_10_0)
+    page, problems = page_10_0
+    _reset(page)
     page.select_option("#target", "x86_64")
     page.fill("#search", "query-gic-capabilities")
     assert _visible_names(page) == set()
@@ -234,7 +254,6 @@ def test_search_says_where_a_hidden_item_exists(browser: BrowserContext,
     page.fill("#search", "query-gic-capabilities")
     assert elsewhere.is_hidden()
     assert _visible_names(page) == {"query-gic-capabilities"}
-    page.close()
     assert problems == []
 
 
@@ -279,8 +298,9 @@ def test_sidebar_follows_a_deep_link(browser: BrowserContext, reference_10_0: Pa
     assert problems == [] and more == []
 
 
-def test_index(browser: BrowserContext, reference_10_0: Path, schema_10_0: Schema) -> None:
-    page, problems = _open(browser, reference_10_0)
+def test_index(page_10_0: tuple[Page, list[str]], schema_10_0: Schema) -> None:
+    page, problems = page_10_0
+    _reset(page)
     symbols = sorted((d.symbol for d in schema_10_0.docs if d.symbol), key=str.lower)
     # The introduction's "QMP Index" (`qapi-qmp-index` in the schema) leads there.
     page.locator("main a.index-ref").first.click()
@@ -301,7 +321,6 @@ def test_index(browser: BrowserContext, reference_10_0: Path, schema_10_0: Schem
     page.select_option("#target", "aarch64")
     gic.click()
     assert page.evaluate("location.hash") == "#def-query-gic-capabilities"
-    page.close()
     assert problems == []
 
 

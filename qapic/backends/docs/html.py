@@ -531,6 +531,7 @@ table.doc-table th { background: var(--side); }
 .section-todo { color: var(--muted); font-size: 0.9rem; }
 .off-target, .no-match, body.searching .freeform, body.searching .heading,
 body.searching #toc .toc-heading, body.searching .index { display: none !important; }
+::highlight(search) { background-color: #ffe27a; color: inherit; }
 .names-only { font-size: 0.85rem; color: var(--muted); margin-right: 0.6rem; }
 #toc li.text-hit a { color: var(--muted); font-style: italic; }
 #toc li.current { background: #dce8f8; border-left: 3px solid var(--accent);
@@ -621,6 +622,33 @@ JS = """\
     }
   }
 
+  // The terms found in the text of the entries shown, marked (CSS Custom Highlight API, where
+  // the browser has it; the page works the same without).
+  var canMark = !!(window.CSS && CSS.highlights && window.Highlight);
+  function mark(shownEntries, terms) {
+    if (!canMark) { return; }
+    var ranges = [];
+    shownEntries.slice(0, 200).forEach(function (el) {
+      var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+        var text = node.data.toLowerCase();
+        terms.forEach(function (t) {
+          for (var i = text.indexOf(t); i >= 0; i = text.indexOf(t, i + t.length)) {
+            var r = new Range();
+            r.setStart(node, i);
+            r.setEnd(node, i + t.length);
+            ranges.push(r);
+          }
+        });
+      }
+    });
+    if (ranges.length) {
+      CSS.highlights.set('search', new Highlight(...ranges));
+    } else {
+      CSS.highlights.delete('search');
+    }
+  }
+
   function apply() {
     var target = picker ? picker.value : '';
     var query = search.value.trim().toLowerCase();
@@ -628,7 +656,7 @@ JS = """\
     conditional.forEach(function (el) {
       el.classList.toggle('off-target', target !== '' && lists.get(el).indexOf(target) < 0);
     });
-    var shown = 0, byName = 0, hidden = [];
+    var shown = 0, byName = 0, hidden = [], shownEntries = [];
     sections.forEach(function (el) {
       var name = el.getAttribute('data-name');
       var how = terms.length ? match(el, name.toLowerCase(), terms) : 2;
@@ -641,8 +669,10 @@ JS = """\
       if (how === 0) { return; }
       if (el.classList.contains('off-target')) { hidden.push(el); return; }
       shown++;
+      shownEntries.push(el);
       if (how === 2) { byName++; }
     });
+    mark(terms.length ? shownEntries : [], terms);
     document.body.classList.toggle('searching', query !== '');
     var words = [];
     if (query !== '') {
