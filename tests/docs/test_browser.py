@@ -1,4 +1,7 @@
-"""The HTML reference of QEMU 10.0 in headless Chromium, opened from disk (file:// URL).
+"""The HTML reference of QEMU 10.0 (and 10.2) in headless Chromium, opened from disk (file://
+URL): the target picker, the search over names and descriptions, the list of matches the picked
+target lacks with where they exist, the index, the sidebar following a deep link, and an
+annotated example and a table as a reader sees them.
 
 Chromium is Debian's ``chromium`` package, driven by Playwright for Python (its own browser
 downloads are never used).  When the browser is missing, the session fixture installs it with

@@ -520,7 +520,8 @@ dd p { margin: 0.3rem 0; }
 pre.qmp .dir { color: var(--accent); font-weight: 600; }
 pre.qmp .elided { color: var(--muted); font-style: italic; }
 table.doc-table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.92rem; }
-table.doc-table caption { text-align: left; font-weight: 600; padding: 0.2rem 0; }
+table.doc-table caption { text-align: left; font-weight: 600; padding: 0.2rem 0;
+                         white-space: nowrap; }
 table.doc-table th, table.doc-table td { border: 1px solid var(--line); padding: 0.2rem 0.6rem;
                                          text-align: left; vertical-align: top; }
 table.doc-table th { background: var(--side); }
