@@ -292,6 +292,12 @@ def test_sidebar_follows_a_deep_link(browser: BrowserContext, reference_10_0: Pa
     page.wait_for_function("document.querySelector('#target').value === ''")
     assert page.locator("#def-query-gic-capabilities").is_visible()
     assert _in_sidebar_view(page, '#toc li[data-name="query-gic-capabilities"]')
+    # ... and so does a link to what a search hides (the index hides while searching).
+    page.fill("#search", "query-sev")
+    page.evaluate("location.hash = '#qapi-index'")
+    page.wait_for_function("document.querySelector('#search').value === ''")
+    assert page.locator("#qapi-index").is_visible()
+    assert page.locator("#toc li.current").inner_text() == "Index"
     page.close()
     # Opened directly in a fresh page too.
     page, more = _open(browser, reference_10_0, "#def-BlockdevOptions.driver")

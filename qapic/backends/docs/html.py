@@ -704,7 +704,7 @@ JS = """\
     var id = decodeURIComponent(location.hash.slice(1));
     if (!isAnchor(id)) { return; }
     var el = document.getElementById(id);
-    if (el.closest('.no-match, .off-target')) {
+    if (el.getClientRects().length === 0) {   // hidden by the search or the target
       search.value = '';
       if (picker) { picker.value = ''; }
       apply();
