@@ -342,6 +342,11 @@ def test_annotated_example_and_table(browser: BrowserContext, reference_10_2: Pa
     assert example.locator("pre.qmp .dir").count() == 2
     example.scroll_into_view_if_needed()
     _shot(page, "09-annotated-example.png")
+    # Scrolled away from the deep link's entry, the sidebar follows the entry at the top.
+    page.evaluate("document.getElementById('def-NetdevDgramOptions').scrollIntoView()")
+    page.wait_for_function("document.querySelector('#toc li.current').dataset.name === "
+                           "'NetdevDgramOptions'")
+    assert _in_sidebar_view(page, "#toc li.current")
     table = page.locator("#def-NetdevDgramOptions table")
     table.scroll_into_view_if_needed()
     assert table.locator("th").all_inner_texts() == ["remote", "local", "okay?"]

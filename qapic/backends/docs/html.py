@@ -11,7 +11,8 @@ every definition (alphabetical, then by kind).  The script, all client-side:
   a link that shows all targets again and goes there;
 * the sidebar follows the location: the entry holding the anchor of a deep link (or of a link
   followed in the page) is marked and scrolled into the sidebar's view, and a filter hiding it
-  is undone.
+  is undone; while the reader scrolls away from it, the entry at the top of the page is
+  marked.
 
 Nothing is loaded from the network.
 """
@@ -716,15 +717,47 @@ JS = """\
       var link = document.querySelector('#toc a[href="#' + CSS.escape(id) + '"]');
       li = link ? link.parentElement : null;
     }
+    select(li, true);
+  }
+
+  // Mark *li* as the sidebar's current entry; scroll the sidebar to it (to its middle when
+  // *center*, else only if it is out of the sidebar's view).
+  function select(li, center) {
+    if (li === current) { return; }
     if (current) { current.classList.remove('current'); }
     current = li;
     if (!li) { return; }
     li.classList.add('current');
     var controls = sidebar.querySelector('.controls');
     var top = li.offsetTop - sidebar.offsetTop;
-    var room = sidebar.clientHeight - (controls ? controls.offsetHeight : 0);
-    sidebar.scrollTop = Math.max(0, top - room / 2);
+    var above = controls ? controls.offsetHeight : 0;
+    var room = sidebar.clientHeight - above;
+    if (center || top < sidebar.scrollTop + above || top + li.offsetHeight >
+        sidebar.scrollTop + sidebar.clientHeight) {
+      sidebar.scrollTop = Math.max(0, top - room / 2);
+    }
   }
+
+  // While the reader scrolls, the sidebar follows the entry at the top of the page, unless
+  // the location's anchor is still in view (then its entry stays marked).
+  var main = document.getElementById('content');
+  function spy() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (isAnchor(id)) {
+      var anchor = document.getElementById(id).getBoundingClientRect();
+      if (anchor.bottom > 0 && anchor.top < window.innerHeight) { return; }
+    }
+    var box = main.getBoundingClientRect();
+    var at = document.elementFromPoint(box.left + box.width / 2, 80);
+    var owner = at ? at.closest('section[data-name]') : null;
+    if (owner) { select(tocItems.get(owner.getAttribute('data-name')) || null, false); }
+  }
+  var spying = false;
+  window.addEventListener('scroll', function () {
+    if (spying) { return; }
+    spying = true;
+    window.requestAnimationFrame(function () { spying = false; spy(); });
+  }, { passive: true });
 
   var hash = location.hash.slice(1);
   if (!isAnchor(decodeURIComponent(hash))) {
