@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+#: QEMU's system-emulator schema, relative to a QEMU tree.
+SYSTEM_SCHEMA = "qapi/qapi-schema.json"
 
 
 def qemu_source(key: str) -> Path:

@@ -102,12 +102,15 @@ _TITLE_OPTION = re.compile(r"^\s*:title:(?=\s|$)", re.MULTILINE)
 _OPTION = re.compile(r"^\s*:[A-Za-z][\w-]*:(?=\s|$).*$", re.MULTILINE)
 _ENUM_MARKER = re.compile(r"^(\s*)(\d+|#|[a-zA-Z])[.)](?=\s)", re.MULTILINE)
 _WORD = re.compile(r"[A-Za-z0-9]+")
+# A reference to QEMU's index label shows the index's title, as in Sphinx ("QMP Index").
+_INDEX_LABEL = re.compile(r"`qapi-(\w+)-index`")
 
 
 def source_words(raw: str) -> list[str]:
     """The words a reader must see of rST *raw*: markup characters, role names and targets,
     directive names and option names, and list numbers removed."""
-    text = _ROLE_WITH_TARGET.sub(r"\1", raw)
+    text = _INDEX_LABEL.sub(lambda m: f"{m.group(1).upper()} Index", raw)
+    text = _ROLE_WITH_TARGET.sub(r"\1", text)
     text = _XREF_WITH_TARGET.sub(r"\1", text)
     text = _ROLE.sub("`", text)
     text = _DIRECTIVE.sub(" ", text)

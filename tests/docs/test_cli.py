@@ -10,8 +10,8 @@ import pytest
 
 from qapic.backends.docs import main
 from qapic.backends.docs.model import anchor
-from tests.docs.conftest import SYSTEM
 from tests.docs.htmltree import HtmlTree
+from tests.support import SYSTEM_SCHEMA as SYSTEM
 
 
 def _html(out: Path) -> str:

@@ -3,8 +3,9 @@
 HTML (one page with its style sheet and script, readable from the file system, no network) and
 reStructuredText (one file, plain rST for Sphinx).  Every command, event and type is shown with
 its members, features, "since", notes and examples, cross-linked, under the free-form headings of
-the schema.  Whatever does not exist everywhere says where it exists (from
-:mod:`qapic.conditions`), and the HTML target picker hides what the chosen target lacks.
+the schema, with an index of every definition.  Whatever does not exist everywhere says where it
+exists (from :mod:`qapic.conditions`); in the HTML the target picker hides what the chosen target
+lacks, and the search (names and descriptions) says where a match the target lacks exists.
 ``--target``/``--define`` document one build instead, leaving out what it lacks.
 
 The pieces: :mod:`.markup` (the rST subset of doc comments), :mod:`.model` (the view),
@@ -44,8 +45,10 @@ index.html (with qapi-docs.css and qapi-docs.js; open it from the file system, i
 server and no network) and/or qapi-reference.rst (plain reStructuredText for Sphinx).
 
 Items that do not exist on every target, or need a build option, say where they exist, in
-plain words; in the HTML a target picker hides what the chosen target lacks and a search box
-filters by name.  Targets are read from the QEMU source tree containing SCHEMA (or --qemu-src).
+plain words; in the HTML a target picker hides what the chosen target lacks, and a search box
+filters by names and descriptions (saying where a match the chosen target lacks exists).  The
+page ends with an index of all definitions.  Targets are read from the QEMU source tree
+containing SCHEMA (or --qemu-src).
 
 With --target and/or --define the reference documents one build: exactly those symbols are
 defined, and whatever the build lacks is left out.

@@ -1,13 +1,25 @@
 """The HTML reference: one page, a style sheet and a script, readable from the file system.
 
 Every element that does not exist on every target carries ``data-targets`` (the targets it can
-exist on, computed at generation time) and a plain-words note; the script's target picker hides
-those whose list lacks the chosen target, and its search box filters entries by name.  Nothing is
-loaded from the network.
+exist on, computed at generation time) and a plain-words note.  The page ends with an index of
+every definition (alphabetical, then by kind).  The script, all client-side:
+
+* the target picker hides what the chosen target lacks;
+* the search box filters entries by their name and the words of their text (every term must
+  be there; "names only" restricts it to names); the sidebar sets text-only hits apart;
+* with a target picked, matches that the target lacks are listed with where they exist, each
+  a link that shows all targets again and goes there;
+* the sidebar follows the location: the entry holding the anchor of a deep link (or of a link
+  followed in the page) is marked and scrolled into the sidebar's view, and a filter hiding it
+  is undone; while the reader scrolls away from it, the entry at the top of the page is
+  marked.
+
+Nothing is loaded from the network.
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from . import markup
@@ -25,8 +37,11 @@ from .model import (
     mentions,
 )
 
+INDEX_ANCHOR = "qapi-index"
 KIND_LABEL = {"command": "Command", "event": "Event", "enum": "Enum", "struct": "Struct",
               "union": "Union", "alternate": "Alternate"}
+KIND_PLURAL = {"command": "Commands", "event": "Events", "enum": "Enums", "struct": "Structs",
+               "union": "Unions", "alternate": "Alternates"}
 KIND_SHORT = {"command": "cmd", "event": "evt", "enum": "enum", "struct": "struct",
               "union": "union", "alternate": "alt"}
 SECTION_TITLE = {"Returns": "Returns", "Errors": "Errors", "Since": "Since", "Todo": "To do"}
@@ -52,12 +67,39 @@ def _where(where: Where) -> str:
     return f'<span class="where" title="availability">{escape(where.text)}</span>'
 
 
+def _qmp(text: str) -> str:
+    """A QMP exchange as HTML: the direction markers (``->`` client to server, ``<-`` server to
+    client) and elisions (``...``) set apart from the JSON."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        m = _QMP_LINE.match(line)
+        if m is None:
+            out.append(_elide(line))
+            continue
+        lead, arrow, rest = m.groups()
+        title = "to QEMU" if arrow == "->" else "from QEMU"
+        out.append(f'{lead}<span class="dir" title="{title}">{escape(arrow)}</span>'
+                   f"{_elide(rest)}")
+    return "\n".join(out)
+
+
+def _elide(text: str) -> str:
+    parts = _ELISION.split(text)
+    return "".join(f'<span class="elided">{escape(p, quote=False)}</span>' if i % 2 else
+                   escape(p, quote=False) for i, p in enumerate(parts))
+
+
+_QMP_LINE = re.compile(r"( *)(->|<-)(.*)")
+_ELISION = re.compile(r"(\.{3}(?: .* \.{3})?)")
+
+
 class _Renderer:
     def __init__(self, view: View) -> None:
         self.view = view
         self.out: list[str] = []
         self.members: dict[str, str] = {}     # @name -> anchor, in the current entry
         self.entry_level = 3
+        self.in_example = False
 
     # -- inline
 
@@ -83,11 +125,15 @@ class _Renderer:
                 target = self.view.entries[span.target].anchor
             code = f"<code>{escape(span.text, quote=False)}</code>"
             return f'<a href="#{_attr(target)}">{code}</a>' if target else code
-        if kind == "xref":
-            entry = self.view.entries.get(span.target)
-            if entry is not None:
-                return (f'<a href="#{_attr(entry.anchor)}"><code>'
-                        f"{escape(span.text, quote=False)}</code></a>")
+        if markup.names_index(span):
+            return (f'<a class="index-ref" href="#{INDEX_ANCHOR}">'
+                    f"{escape(markup.index_title(span), quote=False)}</a>")
+        name = markup.definition(span)
+        entry = self.view.entries.get(name) if name is not None else None
+        if entry is not None:
+            return (f'<a href="#{_attr(entry.anchor)}"><code>'
+                    f"{escape(span.text, quote=False)}</code></a>")
+        if span.kind == "xref":
             return f'<span class="xref">{escape(span.text, quote=False)}</span>'
         # role: a reference into documentation this reference does not contain
         return f'<span class="xref" title="{_attr(span.target)}">{escape(span.text)}</span>'
@@ -101,7 +147,12 @@ class _Renderer:
             if kind == "para":
                 out.append(f"<p>{self.inline(b.text)}</p>\n")
             elif kind == "literal":
-                out.append(f"<pre>{escape(b.text, quote=False)}</pre>\n")
+                if self.in_example:
+                    out.append(f'<pre class="qmp">{_qmp(b.text)}</pre>\n')
+                else:
+                    out.append(f"<pre>{escape(b.text, quote=False)}</pre>\n")
+            elif kind == "table":
+                self.table(b)
             elif kind == "heading":
                 level = min(b.level + 1, 6)
                 out.append(f"<h{level}>{self.inline(b.text)}</h{level}>\n")
@@ -134,14 +185,45 @@ class _Renderer:
                 self.directive(b)
             # comments are invisible, as in Sphinx
 
+    def table(self, b: Block, caption: str = "") -> None:
+        out = self.out
+        out.append('<table class="doc-table">\n')
+        if caption:
+            out.append(f"<caption>{self.inline(caption)}</caption>\n")
+        for n, row in enumerate(b.rows):
+            if n == 0 and b.head:
+                out.append("<thead>\n")
+            if n == b.head:
+                out.append("<tbody>\n")
+            cell = "th" if n < b.head else "td"
+            out.append("<tr>" + "".join(f"<{cell}>{self.inline(c)}</{cell}>" for c in row)
+                       + "</tr>\n")
+            if n == b.head - 1:
+                out.append("</thead>\n")
+        if len(b.rows) > b.head:
+            out.append("</tbody>\n")
+        out.append("</table>\n")
+
     def directive(self, b: Block) -> None:
         out = self.out
         name = b.name
+        if name == "table" and len(b.children) == 1 and b.children[0].kind == "table":
+            self.table(b.children[0], b.text)
+            return
         if name == "qmp-example":
-            title = "Example"
+            # As QEMU's Sphinx extension: "Example:" and the title; the body is one QMP
+            # exchange, or (annotated) prose around exchanges given as literal blocks.
+            title = "Example:"
             if b.options.get("title"):
-                title += ": " + b.options["title"]
-            out.append(f'<div class="example"><p class="example-title">{self.inline(title)}</p>\n')
+                title += " " + b.options["title"]
+            annotated = " annotated" if "annotated" in b.options else ""
+            out.append(f'<div class="example{annotated}">'
+                       f'<p class="example-title">{self.inline(title)}</p>\n')
+            self.in_example = True
+            self.blocks(b.children)
+            self.in_example = False
+            out.append("</div>\n")
+            return
         elif name in markup.ADMONITIONS:
             title = b.text if name == "admonition" else ADMONITION_TITLE.get(name, name)
             out.append(f'<div class="admonition {_attr(name)}">'
@@ -265,6 +347,40 @@ class _Renderer:
         out.append("</section>\n")
         self.members = {}
 
+    # -- index
+
+    def index(self) -> None:
+        """The index of definitions, as QEMU's QAPI index: alphabetically (a letter bar, then
+        each letter's names with their kind) and by kind."""
+        out = self.out
+        entries = sorted(self.view.entries.values(), key=lambda e: (e.name.lower(), e.name))
+        letters: dict[str, list[Entry]] = {}
+        for e in entries:
+            letters.setdefault(e.name[0].upper(), []).append(e)
+        out.append(f'<section id="{INDEX_ANCHOR}" class="index">\n<h2 class="index-title">'
+                   f'Index<a class="permalink" href="#{INDEX_ANCHOR}" title="link here">#</a>'
+                   '</h2>\n<p class="letters">')
+        out.append(" ".join(f'<a href="#index-{_attr(c)}">{escape(c)}</a>' for c in letters))
+        out.append("</p>\n")
+
+        def item(e: Entry, kind: bool) -> str:
+            label = f' <span class="kind">{KIND_SHORT[e.kind]}</span>' if kind else ""
+            return (f"<li{_targets_attr(e.where)}>"
+                    f'<a href="#{_attr(e.anchor)}"><code>{escape(e.name)}</code></a>'
+                    f"{label}</li>")
+
+        for c, group in letters.items():
+            out.append(f'<h3 id="index-{_attr(c)}">{escape(c)}</h3>\n<ul class="index-list">'
+                       + "".join(item(e, True) for e in group) + "</ul>\n")
+        out.append('<h3 id="index-by-kind">By kind</h3>\n')
+        for kind, label in KIND_PLURAL.items():
+            group = [e for e in entries if e.kind == kind]
+            if group:
+                out.append(f'<h4 id="index-{kind}">{label} ({len(group)})</h4>\n'
+                           '<ul class="index-list">'
+                           + "".join(item(e, False) for e in group) + "</ul>\n")
+        out.append("</section>\n")
+
     # -- page
 
     def page(self) -> str:
@@ -299,6 +415,10 @@ class _Renderer:
                            f'<span class="kind">{KIND_SHORT[node.kind]}</span> '
                            f"{escape(node.name)}</a></li>")
         del level
+        if view.entries:
+            self.index()
+            toc.insert(0, f'<li class="toc-heading toc-index"><a href="#{INDEX_ANCHOR}">'
+                          "Index</a></li>")
         out.append("</main>\n")
         main = "".join(out)
 
@@ -314,10 +434,13 @@ class _Renderer:
             f"<title>{escape(view.title)}</title>\n"
             '<link rel="stylesheet" href="qapi-docs.css">\n</head>\n<body>\n'
             '<nav id="sidebar" aria-label="contents">\n<div class="controls">\n'
-            '<input id="search" type="search" placeholder="Search by name" '
-            'aria-label="search by name" autocomplete="off">\n'
+            '<input id="search" type="search" placeholder="Search names and descriptions" '
+            'aria-label="search names and descriptions" autocomplete="off">\n'
+            '<label class="names-only"><input id="names-only" type="checkbox"> names only'
+            "</label>\n"
             f"{picker}"
-            '<p id="status" aria-live="polite"></p>\n</div>\n'
+            '<p id="status" aria-live="polite"></p>\n'
+            '<div id="elsewhere" hidden></div>\n</div>\n'
             f'<ul id="toc">\n{chr(10).join(toc)}\n</ul>\n</nav>\n'
         )
         return head + main + '<script src="qapi-docs.js"></script>\n</body>\n</html>\n'
@@ -394,13 +517,41 @@ dd p { margin: 0.3rem 0; }
                                                                background: #fffaf0; }
 .example-title, .admonition-title, .directive-title { font-weight: 600; margin: 0.3rem 0; }
 .xref { font-style: italic; }
+.example.annotated > p { margin: 0.4rem 0; }
+pre.qmp .dir { color: var(--accent); font-weight: 600; }
+pre.qmp .elided { color: var(--muted); font-style: italic; }
+table.doc-table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.92rem; }
+table.doc-table caption { text-align: left; font-weight: 600; padding: 0.2rem 0;
+                         white-space: nowrap; }
+table.doc-table th, table.doc-table td { border: 1px solid var(--line); padding: 0.2rem 0.6rem;
+                                         text-align: left; vertical-align: top; }
+table.doc-table th { background: var(--side); }
 .on { color: var(--muted); font-size: 0.9em; }
 .section-since { color: var(--muted); font-size: 0.9rem; }
 .section-since h4, .section-since h5, .section-since h6 { display: inline; margin-right: 0.4em; }
 .section-since p { display: inline; }
 .section-todo { color: var(--muted); font-size: 0.9rem; }
 .off-target, .no-match, body.searching .freeform, body.searching .heading,
-body.searching #toc .toc-heading { display: none !important; }
+body.searching #toc .toc-heading, body.searching .index { display: none !important; }
+::highlight(search) { background-color: #ffe27a; color: inherit; }
+.names-only { font-size: 0.85rem; color: var(--muted); margin-right: 0.6rem; }
+#toc li.text-hit a { color: var(--muted); font-style: italic; }
+#toc li.current { background: #dce8f8; border-left: 3px solid var(--accent);
+                  padding-left: calc(1.2rem - 3px); }
+#toc li.current a { color: var(--accent); font-weight: 600; }
+.def:target, .member:target, .group:target { outline: 2px solid #62a0ea; outline-offset: 2px; }
+#elsewhere { font-size: 0.85rem; background: #fff4d6; border: 1px solid #f0d99a;
+             border-radius: 4px; padding: 0.2rem 0.5rem; margin-top: 0.3rem;
+             max-height: 30vh; overflow-y: auto; }
+#elsewhere p { margin: 0.2rem 0; }
+#elsewhere ul { margin: 0.2rem 0; padding-left: 1.1rem; }
+.index { border-top: 2px solid var(--line); margin-top: 3rem; }
+.index .letters { font-size: 1.05rem; word-spacing: 0.35em; }
+.index .letters a { text-decoration: none; font-weight: 600; }
+.index h3 { border-bottom: 1px solid var(--line); margin: 1.2rem 0 0.3rem; }
+ul.index-list { columns: 3 16rem; list-style: none; padding: 0; margin: 0.3rem 0;
+                font-size: 0.88rem; }
+ul.index-list li { break-inside: avoid; }
 @media (max-width: 52rem) {
   #sidebar { position: static; width: auto; max-height: 45vh; }
   main { margin-left: 0; padding: 1rem; }
@@ -411,43 +562,205 @@ JS = """\
 'use strict';
 (function () {
   var search = document.getElementById('search');
+  var namesOnly = document.getElementById('names-only');
   var picker = document.getElementById('target');
   var status = document.getElementById('status');
+  var elsewhere = document.getElementById('elsewhere');
+  var sidebar = document.getElementById('sidebar');
   var conditional = Array.prototype.slice.call(document.querySelectorAll('[data-targets]'));
-  var named = Array.prototype.slice.call(document.querySelectorAll('[data-name]'));
+  var sections = Array.prototype.slice.call(document.querySelectorAll('section[data-name]'));
+  var tocItems = new Map();
+  Array.prototype.slice.call(document.querySelectorAll('#toc li[data-name]')).forEach(
+    function (li) { tocItems.set(li.getAttribute('data-name'), li); });
   var lists = new Map();
   conditional.forEach(function (el) { lists.set(el, el.getAttribute('data-targets').split(' ')); });
+  var texts = null;   // each entry's words, lower case: built on the first full-text search
+
+  function entryText(el) {
+    return el.textContent.replace(/\\s+/g, ' ').toLowerCase();
+  }
+
+  // Whether entry *el* matches the query's terms: 2 by name, 1 in its text, 0 not.
+  function match(el, name, terms) {
+    var inName = terms.every(function (t) { return name.indexOf(t) >= 0; });
+    if (inName) { return 2; }
+    if (namesOnly.checked) { return 0; }
+    if (texts === null) { texts = new Map(); }
+    var text = texts.get(el);
+    if (text === undefined) { text = entryText(el); texts.set(el, text); }
+    return terms.every(function (t) { return text.indexOf(t) >= 0; }) ? 1 : 0;
+  }
+
+  function whereText(el) {
+    var where = el.querySelector('.meta .where');
+    return where ? where.textContent : '';
+  }
+
+  function showElsewhere(target, hidden) {
+    elsewhere.textContent = '';
+    elsewhere.hidden = hidden.length === 0;
+    if (hidden.length === 0) { return; }
+    var head = document.createElement('p');
+    head.textContent = hidden.length + (hidden.length === 1 ? ' match is' : ' matches are') +
+      ' not on ' + target + ' but on other targets:';
+    elsewhere.appendChild(head);
+    var ul = document.createElement('ul');
+    hidden.slice(0, 50).forEach(function (el) {
+      var li = document.createElement('li');
+      var a = document.createElement('a');
+      a.href = '#' + el.id;
+      a.textContent = el.getAttribute('data-name');
+      a.title = 'show all targets and go there';
+      a.addEventListener('click', function () { if (picker) { picker.value = ''; } apply(); });
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(' \\u2014 ' + whereText(el)));
+      ul.appendChild(li);
+    });
+    elsewhere.appendChild(ul);
+    if (hidden.length > 50) {
+      var more = document.createElement('p');
+      more.textContent = 'and ' + (hidden.length - 50) + ' more';
+      elsewhere.appendChild(more);
+    }
+  }
+
+  // The terms found in the text of the entries shown, marked (CSS Custom Highlight API, where
+  // the browser has it; the page works the same without).
+  var canMark = !!(window.CSS && CSS.highlights && window.Highlight);
+  function mark(shownEntries, terms) {
+    if (!canMark) { return; }
+    var ranges = [];
+    shownEntries.slice(0, 200).forEach(function (el) {
+      var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+        var text = node.data.toLowerCase();
+        terms.forEach(function (t) {
+          for (var i = text.indexOf(t); i >= 0; i = text.indexOf(t, i + t.length)) {
+            var r = new Range();
+            r.setStart(node, i);
+            r.setEnd(node, i + t.length);
+            ranges.push(r);
+          }
+        });
+      }
+    });
+    if (ranges.length) {
+      CSS.highlights.set('search', new Highlight(...ranges));
+    } else {
+      CSS.highlights.delete('search');
+    }
+  }
 
   function apply() {
     var target = picker ? picker.value : '';
     var query = search.value.trim().toLowerCase();
+    var terms = query === '' ? [] : query.split(/\\s+/);
     conditional.forEach(function (el) {
       el.classList.toggle('off-target', target !== '' && lists.get(el).indexOf(target) < 0);
     });
-    var shown = 0;
-    named.forEach(function (el) {
-      var hit = query === '' || el.getAttribute('data-name').toLowerCase().indexOf(query) >= 0;
-      el.classList.toggle('no-match', !hit);
-      if (hit && el.tagName === 'SECTION' && !el.classList.contains('off-target')) { shown++; }
+    var shown = 0, byName = 0, hidden = [], shownEntries = [];
+    sections.forEach(function (el) {
+      var name = el.getAttribute('data-name');
+      var how = terms.length ? match(el, name.toLowerCase(), terms) : 2;
+      var li = tocItems.get(name);
+      el.classList.toggle('no-match', how === 0);
+      if (li) {
+        li.classList.toggle('no-match', how === 0);
+        li.classList.toggle('text-hit', how === 1 && terms.length > 0);
+      }
+      if (how === 0) { return; }
+      if (el.classList.contains('off-target')) { hidden.push(el); return; }
+      shown++;
+      shownEntries.push(el);
+      if (how === 2) { byName++; }
     });
+    mark(terms.length ? shownEntries : [], terms);
     document.body.classList.toggle('searching', query !== '');
     var words = [];
-    if (query !== '') { words.push(shown + (shown === 1 ? ' match' : ' matches')); }
+    if (query !== '') {
+      words.push(shown + (shown === 1 ? ' match' : ' matches') +
+                 (shown > byName ? ' (' + byName + ' by name)' : ''));
+    }
     if (target !== '') { words.push('showing what ' + target + ' has'); }
     status.textContent = words.join(', ');
+    showElsewhere(target, query !== '' && target !== '' ? hidden : []);
     var state = [];
     if (target !== '') { state.push('target=' + encodeURIComponent(target)); }
     if (query !== '') { state.push('q=' + encodeURIComponent(query)); }
-    if (history.replaceState && location.hash.indexOf('#def-') !== 0 &&
-        location.hash.indexOf('#sec-') !== 0) {
+    if (history.replaceState && !isAnchor(location.hash.slice(1))) {
       try {
         history.replaceState(null, '', state.length ? '#' + state.join('&') : location.pathname);
       } catch (e) { /* some browsers refuse this for file: URLs; the state is a convenience */ }
     }
   }
 
+  function isAnchor(id) {
+    return id !== '' && id.indexOf('=') < 0 && document.getElementById(id) !== null;
+  }
+
+  // The sidebar follows the location: the entry (or heading) holding the anchor is marked
+  // and scrolled into the sidebar's view; what hides the anchor (search, target) is undone.
+  var current = null;
+  function follow() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (!isAnchor(id)) { return; }
+    var el = document.getElementById(id);
+    if (el.getClientRects().length === 0) {   // hidden by the search or the target
+      search.value = '';
+      if (picker) { picker.value = ''; }
+      apply();
+      el.scrollIntoView();
+    }
+    var owner = el.closest('section[data-name]');
+    var li = owner ? tocItems.get(owner.getAttribute('data-name')) : null;
+    if (!li) {
+      var link = document.querySelector('#toc a[href="#' + CSS.escape(id) + '"]');
+      li = link ? link.parentElement : null;
+    }
+    select(li, true);
+  }
+
+  // Mark *li* as the sidebar's current entry; scroll the sidebar to it (to its middle when
+  // *center*, else only if it is out of the sidebar's view).
+  function select(li, center) {
+    if (li === current) { return; }
+    if (current) { current.classList.remove('current'); }
+    current = li;
+    if (!li) { return; }
+    li.classList.add('current');
+    var controls = sidebar.querySelector('.controls');
+    var top = li.offsetTop - sidebar.offsetTop;
+    var above = controls ? controls.offsetHeight : 0;
+    var room = sidebar.clientHeight - above;
+    if (center || top < sidebar.scrollTop + above || top + li.offsetHeight >
+        sidebar.scrollTop + sidebar.clientHeight) {
+      sidebar.scrollTop = Math.max(0, top - room / 2);
+    }
+  }
+
+  // While the reader scrolls, the sidebar follows the entry at the top of the page, unless
+  // the location's anchor is still in view (then its entry stays marked).
+  var main = document.getElementById('content');
+  function spy() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (isAnchor(id)) {
+      var anchor = document.getElementById(id).getBoundingClientRect();
+      if (anchor.bottom > 0 && anchor.top < window.innerHeight) { return; }
+    }
+    var box = main.getBoundingClientRect();
+    var at = document.elementFromPoint(box.left + box.width / 2, 80);
+    var owner = at ? at.closest('section[data-name]') : null;
+    if (owner) { select(tocItems.get(owner.getAttribute('data-name')) || null, false); }
+  }
+  var spying = false;
+  window.addEventListener('scroll', function () {
+    if (spying) { return; }
+    spying = true;
+    window.requestAnimationFrame(function () { spying = false; spy(); });
+  }, { passive: true });
+
   var hash = location.hash.slice(1);
-  if (hash.indexOf('def-') !== 0 && hash.indexOf('sec-') !== 0) {
+  if (!isAnchor(decodeURIComponent(hash))) {
     hash.split('&').forEach(function (kv) {
       var i = kv.indexOf('=');
       if (i < 0) { return; }
@@ -457,7 +770,10 @@ JS = """\
     });
   }
   search.addEventListener('input', apply);
+  namesOnly.addEventListener('change', apply);
   if (picker) { picker.addEventListener('change', apply); }
+  window.addEventListener('hashchange', follow);
   apply();
+  follow();
 })();
 """

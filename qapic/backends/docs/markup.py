@@ -6,12 +6,18 @@ rest (anything unrecognized stays visible as text or as a literal block, never d
 
 * blocks: paragraphs, ``=`` headings (``= Title``, ``== Sub``, or a title underlined with
   ``===``/``---``), bullet and enumerated lists, definition lists, literal blocks introduced by
-  ``::``, indented blocks (block quotes), directives (``.. qmp-example::`` with ``:title:`` and
-  ``:annotated:``, admonitions such as ``.. note::``, ``.. admonition:: Title``, and others such
-  as ``.. table::`` or ``.. code-block::`` whose body is kept literally), and comments;
+  ``::``, indented blocks (block quotes), simple tables (columns under ``=====  ====`` borders)
+  and grid tables (``+----+----+`` borders, ``|`` between cells), directives (``.. qmp-example::``
+  with ``:title:`` and ``:annotated:``, admonitions such as ``.. note::``, ``.. admonition::
+  Title``, ``.. table:: Title`` around a table, and others such as ``.. code-block::`` whose body
+  is kept literally), and comments;
 * inline: ``literal``, ``@name`` (a member or definition), ```name``` (a definition, QEMU's
-  default role), ``:role:`text <target>``` (shown as its text), ``*emphasis*`` and
-  ``**strong**``.
+  default role), ``:role:`text <target>``` (``:qapi:cmd:`` and its kin name a definition; other
+  roles point into other manuals), ``*emphasis*`` and ``**strong**``.
+
+A ``.. qmp-example::`` is a QMP exchange: its body is one literal block (shown as code), unless
+it has ``:annotated:``: then its body is rST like any other (prose, lists, and the exchanges as
+``::`` literal blocks), as QEMU's Sphinx extension reads it.
 
 :func:`parse` turns text into :class:`Block` objects; :func:`inline` splits a paragraph's text
 into :class:`Span` tokens.  Both renderers (HTML and rST) walk the same tree.
@@ -19,6 +25,7 @@ into :class:`Span` tokens.  Both renderers (HTML and rST) walk the same tree.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -29,7 +36,7 @@ from dataclasses import dataclass, field
 class Block:
     """A block: ``kind`` is one of the names below; the other fields as each kind needs."""
 
-    kind: str               # para heading literal quote bullets enum deflist directive
+    kind: str               # para heading literal quote bullets enum deflist table directive
     text: str = ""          # para/heading/literal text, directive argument
     level: int = 0          # heading level (1 = top)
     children: list[Block] = field(default_factory=list)        # quote, directive body
@@ -38,12 +45,14 @@ class Block:
     name: str = ""          # directive name
     options: dict[str, str] = field(default_factory=dict)      # directive options
     start: int = 1          # first number of an enumerated list
+    rows: list[list[str]] = field(default_factory=list)        # table cells (inline text)
+    head: int = 0           # how many of a table's rows are header rows
 
 
 ADMONITIONS = frozenset({"note", "caution", "warning", "important", "tip", "hint", "attention",
                          "danger", "error", "seealso", "admonition"})
-# Directives whose body is shown as a literal block.
-LITERAL_DIRECTIVES = frozenset({"qmp-example", "code-block", "code", "table", "csv-table",
+# Directives whose body is shown as a literal block (``qmp-example`` unless ``:annotated:``).
+LITERAL_DIRECTIVES = frozenset({"qmp-example", "code-block", "code", "csv-table",
                                 "list-table", "literalinclude", "parsed-literal"})
 
 _BULLET = re.compile(r"([-*+•])( +|$)")
@@ -53,6 +62,8 @@ _OPTION = re.compile(r":([A-Za-z][\w-]*):(?:\s+(.*)|\s*$)")
 _ADORNMENT = re.compile(r"([=\-~^\"'`#*+])\1{2,}\s*")
 _ADORNMENT_LEVEL = {"=": 1, "-": 2, "~": 3, "^": 4}
 _OLD_HEADING = re.compile(r"(=+) +(.*)")
+_SIMPLE_BORDER = re.compile(r"=+(?: +=+)+ *")
+_GRID_BORDER = re.compile(r"\+(?:[-=]+\+)+ *")
 
 
 def _indent(line: str) -> int:
@@ -129,6 +140,8 @@ class _Parser:
             literal_next = False
             if line.startswith(".."):
                 out.append(self._directive())
+            elif (table := self._table()) is not None:
+                out.append(table)
             elif _BULLET.match(line):
                 out.append(self._list(_BULLET, "bullets"))
             elif _ENUM.match(line) and self._is_enum(line):
@@ -146,6 +159,80 @@ class _Parser:
                         block.text[:-1]
                 out.append(block)
         return out
+
+    def _table(self) -> Block | None:
+        """A simple or grid table starting at the current line, or None (the line is then
+        read as something else)."""
+        line = self.lines[self.i]
+        if _SIMPLE_BORDER.fullmatch(line):
+            return self._simple_table()
+        if _GRID_BORDER.fullmatch(line):
+            return self._grid_table()
+        return None
+
+    def _simple_table(self) -> Block | None:
+        lines, start = self.lines, self.i
+        border = lines[start].rstrip()
+        columns = [m.start() for m in re.finditer(r"=+", border)]
+        borders: list[int] = [start]
+        j = start + 1
+        while j < len(lines):
+            if _SIMPLE_BORDER.fullmatch(lines[j]):
+                borders.append(j)
+                if j + 1 >= len(lines) or not lines[j + 1].strip():
+                    break
+            elif lines[j].strip() and _indent(lines[j]) < columns[0]:
+                return None
+            j += 1
+        else:
+            return None
+        if len(borders) not in (2, 3):
+            return None
+        block = Block("table")
+        for k in range(len(borders) - 1):
+            if k == 1:
+                block.head = len(block.rows)
+            for text in lines[borders[k] + 1:borders[k + 1]]:
+                if not text.strip():
+                    continue
+                cells = [text[a:b].strip() for a, b in
+                         zip(columns, [*columns[1:], len(text) + 1], strict=True)]
+                if not cells[0] and block.rows and k == len(borders) - 2 and \
+                        len(block.rows) > block.head:
+                    prev = block.rows[-1]
+                    block.rows[-1] = [f"{p}\n{c}".strip() for p, c in zip(prev, cells,
+                                                                          strict=True)]
+                else:
+                    block.rows.append(cells)
+        if len(borders) == 2:
+            block.head = 0
+        self.i = borders[-1] + 1
+        return block
+
+    def _grid_table(self) -> Block | None:
+        lines, start = self.lines, self.i
+        border = lines[start].rstrip()
+        cuts = [k for k, c in enumerate(border) if c == "+"]
+        block = Block("table")
+        cells: list[str] | None = None
+        j = start + 1
+        while j < len(lines) and lines[j].startswith(("+", "|")):
+            text = lines[j].rstrip()
+            if _GRID_BORDER.fullmatch(text):
+                if cells is not None:
+                    block.rows.append([c.strip() for c in cells])
+                cells = None
+                if "=" in text:
+                    block.head = len(block.rows)
+            else:
+                parts = [text[a + 1:b].strip() for a, b in itertools.pairwise(cuts)]
+                cells = parts if cells is None else \
+                    [f"{c}\n{p}".strip() for c, p in zip(cells, parts, strict=True)]
+            j += 1
+        if cells is not None or not block.rows:
+            return None     # not closed by a border: not a table
+        self.i = j
+        return block
 
     def _is_enum(self, line: str) -> bool:
         # "A. Smith wrote" is not a list; a single letter counts only when followed by more.
@@ -259,7 +346,7 @@ class _Parser:
             k += 1
         content = _strip_blank(_dedent(body[k:]))
         block = Block("directive", arg, name=name, options=options)
-        if name in LITERAL_DIRECTIVES:
+        if name in LITERAL_DIRECTIVES and not (name == "qmp-example" and "annotated" in options):
             block.children = [Block("literal", "\n".join(content))] if content else []
         else:
             block.children = _Parser(content).blocks()
@@ -277,6 +364,7 @@ class Span:
     kind: str
     text: str
     target: str = ""
+    role: str = ""          # a role's name, e.g. "qapi:cmd" or "doc"
 
 
 _INLINE = re.compile(
@@ -307,7 +395,9 @@ def inline(text: str) -> list[Span]:
             tm = _ROLE_TARGET.fullmatch(shown)
             if tm is not None:
                 shown, target = tm.group(1) or tm.group(2), tm.group(2)
-            out.append(Span("role", shown, target or shown))
+            elif m.group("role").startswith("qapi:"):
+                shown, target = _qapi_title(shown)
+            out.append(Span("role", shown, target or shown, m.group("role")))
         elif m.group("xref") is not None:
             shown = m.group("xref")
             target = shown
@@ -327,6 +417,49 @@ def inline(text: str) -> list[Span]:
     return out
 
 
+def _qapi_title(text: str) -> tuple[str, str]:
+    """What a ``:qapi:ROLE:`target``` without an explicit title shows, and its target: a
+    leading ``~`` shows only the last dotted part; ``?`` (optional) and ``[...]`` (a list) are
+    not part of the target."""
+    target = text.strip()
+    short = target.startswith("~")
+    target = target.lstrip("~").rstrip("?")
+    if target.startswith("[") and target.endswith("]"):
+        target = target[1:-1]
+    return (target.split(".")[-1] if short else text.strip().lstrip("~")), target
+
+
+#: Roles that name a definition of the schema (QEMU's QAPI domain); ``any`` is Sphinx's.
+DEFINITION_ROLES = frozenset({"qapi:cmd", "qapi:event", "qapi:type", "qapi:any", "qapi:obj",
+                              "qapi:enum", "qapi:alt", "qapi:struct", "qapi:union", "any"})
+# A reference to the definition index (QEMU: ``qapi-qmp-index``, ``qapi-qga-index``, ...).
+_INDEX_LABEL = re.compile(r"qapi(?:-(\w+))?-index")
+
+
+def definition(span: Span) -> str | None:
+    """The definition a reference span names, or None: ```name``` (QEMU's default role,
+    resolved like ``:any:``) and ``:qapi:cmd:`` and its kin; the name without namespace or
+    module prefix (``QMP:block-core.query-block`` names ``query-block``)."""
+    if span.kind == "xref" or (span.kind == "role" and span.role in DEFINITION_ROLES):
+        return span.target.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+    return None
+
+
+def names_index(span: Span) -> bool:
+    """Whether *span* refers to the index of definitions (```qapi-qmp-index```)."""
+    return span.kind in ("xref", "role") and span.role in ("", "ref", "any") and \
+        _INDEX_LABEL.fullmatch(span.target) is not None
+
+
+def index_title(span: Span) -> str:
+    """What a reference to the index shows: its explicit title, else the index's title as
+    Sphinx shows it for QEMU's label (```qapi-qmp-index``` reads "QMP Index")."""
+    if span.text != span.target:
+        return span.text
+    m = _INDEX_LABEL.fullmatch(span.target)
+    return f"{m.group(1).upper()} Index" if m is not None and m.group(1) else "Index"
+
+
 def plain_text(blocks: list[Block]) -> str:
     """The visible words of *blocks*, markup removed: for checks and for search."""
     parts: list[str] = []
@@ -342,6 +475,8 @@ def plain_text(blocks: list[Block]) -> str:
                 parts.extend(b.options.values())
             for term in b.terms:
                 parts.append("".join(s.text for s in inline(term)))
+            for row in b.rows:
+                parts.extend("".join(s.text for s in inline(cell)) for cell in row)
             walk(b.children)
             for item in b.items:
                 walk(item)

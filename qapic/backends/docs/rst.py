@@ -84,9 +84,12 @@ class _Writer:
             if s.target in self.members or s.target not in self.labels:
                 return _literal(s.text)
             return self.ref(s.target, s.text)
+        if markup.names_index(s):
+            return markup.index_title(s)   # Sphinx's own index (genindex) serves there
+        name = markup.definition(s)
+        if name is not None and name in self.labels:
+            return self.ref(name, s.text)
         if s.kind == "xref":
-            if s.target in self.labels:
-                return self.ref(s.target, s.text)
             return f"*{s.text}*"
         return s.text   # a role into documentation this output does not have
 
@@ -132,12 +135,28 @@ class _Writer:
                 out.append(self.inline(term))
                 out.extend(_indent(self.blocks(item) or ["\\"], "   "))
             return out
+        if kind == "table":
+            return self.table(b)
         if kind == "directive":
             return self.directive(b)
         return []   # comments
 
+    def table(self, b: Block, title: str = "") -> list[str]:
+        """A table as a ``list-table`` (any cell text fits, whatever its width)."""
+        out = [f".. list-table:: {self.inline(title)}".rstrip()]
+        if b.head:
+            out.append(f"   :header-rows: {b.head}")
+        out.append("")
+        for row in b.rows:
+            for n, cell in enumerate(row):
+                text = " ".join(self.inline(cell).split("\n")).strip() or "\\"
+                out.append(f"   {'* -' if n == 0 else '  -'} {text}")
+        return out
+
     def directive(self, b: Block) -> list[str]:
         name = b.name
+        if name == "table" and len(b.children) == 1 and b.children[0].kind == "table":
+            return self.table(b.children[0], b.text)
         body = self.blocks(b.children)
         if name == "qmp-example":
             title = "Example"
