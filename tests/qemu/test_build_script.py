@@ -153,7 +153,7 @@ def test_a_test_build_target_needs_a_device_set() -> None:
     shutil.rmtree(top, ignore_errors=True)
     proc = _run("--name", "devices-check", "--targets", "x86_64-softmmu,or1k-softmmu")
     assert proc.returncode == 2, proc.stderr
-    assert "no test device set for or1k-softmmu (scripts/test-devices/or1k.mak)" in proc.stderr
+    assert "no test device set for or1k-softmmu (scripts/test-devices/10.0/or1k.mak)" in proc.stderr
     assert not top.exists()
 
 
