@@ -39,6 +39,11 @@ SANITIZER_ENV = {
 }
 
 
+#: The strictest -compat policy a client can ask for (that does not stop QEMU).
+STRICT = ("deprecated-input=reject,deprecated-output=hide,unstable-input=reject,"
+          "unstable-output=hide")
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--qemu-build", metavar="DIR", type=Path, required=True,
                    help="a configured and built QEMU 10.0 build directory")
@@ -57,6 +62,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="seed of the request generator (default: 0)")
     p.add_argument("--commands", metavar="PATTERN,...", default="",
                    help="fuzz only the commands matching these fnmatch patterns")
+    p.add_argument("--compat", metavar="POLICY", action="append",
+                   help="run under this QMP compatibility policy (QEMU's -compat argument, "
+                        "or 'default'); repeatable, the requests of each target shared "
+                        f"among them (default: 'default' and '{STRICT}')")
     p.add_argument("--sanitize", metavar="address,undefined", default="",
                    help="build the single harness with these sanitizers (the per-target "
                         "harnesses, the reference, stay as built by the QEMU source's "
@@ -69,11 +78,15 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--single", metavar="EXE", type=Path,
                    help="compare this single-binary harness instead of the one built (e.g. "
                         "one built from a modified generator, or with a planted fault)")
+    p.add_argument("--coverage", action="store_true",
+                   help="build the single harness with gcov and report the share of lines of "
+                        "the generated qapi-visit-*.c, qapi-commands-*.c and qapi-introspect.c "
+                        "the run executed (its own harness directory, DIR-coverage)")
     p.add_argument("--timeout", metavar="SECONDS", type=float, default=30.0,
                    help="a harness that does not answer within this time hangs (default 30)")
 
 
-def _harness_dir(args: argparse.Namespace, sanitized: bool) -> Path:
+def _harness_dir(args: argparse.Namespace, variant: str = "") -> Path:
     from qapic.harness.build import cache_dir
     if args.harness_dir is not None:
         base: Path = args.harness_dir.absolute()
@@ -82,7 +95,7 @@ def _harness_dir(args: argparse.Namespace, sanitized: bool) -> Path:
             args.qemu_build.resolve(), args.schema.resolve() if args.schema else "",
             args.conditions.resolve() if args.conditions else "")).encode()).hexdigest()[:12]
         base = cache_dir() / "fuzz" / key
-    return base.with_name(base.name + "-sanitized") if sanitized else base
+    return base.with_name(f"{base.name}-{variant}") if variant else base
 
 
 class _Progress:
@@ -121,6 +134,7 @@ class _Progress:
 
 def run(args: argparse.Namespace) -> int:
     from qapic.frontend import load_overlay, load_schema
+    from qapic.fuzz import coverage
     from qapic.fuzz.generate import Generator, corpus_line
     from qapic.fuzz.run import Pair, TargetResult, run_target, summary
     from qapic.harness.build import HarnessError, build, sanitizer_flags
@@ -144,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
         sanitizer_flags(sanitize)
     except HarnessError as e:
         raise UsageError(str(e)) from None
+    if args.coverage and (sanitize or args.single):
+        raise UsageError("--coverage builds a single harness of its own: not with "
+                         "--sanitize or --single")
     check_input_dir(args.qemu_build)
     if args.single is not None and not (args.single.is_file()
                                         and os.access(args.single, os.X_OK)):
@@ -160,17 +177,25 @@ def run(args: argparse.Namespace) -> int:
     progress = _Progress(0)
     t0 = time.monotonic()
     try:
-        normal = build(args.qemu_build, _harness_dir(args, False), targets, args.schema,
+        normal = build(args.qemu_build, _harness_dir(args), targets, args.schema,
                        jobs=jobs, conditions=args.conditions)
         progress.say(f"harnesses built: single and {len(normal.per_target)} per target "
                      f"({normal.stats.compiled} compiles, {time.monotonic() - t0:.0f} s)")
         single = normal.single
         if sanitize:
-            sanitized = build(args.qemu_build, _harness_dir(args, True), normal.targets,
+            sanitized = build(args.qemu_build, _harness_dir(args, "sanitized"), normal.targets,
                               args.schema, per_target=False, jobs=jobs,
                               sanitize=sanitize, conditions=args.conditions)
             single = sanitized.single
             progress.say(f"sanitized single harness built ({', '.join(sanitize)})")
+        if args.coverage:
+            covdir = _harness_dir(args, "coverage")
+            covered = build(args.qemu_build, covdir, normal.targets, args.schema,
+                            per_target=False, jobs=jobs, cflags=coverage.FLAGS,
+                            conditions=args.conditions)
+            single = covered.single
+            coverage.reset(covdir / "work" / "obj-single")
+            progress.say("single harness built with --coverage")
     except KeyError as e:
         raise UsageError(f"unknown target {e}") from None
     except HarnessError as e:
@@ -187,21 +212,35 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(f"--commands {args.commands}: {e}") from None
     env = SANITIZER_ENV if sanitize else {}
-    pairs = [Pair(t, [str(single), "-target", t], [str(normal.per_target[t])], dict(env))
-             for t in normal.targets]
-    progress.total = len(pairs) * args.requests
+    policies = args.compat or ["default", STRICT]
+    share = args.requests // len(policies)
+    pairs: list[tuple[Pair, int, int]] = []
+    for t in normal.targets:
+        for k, policy in enumerate(policies):
+            compat = "" if policy == "default" else policy
+            label = t if not compat else t + (".strict" if compat == STRICT else f".compat{k}")
+            count = share if k < len(policies) - 1 else args.requests - share * k
+            pairs.append((Pair(t, [str(single), "-target", t], [str(normal.per_target[t])],
+                               dict(env), compat, label), share * k, count))
+    progress.total = len(normal.targets) * args.requests
     t1 = time.monotonic()
 
-    def one(pair: Pair) -> TargetResult:
-        return run_target(pair, lambda: gen.requests(args.requests), args.timeout,
+    def one(job: tuple[Pair, int, int]) -> TargetResult:
+        pair, start, count = job
+        return run_target(pair, lambda: gen.requests(count, start), args.timeout,
                           progress.update)
 
     with ThreadPoolExecutor(jobs) as pool:
         results = {r.target: r for r in pool.map(one, pairs)}
     progress.end()
     seconds = time.monotonic() - t1
-    report = summary(results, seconds)
-    report.update(seed=args.seed, requests_per_target=args.requests,
+    report = summary(results, seconds, len(normal.targets))
+    if args.coverage:
+        try:
+            report["coverage"] = coverage.measure(covdir / "work" / "obj-single")
+        except coverage.CoverageError as e:
+            raise CommandError(str(e)) from None
+    report.update(seed=args.seed, requests_per_target=args.requests, compat=policies,
                   sanitize=sanitize, schema=str(schema_path))
     findings = [f for r in results.values() for f in r.findings]
     files = {}
@@ -215,13 +254,19 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         raise write_error(args.output, err) from None
     lines = [f"{report['requests']} requests to {report['targets']} targets "
-             f"({args.requests} each, seed {args.seed}) in {report['seconds']} s, "
+             f"({args.requests} each, seed {args.seed}, compat policies: "
+             f"{', '.join(policies)}) in {report['seconds']} s, "
              f"{report['requests_per_second']}/s",
              f"divergences {report['divergences']}, crashes {report['crashes']}, "
              f"hangs {report['hangs']}, sanitizer reports {report['sanitizer_reports']}"]
+    if args.coverage:
+        cov = report["coverage"]
+        assert isinstance(cov, dict)
+        lines.append("coverage of the generated code (lines executed): " + ", ".join(
+            f"{k} {v['executed']}/{v['lines']} ({v['percent']}%)" for k, v in cov.items()))
     if findings:
         lines.append(f"{len(findings)} reproducers in {args.output}:")
-        lines += [f"  {f.target}-{n}.jsonl: {f.kind}: {f.shrunk[:160]}"
+        lines += [f"  {f.target}-{n}.jsonl: {f.kind}: {corpus_line(f.shrunk)[:160]}"
                   for n, f in enumerate(findings, 1)]
     write_stdout("\n".join(lines) + "\n")
     bad = report["divergences"] or report["crashes"] or report["hangs"] \

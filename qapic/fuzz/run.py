@@ -35,6 +35,14 @@ class Pair:
     single: list[str]
     per_target: list[str]
     env: dict[str, str] = field(default_factory=dict)   # for the single harness
+    compat: str = ""        # the -compat policy both run with ("": QEMU's default)
+    label: str = ""         # how results name it (default: the target)
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.target
+        if self.compat:
+            self.single = [*self.single, "-compat", self.compat]
+            self.per_target = [*self.per_target, "-compat", self.compat]
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Finding:
     request: Request
     single: Answer
     per_target: Answer
+    compat: str = ""
     shrunk: str = ""         # the minimal request text
     shrunk_tree: Node = None  # ... and its tree (not for a raw mutation)
     shrunk_single: Answer = ()
@@ -61,7 +70,8 @@ class Finding:
         def ans(a: Answer) -> object:
             return {a.kind: a.detail} if isinstance(a, Failure) else [x.decode(
                 errors="surrogateescape") for x in a]
-        return {"target": self.target, "kind": self.kind, "index": self.request.index,
+        return {"target": self.target, "compat": self.compat, "kind": self.kind,
+                "index": self.request.index,
                 "request": self.request.text, "shrunk": self.shrunk,
                 "single": ans(self.shrunk_single or self.single),
                 "per-target": ans(self.shrunk_per_target or self.per_target)}
@@ -101,20 +111,20 @@ class Session:
         finally:
             other.join()
         if not box:
-            raise RuntimeError(f"single as {self.pair.target}: the batch failed")
+            raise RuntimeError(f"single as {self.pair.label}: the batch failed")
         return list(zip(box[0], b, strict=True))
 
     def close(self) -> list[str]:
         self.single.close()
         self.per_target.close()
-        return ([f"single as {self.pair.target}: {r}" for r in self.single.reports()]
-                + [f"per-target {self.pair.target}: {r}" for r in self.per_target.reports()])
+        return ([f"single as {self.pair.label}: {r}" for r in self.single.reports()]
+                + [f"per-target {self.pair.label}: {r}" for r in self.per_target.reports()])
 
 
 def run_target(pair: Pair, requests: Callable[[], Iterator[Request]], timeout: float = 30.0,
                progress: Callable[[str, int, int], None] | None = None) -> TargetResult:
     """Send every request to both harnesses of *pair*; shrink the findings."""
-    res = TargetResult(pair.target)
+    res = TargetResult(pair.label)
     t0 = time.monotonic()
     h = Session(pair, timeout)
     try:
@@ -125,11 +135,11 @@ def run_target(pair: Pair, requests: Callable[[], Iterator[Request]], timeout: f
                 kind = classify(a, b)
                 if kind is not None:
                     res.counts[kind] = res.counts.get(kind, 0) + 1
-                    res.findings.append(Finding(pair.target, kind, req, a, b))
+                    res.findings.append(Finding(pair.label, kind, req, a, b, pair.compat))
             res.requests += len(batch)
             batch.clear()
             if progress:
-                progress(pair.target, res.requests, sum(res.counts.values()))
+                progress(pair.label, res.requests, sum(res.counts.values()))
 
         for req in requests():
             batch.append(req)
@@ -204,14 +214,14 @@ def _text_candidates(text: str) -> Iterator[str]:
 
 
 def shrink(h: Session, f: Finding) -> None:
-    """Make *f*'s request as small as it can be while it still gives a finding."""
+    """Make *f*'s request as small as it can be while it still gives a finding of its kind."""
     budget = SHRINK_BUDGET
 
     def first_finding(texts: list[str]) -> tuple[int, Answer, Answer] | None:
         nonlocal budget
         budget -= len(texts)
         for i, (a, b) in enumerate(h.answers(texts)):
-            if classify(a, b) is not None:
+            if classify(a, b) == f.kind:
                 return i, a, b
         return None
 
@@ -252,14 +262,16 @@ def shrink(h: Session, f: Finding) -> None:
     f.shrunk_tree = tree if f.request.kind != "raw" else None
 
 
-def summary(results: Mapping[str, TargetResult], seconds: float) -> dict[str, object]:
+def summary(results: Mapping[str, TargetResult], seconds: float,
+            targets: int | None = None) -> dict[str, object]:
     total = sum(r.requests for r in results.values())
     counts: dict[str, int] = {}
     for r in results.values():
         for k, n in r.counts.items():
             counts[k] = counts.get(k, 0) + n
     return {
-        "targets": len(results), "requests": total, "seconds": round(seconds, 1),
+        "targets": len(results) if targets is None else targets, "requests": total,
+        "seconds": round(seconds, 1),
         "requests_per_second": round(total / seconds) if seconds else 0,
         "divergences": counts.get("divergence", 0), "crashes": counts.get("crash", 0),
         "hangs": counts.get("hang", 0),

@@ -112,7 +112,8 @@ class Harness:
         assert stdin is not None
 
         def write() -> None:
-            with contextlib.suppress(OSError):
+            # The harness may die (and be replaced) while this is written.
+            with contextlib.suppress(OSError, ValueError):
                 stdin.write(bytes(data))
                 stdin.flush()
 
