@@ -23,8 +23,9 @@ from qapic.fuzz.session import Answer, Failure, Harness
 BATCH = 256
 #: Findings shrunk per target (the others are counted; they are usually the same cause).
 MAX_SHRUNK = 8
-#: Candidates tried in all while shrinking one finding.
+#: Candidates tried in all while shrinking one finding (one that hangs).
 SHRINK_BUDGET = 4000
+HANG_SHRINK_BUDGET = 64
 
 
 @dataclass
@@ -215,11 +216,15 @@ def _text_candidates(text: str) -> Iterator[str]:
 
 def shrink(h: Session, f: Finding) -> None:
     """Make *f*'s request as small as it can be while it still gives a finding of its kind."""
-    budget = SHRINK_BUDGET
+    # A hanging candidate costs a whole timeout: hangs get a small budget.
+    budget = SHRINK_BUDGET if f.kind != "hang" else HANG_SHRINK_BUDGET
 
     def first_finding(texts: list[str]) -> tuple[int, Answer, Answer] | None:
         nonlocal budget
+        texts = texts[:max(budget, 0)]
         budget -= len(texts)
+        if not texts:
+            return None
         for i, (a, b) in enumerate(h.answers(texts)):
             if classify(a, b) == f.kind:
                 return i, a, b

@@ -11,6 +11,7 @@
   each is shrunk to a request from which no one-step simplification still differs; the
   reproducer, replayed by the QMP corpus runner, still shows the difference, and the unchanged
   single harness answers it as the per-target one.
+- A marshaller planted to never return is reported as a hang of its request, shrunk.
 """
 
 from __future__ import annotations
@@ -189,3 +190,32 @@ def test_fuzz_reports_a_planted_divergence(harnesses: Result, qemu_upstream: Qem
         t = f.name.split("-")[0]
         expected = _replay(harnesses.per_target[t], t, f, False)
         assert _replay(mutant, t, f, True)[0].replies != expected[0].replies
+
+
+def test_planted_hang_is_found(tc_harnesses: Result, qemu_upstream: QemuBuild,
+                               tmp_path: Path) -> None:
+    """A marshaller that never returns (tc-simple's) is a hang, attributed to its request and
+    shrunk, and the run goes on with a new harness."""
+    fname = "qapi-commands-target-conditions.c"
+    head = "void qmp_marshal_tc_simple(QDict *args, QObject **ret, Error **errp)\n{\n"
+    text = generated(TC_OUT, fname)
+    assert head in text
+    mutant = relink_single(TC_OUT, qemu_upstream.build_dir,
+                           {fname: text.replace(head, head + "    for (;;) { sleep(1); }\n")},
+                           tmp_path / "mutant")
+    schema = load_schema(TC_OUT / "schema" / "harness-schema.json")
+    gen = Generator(schema, SEED, ["tc-simple", "tc-union"])
+    target = "x86_64"
+    pair = Pair(target, [str(mutant), "-target", target],
+                [str(tc_harnesses.per_target[target])])
+    res = run_target(pair, lambda: gen.requests(12), timeout=0.5)
+    print(f"hang: {res.requests} requests, {res.counts}, {res.processes} processes; "
+          + "; ".join(f"{f.kind}: {f.shrunk}" for f in res.findings))
+    assert res.requests == 12
+    assert set(res.counts) == {"hang"}
+    # Every tc-simple request hangs (the marshaller runs before any argument is checked),
+    # no tc-union request does.
+    simple = sum(1 for r in gen.requests(12) if "tc-simple" in r.text)
+    assert 0 < res.counts["hang"] <= simple
+    assert {f.kind for f in res.findings} == {"hang"}
+    assert '{"execute":"tc-simple"}' in [f.shrunk for f in res.findings]
