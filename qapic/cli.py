@@ -190,6 +190,7 @@ PLUGGED_COMMANDS = {
     "carry-conditions": "qapic.backends.carry",
     "diff": "qapic.backends.diff",
     "docs": "qapic.backends.docs",
+    "fuzz": "qapic.fuzz",
     "generate": "qapic.backends.c.main",
     "harness": "qapic.harness",
     "qemu-setup": "qapic.qemu_setup",

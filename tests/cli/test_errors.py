@@ -258,6 +258,7 @@ def test_reader_gone(qapic: Run, schema: Path) -> None:
     ["diff", "s.json", "s.json", "--bogus"],
     ["carry-conditions", "s.json", "s.json", "--bogus"],
     ["harness", "--qemu-build", "b", "-o", "o", "--bogus"],
+    ["fuzz", "--qemu-build", "b", "-o", "o", "--bogus"],
     ["qemu-setup", ".", "--bogus"],
 ])
 def test_unknown_option(qapic: Run, schema: Path, argv: list[str]) -> None:
@@ -284,6 +285,10 @@ def test_missing_argument_and_unknown_command(qapic: Run) -> None:
      "--runtime-symbols, --targets-from and --upstream-stubs need --single-binary"),
     (["generate", "--qemu-version", "ten", "s.json"],
      "--qemu-version: not a QEMU version (MAJOR.MINOR): 'ten'"),
+    (["fuzz", "--qemu-build", "nowhere", "-o", "out", "--requests", "0"],
+     "--requests must be at least 1"),
+    (["fuzz", "--qemu-build", "nowhere", "-o", "out", "--sanitize", "thread"],
+     "unknown sanitizer thread (known: address, undefined, leak)"),
     (["qemu-setup", "--undo", "--single-binary", "."],
      "--undo and --single-binary exclude each other"),
     (["targets", "s.json"], "s.json is not inside a QEMU source tree (the targets are read "
@@ -316,6 +321,7 @@ def test_diff_trouble_with_a_target(qapic: Run, schema: Path) -> None:
     (["qemu-setup", "nowhere"], "nowhere: no such directory"),
     (["qemu-setup", "."], ". is not a QEMU source tree (no scripts/qapi-gen.py)"),
     (["harness", "--qemu-build", "nowhere", "-o", "out"], "nowhere: no such directory"),
+    (["fuzz", "--qemu-build", "nowhere", "-o", "out"], "nowhere: no such directory"),
     (["generate", "--single-binary", "--targets-from", "nowhere", "s.json"],
      "nowhere: no such directory"),
     (["generate", "--single-binary", "--targets-from", ".", "s.json"],

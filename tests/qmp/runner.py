@@ -4,7 +4,9 @@ The corpus is ``tests/qmp/corpus/*.jsonl``: one request per line, sent over ``-q
 fresh ``qemu-system-X -machine none -nodefaults -display none -S`` per file (the requests of a
 file share one process, in order; files are independent). A line holding a JSON *string* is sent
 as that string's raw text (malformed JSON, odd spacing); any other JSON value is sent as its
-compact serialisation. Blank lines are ignored.
+compact serialisation. Blank lines are ignored. In a raw string, the lone surrogates
+U+DC80..U+DCFF (``\udc80``..``\udcff``) stand for the bytes 0x80..0xFF: how a line carries bytes
+that are not UTF-8 (Python's ``surrogateescape``; ``qapic fuzz`` writes its reproducers so).
 
 After each request the runner sends a sync request (``query-name`` with an id of its own) and
 collects every message up to the sync reply: so a request that produces several messages (a parse
@@ -198,7 +200,8 @@ class QMPProcess:
     def send(self, text: str) -> None:
         assert self.proc.stdin is not None
         try:
-            self.proc.stdin.write(text.encode() + b"\n")
+            # Lone surrogates U+DC80..U+DCFF stand for the bytes 0x80..0xFF (not UTF-8).
+            self.proc.stdin.write(text.encode("utf-8", "surrogateescape") + b"\n")
             self.proc.stdin.flush()
         except BrokenPipeError as e:
             raise QMPError(f"QEMU is gone; stderr: {self.stderr()[-2000:]}") from e

@@ -3,8 +3,11 @@
  *
  * It behaves like "qemu-system-X -qmp stdio" (monitor/qmp.c, monitor/qmp-cmds-control.c):
  * greeting, capabilities negotiation, QEMU's JSON streamer and qmp_dispatch() from
- * libqemuutil, one reply line per request, events as lines.  QEMU's other command-line
- * options (-machine, -display, -S, -nodefaults, -qmp) are accepted and ignored.
+ * libqemuutil, one reply line per request, events as lines.  "-compat POLICY" sets QMP's
+ * compatibility policy as QEMU's -compat does (the generated code and libqemuutil's
+ * dispatcher and visitors then honour it; query-qmp-schema hides what is deprecated under
+ * deprecated-output=hide, as QEMU's does).  QEMU's other command-line options (-machine,
+ * -display, -S, -nodefaults, -qmp) are accepted and ignored.
  *
  * Built with HARNESS_SINGLE: the single-binary output; the active targets come from
  * "-target X[,Y...]" or from argv[0] ("qemu-system-X"), and are set before the commands
@@ -16,6 +19,7 @@
 #include "monitor/monitor.h"
 #include "qapi/compat-policy.h"
 #include "qapi/error.h"
+#include "qapi/clone-visitor.h"
 #include "qapi/qmp-registry.h"
 #include "qapi/qmp-event.h"
 #include "qapi/qobject-input-visitor.h"
@@ -25,6 +29,7 @@
 #include "qapi/qapi-emit-events.h"
 #include "qapi/qapi-init-commands.h"
 #include "qapi/qapi-introspect.h"
+#include "qapi/qapi-visit-compat.h"
 #include "qapi/qapi-visit-introspect.h"
 #include "qobject/json-parser.h"
 #include "qobject/qdict.h"
@@ -143,6 +148,56 @@ CommandInfoList *qmp_query_commands(Error **errp)
     return list;
 }
 
+static bool has_deprecated(strList *features)
+{
+    for (; features; features = features->next) {
+        if (!strcmp(features->value, "deprecated")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Under deprecated-output=hide: no deprecated entity, no deprecated member of an object. */
+static void drop_deprecated(SchemaInfoList **schema)
+{
+    SchemaInfoList **link = schema, *ent;
+    SchemaInfoObjectMemberList **mlink, *m;
+
+    while ((ent = *link)) {
+        if (has_deprecated(ent->value->features)) {
+            *link = ent->next;
+            ent->next = NULL;
+            qapi_free_SchemaInfoList(ent);
+            continue;
+        }
+        if (ent->value->meta_type == SCHEMA_META_TYPE_OBJECT) {
+            mlink = &ent->value->u.object.members;
+            while ((m = *mlink)) {
+                if (has_deprecated(m->value->features)) {
+                    *mlink = m->next;
+                    m->next = NULL;
+                    qapi_free_SchemaInfoObjectMemberList(m);
+                } else {
+                    mlink = &m->next;
+                }
+            }
+        }
+        link = &ent->next;
+    }
+}
+
+static void set_compat_policy(const char *arg)
+{
+    Visitor *v = qobject_input_visitor_new_str(arg, NULL, &error_fatal);
+    CompatPolicy *policy = NULL;
+
+    visit_type_CompatPolicy(v, NULL, &policy, &error_fatal);
+    QAPI_CLONE_MEMBERS(CompatPolicy, &compat_policy, policy);
+    qapi_free_CompatPolicy(policy);
+    visit_free(v);
+}
+
 SchemaInfoList *qmp_query_qmp_schema(Error **errp)
 {
 #ifdef HARNESS_SINGLE
@@ -157,6 +212,9 @@ SchemaInfoList *qmp_query_qmp_schema(Error **errp)
     g_assert(schema);
     qobject_unref(obj);
     visit_free(v);
+    if (compat_policy.deprecated_output == COMPAT_POLICY_OUTPUT_HIDE) {
+        drop_deprecated(&schema);
+    }
     return schema;
 }
 
@@ -250,8 +308,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: -target needs the single-binary harness\n", argv[0]);
             exit(2);
 #endif
+        } else if (!strcmp(a, "-compat")) {
+            if (++i == argc) {
+                usage(argv[0]);
+            }
+            set_compat_policy(argv[i]);
         } else if (!strcmp(a, "-machine") || !strcmp(a, "-M") || !strcmp(a, "-display")
-                   || !strcmp(a, "-qmp") || !strcmp(a, "-accel") || !strcmp(a, "-compat")) {
+                   || !strcmp(a, "-qmp") || !strcmp(a, "-accel")) {
             i++;
         } else if (!strcmp(a, "-nodefaults") || !strcmp(a, "-S")) {
             /* accepted */

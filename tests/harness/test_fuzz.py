@@ -1,0 +1,221 @@
+"""``qapic fuzz``: generated requests to the single harness as X and to X's per-target harness.
+
+- The CI-sized run: QEMU 10.0's schema on all 29 targets with the single harness built with
+  ASan+UBSan (the per-target references are upstream's code), and the schema of
+  target-conditional everything (``schemas/target-conditions.json``) on its six targets; a fixed
+  seed, over 50,000 requests in all, under QEMU's default compat policy and the strictest
+  (``-compat deprecated-input=reject,deprecated-output=hide,unstable-input=reject,...``).
+  Every answer must be identical, no crash, hang or sanitizer report.
+- Teeth: divergences planted in the single harness (a run-time check replaced by ``true`` in
+  one generated file, enum values left visible, command registration unchecked) are found, and
+  each is shrunk to a request from which no one-step simplification still differs; the
+  reproducer, replayed by the QMP corpus runner, still shows the difference, and the unchanged
+  single harness answers it as the per-target one.
+- A marshaller planted to never return is reported as a hang of its request, shrunk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qapic.frontend import load_schema
+from qapic.fuzz.generate import Generator, corpus_line, render
+from qapic.fuzz.run import Finding, Pair, Session, candidates, classify, run_target
+from qapic.harness.build import Result
+from tests.harness.conftest import OUT
+from tests.harness.conftest import single as _single
+from tests.harness.mutant import generated, relink_single
+from tests.harness.test_conditional_schema import OUT as TC_OUT
+from tests.harness.test_conditional_schema import TARGETS as TC_TARGETS
+from tests.harness.test_conditional_schema import tc_harnesses
+from tests.qemu import QemuBuild
+from tests.qmp import runner
+
+__all__ = ["tc_harnesses"]
+
+SEED = 20261130
+#: Requests per target: 29 x 1000 (under ASan+UBSan) + 6 x 4000 = 53,000, each target's shared
+#: between QEMU's default compat policy and the strictest one.
+PER_TARGET_QEMU = 1000
+PER_TARGET_TC = 4000
+
+
+def _fuzz(*args: str | Path | int) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    out = Path(str(args[args.index("-o") + 1]))
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "qapic", "fuzz", *map(str, args)],
+                          capture_output=True, text=True, timeout=1800)
+    print(f"qapic fuzz {' '.join(map(str, args))}: {time.monotonic() - t0:.1f} s\n"
+          f"{proc.stdout}{proc.stderr[-3000:]}")
+    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() \
+        else {}
+    return proc, report
+
+
+def _clean(proc: subprocess.CompletedProcess[str], report: dict[str, object],
+           requests: int) -> None:
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert report["requests"] == requests
+    assert (report["divergences"], report["crashes"], report["hangs"],
+            report["sanitizer_reports"], report["findings"]) == (0, 0, 0, 0, [])
+
+
+# --- the CI-sized run ---------------------------------------------------------------------------
+
+def test_fuzz_qemu_schema_all_targets_sanitized(harnesses: Result,
+                                                sanitized_harnesses: Result,
+                                                qemu_upstream: QemuBuild,
+                                                tmp_path: Path) -> None:
+    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
+                         "--harness-dir", OUT, "--sanitize", "address,undefined",
+                         "--requests", PER_TARGET_QEMU, "--seed", SEED)
+    assert report["targets"] == len(harnesses.targets) == 29
+    assert report["sanitize"] == ["address", "undefined"]
+    _clean(proc, report, 29 * PER_TARGET_QEMU)
+
+
+def test_fuzz_target_conditions_schema(tc_harnesses: Result, qemu_upstream: QemuBuild,
+                                       tmp_path: Path) -> None:
+    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
+                         "--harness-dir", TC_OUT, "--schema",
+                         TC_OUT / "schema" / "harness-schema.json",
+                         "--targets", ",".join(TC_TARGETS), "--commands", "tc-*",
+                         "--requests", PER_TARGET_TC, "--seed", SEED)
+    _clean(proc, report, len(TC_TARGETS) * PER_TARGET_TC)
+
+
+# --- planted divergences ------------------------------------------------------------------------
+
+#: kind: (generated file, pattern, replacement, target, harness directory)
+PLANTS = {
+    # A run-time check replaced by true in one generated file: the visitors of the test module
+    # accept and show members, branches and values of other targets.
+    "visitor-check": ("qapi-visit-target-conditions.c", r"qapi_targets_visible\([^()]*\)",
+                      "true", "s390x", TC_OUT),
+    # Enum values left visible: the module's enums take every value on every target.
+    "enum-value": ("qapi-visit-target-conditions.c",
+                   r"qapi_targets_visit_enum\(([^;]*?),\s*\w+,\s*(\w+)\)",
+                   r"visit_type_enum(\1, \2)", "aarch64", TC_OUT),
+    # QEMU's own schema: every command registered whatever the target.
+    "command-registration": ("qapi-init-commands.c", r"qapi_targets_visible\([^()]*\)", "true",
+                             "aarch64", OUT),
+}
+
+
+def _replay(binary: Path, target: str, path: Path, single: bool) -> list[runner.Exchange]:
+    args = ("-target", target) if single else ()
+    return runner.run_corpus(binary, {"r": runner.load_file(path)}, args).exchanges
+
+
+@pytest.mark.parametrize("kind", sorted(PLANTS))
+def test_planted_divergence_is_found_and_shrunk(kind: str, harnesses: Result,
+                                                tc_harnesses: Result, qemu_upstream: QemuBuild,
+                                                tmp_path: Path) -> None:
+    fname, pattern, replacement, target, out = PLANTS[kind]
+    result = tc_harnesses if out == TC_OUT else harnesses
+    text, n = re.subn(pattern, replacement, generated(out, fname))
+    assert n > 0, f"nothing to plant in {fname}"
+    mutant = relink_single(out, qemu_upstream.build_dir, {fname: text}, tmp_path / "mutant")
+    schema = load_schema(out / "schema" / "harness-schema.json" if out == TC_OUT else
+                         qemu_upstream.source_dir / "qapi" / "qapi-schema.json")
+    gen = Generator(schema, SEED, ["tc-*"] if out == TC_OUT else [])
+    per_target = result.per_target[target]
+    pair = Pair(target, [str(mutant), "-target", target], [str(per_target)])
+    res = run_target(pair, lambda: gen.requests(1000))
+    print(f"{kind}: {n} places; {res.requests} requests, {res.counts}; "
+          + "; ".join(f"{f.kind}: {f.shrunk}" for f in res.findings))
+    assert res.counts.get("divergence", 0) > 0 and not res.reports
+    # Enum values without their branch make the union visitor abort (no 'case' for them).
+    assert set(res.counts) <= ({"divergence", "crash"} if kind == "enum-value"
+                               else {"divergence"})
+    assert res.findings
+    for f in res.findings:
+        if f.request.kind == "raw":
+            assert len(f.shrunk) <= len(f.request.text)
+        else:
+            _check_minimal(pair, f)
+        # The reproducer replays through the QMP corpus runner: it differs with the mutant,
+        # not with the unchanged single harness.
+        line = tmp_path / "repro.jsonl"
+        line.write_text(corpus_line(f.shrunk) + "\n")
+        expected = _replay(per_target, target, line, False)
+        got = _replay(mutant, target, line, True)[0].replies
+        assert got != expected[0].replies, f.shrunk
+        assert _replay(_single(result), target, line, True)[0].replies == expected[0].replies
+
+
+def _check_minimal(pair: Pair, f: Finding) -> None:
+    """No one-step simplification of the shrunk request still gives a finding of its kind."""
+    assert f.shrunk_tree is not None
+    simpler = list(candidates(f.shrunk_tree))
+    s = Session(pair, 30.0)
+    try:
+        answers = s.answers([f.shrunk, *(render(c) for c in simpler)])
+    finally:
+        s.close()
+    assert classify(*answers[0]) == f.kind
+    assert [render(c) for c, a in zip(simpler, answers[1:], strict=True)
+            if classify(*a) == f.kind] == []
+
+
+def test_fuzz_reports_a_planted_divergence(harnesses: Result, qemu_upstream: QemuBuild,
+                                           tmp_path: Path) -> None:
+    """End to end: with a planted fault, the command exits 1 and writes each shrunk
+    reproducer into OUT as a corpus file that the QMP corpus runner replays (here: commands
+    registered on every target, so the mutant run as aarch64 has x86-only commands, and as
+    x86_64 s390x-only ones)."""
+    fname, pattern, replacement, target, out = PLANTS["command-registration"]
+    text = re.sub(pattern, replacement, generated(out, fname))
+    mutant = relink_single(out, qemu_upstream.build_dir, {fname: text}, tmp_path / "mutant")
+    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
+                         "--harness-dir", OUT, "--single", mutant, "--targets",
+                         f"{target},x86_64", "--requests", 600, "--seed", SEED,
+                         "--compat", "default")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert isinstance(report["divergences"], int) and report["divergences"] > 0
+    files = sorted((tmp_path / "out").glob("*.jsonl"))
+    # x86_64 has every target's commands too: both targets have findings.
+    assert {f.name.split("-")[0] for f in files} == {target, "x86_64"}
+    assert sorted(f.name for f in files) == sorted(
+        line.split(":")[0].strip() for line in proc.stdout.splitlines()
+        if line.startswith("  ") and ".jsonl:" in line)
+    for f in files:
+        t = f.name.split("-")[0]
+        expected = _replay(harnesses.per_target[t], t, f, False)
+        assert _replay(mutant, t, f, True)[0].replies != expected[0].replies
+
+
+def test_planted_hang_is_found(tc_harnesses: Result, qemu_upstream: QemuBuild,
+                               tmp_path: Path) -> None:
+    """A marshaller that never returns (tc-simple's) is a hang, attributed to its request and
+    shrunk, and the run goes on with a new harness."""
+    fname = "qapi-commands-target-conditions.c"
+    head = "void qmp_marshal_tc_simple(QDict *args, QObject **ret, Error **errp)\n{\n"
+    text = generated(TC_OUT, fname)
+    assert head in text
+    mutant = relink_single(TC_OUT, qemu_upstream.build_dir,
+                           {fname: text.replace(head, head + "    for (;;) { sleep(1); }\n")},
+                           tmp_path / "mutant")
+    schema = load_schema(TC_OUT / "schema" / "harness-schema.json")
+    gen = Generator(schema, SEED, ["tc-simple", "tc-union"])
+    target = "x86_64"
+    pair = Pair(target, [str(mutant), "-target", target],
+                [str(tc_harnesses.per_target[target])])
+    res = run_target(pair, lambda: gen.requests(12), timeout=0.5)
+    print(f"hang: {res.requests} requests, {res.counts}, {res.processes} processes; "
+          + "; ".join(f"{f.kind}: {f.shrunk}" for f in res.findings))
+    assert res.requests == 12
+    assert set(res.counts) == {"hang"}
+    # Every tc-simple request hangs (the marshaller runs before any argument is checked),
+    # no tc-union request does.
+    simple = sum(1 for r in gen.requests(12) if "tc-simple" in r.text)
+    assert 0 < res.counts["hang"] <= simple
+    assert {f.kind for f in res.findings} == {"hang"}
+    assert '{"execute":"tc-simple"}' in [f.shrunk for f in res.findings]
