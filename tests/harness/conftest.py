@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
-from qapic.harness.build import Result, build, cache_dir
+from qapic.harness.build import Result, build
+from tests.harness.helpers import OUT, OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
 from tests.oracle.fixtures import oracle_10_0
 from tests.qemu import QemuBuild
 from tests.qemu.fixtures import qemu_build, qemu_upstream
 
 __all__ = ["harnesses", "oracle_10_0", "qemu_build", "qemu_upstream", "sanitized_harnesses"]
-
-#: Where the harnesses are kept between sessions (objects are cached separately, by content).
-OUT = cache_dir() / "harness" / "upstream"
-
 
 @pytest.fixture(scope="session")
 def harnesses(qemu_upstream: QemuBuild) -> Result:
@@ -28,14 +24,6 @@ def harnesses(qemu_upstream: QemuBuild) -> Result:
     print(f"harness build: {time.monotonic() - t0:.1f} s, {report['compiles']} compiles, "
           f"{report['cache_hits']} cached, {report['seconds']}")
     return result
-
-
-#: The sanitized harnesses (ASan + UBSan): their own OUT, their objects cached beside the normal
-#: ones (the sanitizer flags are part of the cache key).
-OUT_SANITIZED = cache_dir() / "harness" / "upstream-sanitized"
-SANITIZERS = ("address", "undefined")
-#: Per-target sanitized harnesses are built for these only (the single one serves every target).
-SANITIZED_PER_TARGET = ("x86_64", "s390x")
 
 
 @pytest.fixture(scope="session")
@@ -52,13 +40,3 @@ def sanitized_harnesses(qemu_upstream: QemuBuild) -> Result:
           f"compiles, {report['cache_hits']} cached, {report['seconds']}")
     return result
 
-
-def harness_path(result: Result, target: str) -> Path:
-    return result.per_target[target]
-
-
-def single(result: Result) -> Path:
-    """The single-binary harness of *result* (the fixtures always build it: a missing one is a
-    failure, never a skip)."""
-    assert result.single is not None and result.single.is_file(), result
-    return result.single

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qapic.harness.build import Result
-from tests.harness.conftest import single as _single
+from tests.harness.helpers import single as _single
 from tests.qemu import QemuBuild
 from tests.qmp import runner
 from tests.qmp.runner import Request

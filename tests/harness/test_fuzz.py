@@ -29,8 +29,8 @@ from qapic.frontend import load_schema
 from qapic.fuzz.generate import Generator, corpus_line, render
 from qapic.fuzz.run import Finding, Pair, Session, candidates, classify, run_target
 from qapic.harness.build import Result
-from tests.harness.conftest import OUT
-from tests.harness.conftest import single as _single
+from tests.harness.helpers import OUT
+from tests.harness.helpers import single as _single
 from tests.harness.mutant import generated, relink_single
 from tests.harness.test_conditional_schema import OUT as TC_OUT
 from tests.harness.test_conditional_schema import TARGETS as TC_TARGETS

@@ -20,8 +20,8 @@ from qapic.harness.build import (
     defines_in_effect,
     runtime_dependent,
 )
-from tests.harness.conftest import OUT
-from tests.harness.conftest import single as _single
+from tests.harness.helpers import OUT
+from tests.harness.helpers import single as _single
 from tests.harness.requests import extra_corpus
 from tests.oracle.qapic_run import run_introspect
 from tests.oracle.targets import host_cpu_family, kvm_targets, softmmu_targets, target_symbols

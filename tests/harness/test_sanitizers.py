@@ -40,8 +40,8 @@ from pathlib import Path
 import pytest
 
 from qapic.harness.build import Result, sanitizer_flags
-from tests.harness.conftest import OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
-from tests.harness.conftest import single as _single
+from tests.harness.helpers import OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
+from tests.harness.helpers import single as _single
 from tests.harness.mutant import generated, relink_single
 from tests.harness.requests import extra_corpus
 from tests.qemu import QemuBuild
