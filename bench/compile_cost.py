@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Final
 
 from qapic.conditions import TargetTable
-from qapic.harness.build import QemuBuildDir, config_target_header
+from qapic.harness.builddir import QemuBuildDir
+from qapic.harness.generation import config_target_header
 
 REPO = Path(__file__).resolve().parent.parent
 P2_GOAL = 1.2

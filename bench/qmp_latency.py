@@ -52,13 +52,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.compile_cost import QEMU_FLAGS, upstream_build_dir, with_qemu_flags  # noqa: E402
-from qapic.harness.build import (  # noqa: E402
-    QemuBuildDir,
-    build,
-    cache_dir,
-    link_args,
-    support_objects,
-)
+from qapic.harness.base import cache_dir  # noqa: E402
+from qapic.harness.build import build  # noqa: E402
+from qapic.harness.builddir import QemuBuildDir, support_objects  # noqa: E402
+from qapic.harness.linking import link_args  # noqa: E402
 
 DRIVER = Path(__file__).resolve().parent / "c" / "qmp_latency.c"
 P4_GOAL = 1.05

@@ -16,6 +16,11 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from qapic.fuzz.run import TargetResult
+    from qapic.harness.build import Result
 
 HELP = "differential fuzzing: the single-binary harness against each target's own"
 DESCRIPTION = (
@@ -87,7 +92,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _harness_dir(args: argparse.Namespace, variant: str = "") -> Path:
-    from qapic.harness.build import cache_dir
+    from qapic.harness.base import cache_dir
     if args.harness_dir is not None:
         base: Path = args.harness_dir.absolute()
     else:
@@ -134,18 +139,56 @@ class _Progress:
 
 def run(args: argparse.Namespace) -> int:
     from qapic.frontend import load_overlay, load_schema
-    from qapic.fuzz import coverage
-    from qapic.fuzz.generate import Generator, corpus_line
-    from qapic.fuzz.run import Pair, TargetResult, run_target, summary
-    from qapic.harness.build import HarnessError, build, sanitizer_flags
-    from qapic.userio import (
-        CommandError,
-        UsageError,
-        check_input_dir,
-        output_dir_problem,
-        write_error,
-        write_stdout,
-    )
+    from qapic.fuzz.generate import Generator
+    from qapic.fuzz.run import Pair, run_target, summary
+    from qapic.userio import UsageError
+
+    sanitize = _check_args(args)
+    jobs = args.jobs or os.cpu_count() or 1
+    progress = _Progress(0)
+    harnesses = _build_harnesses(args, sanitize, jobs, progress)
+    normal = harnesses.normal
+    schema_path = args.schema or normal_schema(args.qemu_build)
+    model = load_schema(schema_path,
+                        overlay=load_overlay(args.conditions) if args.conditions else None)
+    patterns = [p.strip() for p in args.commands.split(",") if p.strip()]
+    try:
+        gen = Generator(model, args.seed, patterns)
+    except ValueError as e:
+        raise UsageError(f"--commands {args.commands}: {e}") from None
+    env = SANITIZER_ENV if sanitize else {}
+    policies = args.compat or ["default", STRICT]
+    share = args.requests // len(policies)
+    pairs: list[tuple[Pair, int, int]] = []
+    for t in normal.targets:
+        for k, policy in enumerate(policies):
+            compat = "" if policy == "default" else policy
+            label = t if not compat else t + (".strict" if compat == STRICT else f".compat{k}")
+            count = share if k < len(policies) - 1 else args.requests - share * k
+            pairs.append((Pair(t, [str(harnesses.single), "-target", t],
+                               [str(normal.per_target[t])], dict(env), compat, label),
+                          share * k, count))
+    progress.total = len(normal.targets) * args.requests
+    t1 = time.monotonic()
+
+    def one(job: tuple[Pair, int, int]) -> TargetResult:
+        pair, start, count = job
+        return run_target(pair, lambda: gen.requests(count, start), args.timeout,
+                          progress.update)
+
+    with ThreadPoolExecutor(jobs) as pool:
+        results = {r.target: r for r in pool.map(one, pairs)}
+    progress.end()
+    report = summary(results, time.monotonic() - t1, len(normal.targets))
+    return _report(args, report, results, harnesses.coverage_objects, dict(
+        seed=args.seed, requests_per_target=args.requests, compat=policies, sanitize=sanitize,
+        schema=str(schema_path)))
+
+
+def _check_args(args: argparse.Namespace) -> list[str]:
+    """The sanitizers asked for, once every option and the output directory are checked."""
+    from qapic.harness.base import HarnessError, sanitizer_flags
+    from qapic.userio import CommandError, UsageError, check_input_dir, output_dir_problem
 
     if args.requests < 1:
         raise UsageError("--requests must be at least 1")
@@ -171,11 +214,26 @@ def run(args: argparse.Namespace) -> int:
         problem = "a directory that is not empty and holds no earlier run's report.json"
     if problem is not None:
         raise CommandError(f"cannot write {args.output}: {problem}")
+    return sanitize
+
+
+class _Harnesses(NamedTuple):
+    normal: Result              # the per-target harnesses (and the normal single one)
+    single: Path                # the single harness the requests go to
+    coverage_objects: Path | None   # its objects, when built with --coverage
+
+
+def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
+                     progress: _Progress) -> _Harnesses:
+    from qapic.fuzz import coverage
+    from qapic.harness.base import HarnessError
+    from qapic.harness.build import build
+    from qapic.userio import CommandError, UsageError
+
     targets = None if args.targets == "all" else [
         t.strip() for t in args.targets.split(",") if t.strip()]
-    jobs = args.jobs or os.cpu_count() or 1
-    progress = _Progress(0)
     t0 = time.monotonic()
+    covered: Path | None = None
     try:
         normal = build(args.qemu_build, _harness_dir(args), targets, args.schema,
                        jobs=jobs, conditions=args.conditions)
@@ -190,11 +248,12 @@ def run(args: argparse.Namespace) -> int:
             progress.say(f"sanitized single harness built ({', '.join(sanitize)})")
         if args.coverage:
             covdir = _harness_dir(args, "coverage")
-            covered = build(args.qemu_build, covdir, normal.targets, args.schema,
-                            per_target=False, jobs=jobs, cflags=coverage.FLAGS,
-                            conditions=args.conditions)
-            single = covered.single
-            coverage.reset(covdir / "work" / "obj-single")
+            with_coverage = build(args.qemu_build, covdir, normal.targets, args.schema,
+                                  per_target=False, jobs=jobs, cflags=coverage.FLAGS,
+                                  conditions=args.conditions)
+            single = with_coverage.single
+            covered = covdir / "work" / "obj-single"
+            coverage.reset(covered)
             progress.say("single harness built with --coverage")
     except KeyError as e:
         raise UsageError(f"unknown target {e}") from None
@@ -203,45 +262,24 @@ def run(args: argparse.Namespace) -> int:
     if args.single is not None:
         single = args.single.absolute()
     assert single is not None
-    schema_path = args.schema or normal_schema(args.qemu_build)
-    model = load_schema(schema_path,
-                        overlay=load_overlay(args.conditions) if args.conditions else None)
-    patterns = [p.strip() for p in args.commands.split(",") if p.strip()]
-    try:
-        gen = Generator(model, args.seed, patterns)
-    except ValueError as e:
-        raise UsageError(f"--commands {args.commands}: {e}") from None
-    env = SANITIZER_ENV if sanitize else {}
-    policies = args.compat or ["default", STRICT]
-    share = args.requests // len(policies)
-    pairs: list[tuple[Pair, int, int]] = []
-    for t in normal.targets:
-        for k, policy in enumerate(policies):
-            compat = "" if policy == "default" else policy
-            label = t if not compat else t + (".strict" if compat == STRICT else f".compat{k}")
-            count = share if k < len(policies) - 1 else args.requests - share * k
-            pairs.append((Pair(t, [str(single), "-target", t], [str(normal.per_target[t])],
-                               dict(env), compat, label), share * k, count))
-    progress.total = len(normal.targets) * args.requests
-    t1 = time.monotonic()
+    return _Harnesses(normal, single, covered)
 
-    def one(job: tuple[Pair, int, int]) -> TargetResult:
-        pair, start, count = job
-        return run_target(pair, lambda: gen.requests(count, start), args.timeout,
-                          progress.update)
 
-    with ThreadPoolExecutor(jobs) as pool:
-        results = {r.target: r for r in pool.map(one, pairs)}
-    progress.end()
-    seconds = time.monotonic() - t1
-    report = summary(results, seconds, len(normal.targets))
-    if args.coverage:
+def _report(args: argparse.Namespace, report: dict[str, Any],
+            results: dict[str, TargetResult], covered: Path | None,
+            run_options: dict[str, object]) -> int:
+    """Write the report (*report*, the coverage, the *run_options*) and the reproducers, print
+    the summary; the exit status."""
+    from qapic.fuzz import coverage
+    from qapic.fuzz.generate import corpus_line
+    from qapic.userio import CommandError, write_error, write_stdout
+
+    if covered is not None:
         try:
-            report["coverage"] = coverage.measure(covdir / "work" / "obj-single")
+            report["coverage"] = coverage.measure(covered)
         except coverage.CoverageError as e:
             raise CommandError(str(e)) from None
-    report.update(seed=args.seed, requests_per_target=args.requests, compat=policies,
-                  sanitize=sanitize, schema=str(schema_path))
+    report.update(run_options)
     findings = [f for r in results.values() for f in r.findings]
     files = {}
     for n, f in enumerate(findings, 1):
@@ -255,11 +293,11 @@ def run(args: argparse.Namespace) -> int:
         raise write_error(args.output, err) from None
     lines = [f"{report['requests']} requests to {report['targets']} targets "
              f"({args.requests} each, seed {args.seed}, compat policies: "
-             f"{', '.join(policies)}) in {report['seconds']} s, "
+             f"{', '.join(report['compat'])}) in {report['seconds']} s, "
              f"{report['requests_per_second']}/s",
              f"divergences {report['divergences']}, crashes {report['crashes']}, "
              f"hangs {report['hangs']}, sanitizer reports {report['sanitizer_reports']}"]
-    if args.coverage:
+    if covered is not None:
         cov = report["coverage"]
         assert isinstance(cov, dict)
         lines.append("coverage of the generated code (lines executed): " + ", ".join(
@@ -275,7 +313,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def normal_schema(qemu_build: Path) -> Path:
-    from qapic.harness.build import QemuBuildDir
+    from qapic.harness.builddir import QemuBuildDir
     return QemuBuildDir.read(qemu_build).source / "qapi" / "qapi-schema.json"
 
 

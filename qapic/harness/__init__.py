@@ -50,7 +50,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Problems are raised (QAPIError for the schema, qapic.userio's errors for the rest) and
     reported by :func:`qapic.cli.main`."""
-    from qapic.harness.build import HarnessError, build
+    from qapic.harness.base import HarnessError
+    from qapic.harness.build import build
     from qapic.userio import CommandError, UsageError, check_input_dir, write_stdout
 
     targets = None if args.targets == "all" else [

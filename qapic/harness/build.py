@@ -9,11 +9,19 @@ Layout of OUT::
     OUT/work/                        generated C, our copy of libqemuutil.a, objects, configs
     OUT/harness-build.json           what was built, compile counts, cache hits, timings
 
-Cost: the schema is generated once per mode; a generated file is compiled once when no
+Cost: the schema is generated once per kind; a generated file is compiled once when no
 ``#if`` in it or in the generated headers it includes tests a run-time symbol (``TARGET_*``,
-``CONFIG_KVM``), else once per target.  Objects are cached under the cache directory, keyed by
-the hash of the compiler command, the source and every generated header (so a warm build only
-links).
+``CONFIG_KVM``), else once per target.  Objects are cached under the cache directory, each keyed
+on its compiler command, its source and the files the compiler read for it
+(:mod:`qapic.harness.objects`): a warm build only links, and a change to one schema module
+recompiles only the objects that include its headers.
+
+The steps live in modules of their own: :mod:`~qapic.harness.builddir` reads the QEMU build
+directory, :mod:`~qapic.harness.generation` writes the generated C (qapic's in process,
+upstream's by its own program), :mod:`~qapic.harness.objects` compiles with the object cache,
+:mod:`~qapic.harness.linking` links; this module runs one pipeline for each kind of harness
+(:class:`Kind`: the per-target kind compiles target-dependent files once per target) and writes
+the report.
 
 Sanitizers (``sanitize=("address", "undefined")``, ``qapic harness --sanitize address,undefined``):
 the generated code, the test doubles and ``harness.c`` are compiled with QEMU's flags plus
@@ -28,326 +36,37 @@ UBSan checks only our code.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import re
-import shlex
-import shutil
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from qapic.backends.c.single import PER_TARGET, SingleBinaryPolicy
 from qapic.conditions import SymbolClasses, TargetTable
+from qapic.frontend import Schema
 from qapic.harness import doubles
-from qapic.qemu_tree import read_targets_with_kvm
+from qapic.harness.base import HarnessError, cache_dir, sanitizer_flags
+from qapic.harness.builddir import QemuBuildDir
+from qapic.harness.generation import (
+    config_target_header,
+    qapic_files,
+    runtime_dependent,
+    sync_directory,
+    upstream_files,
+    write_if_changed,
+)
+from qapic.harness.linking import Linker
+from qapic.harness.objects import Compiler, Job, Stats
 
 C_DIR = Path(__file__).resolve().parent / "c"
-#: libqemuutil.a members the harness replaces: QEMU's own generated QAPI code (ours is linked
-#: instead) and the monitor stubs (the harness has a monitor: it prints events).
-REPLACED_MEMBERS = re.compile(r"(meson-generated_\.\._qapi_qapi-.*|stubs_monitor-core\.c)\.o$")
-_RUNTIME_IF = re.compile(r"^\s*#\s*(?:el)?if\b.*\bdefined\s*\(?\s*(TARGET_\w+|CONFIG_KVM)\b")
-_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-
-
-#: The sanitizers ``--sanitize`` accepts (GCC's and Clang's names).
-SANITIZERS = ("address", "undefined", "leak")
-
-
-class HarnessError(Exception):
-    """The build directory is unusable or a step failed."""
-
-
-def sanitizer_flags(sanitize: Sequence[str]) -> list[str]:
-    """Compile and link flags for *sanitize*: any report stops the run (UBSan does not recover),
-    frames keep their pointer so reports have whole stacks."""
-    unknown = [s for s in sanitize if s not in SANITIZERS]
-    if unknown:
-        raise HarnessError(f"unknown sanitizer {', '.join(unknown)} "
-                           f"(known: {', '.join(SANITIZERS)})")
-    if not sanitize:
-        return []
-    flags = [f"-fsanitize={','.join(sanitize)}", "-fno-omit-frame-pointer"]
-    if "undefined" in sanitize:
-        flags.append("-fno-sanitize-recover=undefined")
-    return flags
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("QAPIC_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qapic")
-    return Path(base)
-
-
-# --- the QEMU build directory -----------------------------------------------------------------
-
-@dataclass
-class QemuBuildDir:
-    path: Path
-    source: Path
-    cflags: list[str]           # a target-independent QAPI file's flags, paths absolute
-    defines: frozenset[str]     # macros config-host.h defines
-
-    @classmethod
-    def read(cls, path: Path) -> QemuBuildDir:
-        path = path.resolve()
-        for f in ("compile_commands.json", "config-host.h", "libqemuutil.a"):
-            if not (path / f).exists():
-                raise HarnessError(f"{path} is not a built QEMU build directory (no {f})")
-        entries = json.loads((path / "compile_commands.json").read_text())
-        entry = next((e for e in entries if e["file"].endswith("qapi/qapi-types-error.c")
-                      and "libqemuutil" in e.get("output", e["command"])), None)
-        if entry is None:
-            raise HarnessError(f"{path}/compile_commands.json: no libqemuutil qapi-types-error.c")
-        cflags = _portable_flags(shlex.split(entry["command"]), Path(entry["directory"]))
-        source = None
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            # meson records the source tree; QEMU 10.2's build directory has a configs/
-            # of its own, so the include flags alone can mislead.
-            info = json.loads((path / "meson-info" / "meson-info.json").read_text())
-            source = Path(info["directories"]["source"])
-        for i, word in enumerate(cflags):
-            if source is not None:
-                break
-            if word == "-iquote" and (Path(cflags[i + 1]) / "configs" / "targets").is_dir() \
-                    and Path(cflags[i + 1]).resolve() != path:
-                source = Path(cflags[i + 1])
-        if source is None:
-            raise HarnessError(f"{path}: cannot find the QEMU source tree in the compile flags")
-        text = (path / "config-host.h").read_text()
-        defines = frozenset(re.findall(r"^#define\s+(\w+)", text, re.M))
-        return cls(path, source, cflags, defines)
-
-    def target_table(self) -> TargetTable:
-        """Every target of the source tree, CONFIG_KVM by QEMU's rule for this host: the table
-        ``qapic generate --single-binary --targets-from SOURCE`` compiles in."""
-        return read_targets_with_kvm(self.source)
-
-
-def _portable_flags(words: list[str], directory: Path) -> list[str]:
-    """The compiler and its flags: no output, dependency or input options, paths absolute, no
-    object directory of libqemuutil's own."""
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        w = words[i]
-        i += 1
-        if w in ("-MQ", "-MF", "-o"):
-            i += 1
-            continue
-        if w in ("-MD", "-c") or w.endswith(".c"):
-            continue
-        opt = next((o for o in ("-isystem", "-iquote", "-I") if w.startswith(o)), None)
-        if opt is None:
-            out.append(w)
-            continue
-        if w == opt:
-            value = words[i]
-            i += 1
-        else:
-            value = w[len(opt):]
-        if value.endswith("libqemuutil.a.p"):
-            continue
-        out += [opt, str((directory / value).resolve())]
-    return out
-
-
-# --- compiling with an object cache ---------------------------------------------------------
-
-@dataclass
-class Stats:
-    compiled: int = 0
-    cached: int = 0
-    seconds: dict[str, float] = field(default_factory=dict)
-
-
-class Compiler:
-    def __init__(self, cflags: list[str], cache: Path, jobs: int, stats: Stats,
-                 log: Callable[[str], None]) -> None:
-        self.cflags = cflags
-        self.cache = cache
-        self.jobs = jobs
-        self.stats = stats
-        self.log = log
-        self.cache.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([cflags[0], "--version"], capture_output=True, text=True)
-        self.cc_id = proc.stdout
-
-    def command(self, extra: Sequence[str]) -> list[str]:
-        """The compiler command (without input and output): *extra* (our include directories
-        first, before the build directory's generated headers) then the build's flags."""
-        return [self.cflags[0], *extra, *self.cflags[1:]]
-
-    def key(self, src: Path, extra: Sequence[str], headers_digest: str) -> str:
-        h = hashlib.sha256()
-        h.update(self.cc_id.encode())
-        h.update("\0".join(self.command(extra)).encode())
-        h.update(headers_digest.encode())
-        h.update(src.read_bytes())
-        return h.hexdigest()
-
-    def compile_all(self, jobs: list[tuple[Path, Path, list[str], str]]) -> None:
-        """(source, object, extra flags, headers digest) for each; cached by content."""
-        def one(job: tuple[Path, Path, list[str], str]) -> None:
-            src, obj, extra, digest = job
-            key = self.key(src, extra, digest)
-            cached = self.cache / key[:2] / f"{key}.o"
-            obj.parent.mkdir(parents=True, exist_ok=True)
-            if cached.exists():
-                self.stats.cached += 1
-                shutil.copyfile(cached, obj)
-                return
-            cmd = [*self.command(extra), "-c", str(src), "-o", str(obj)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise HarnessError(f"compiling {src} failed:\n{shlex.join(cmd)}\n"
-                                   f"{proc.stderr[:6000]}")
-            self.stats.compiled += 1
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".tmp{os.getpid()}")
-            shutil.copyfile(obj, tmp)
-            os.replace(tmp, cached)
-
-        with ThreadPoolExecutor(self.jobs) as pool:
-            for _ in pool.map(one, jobs):
-                pass
-
-
-def _headers_digest(dirs: Iterable[Path], extra: Iterable[Path] = ()) -> str:
-    h = hashlib.sha256()
-    for d in dirs:
-        for p in sorted(d.glob("*.h")):
-            h.update(p.name.encode() + b"\0" + p.read_bytes())
-    for p in extra:
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-# --- which generated files depend on the target ----------------------------------------------
-
-def runtime_dependent(gen: Path) -> set[str]:
-    """Names of the files in *gen* whose text, or a generated header they include
-    (transitively), has an ``#if`` on a run-time symbol."""
-    texts = {p.name: p.read_text() for p in gen.iterdir() if p.suffix in (".c", ".h")}
-    direct = {n for n, t in texts.items() if any(_RUNTIME_IF.match(line)
-                                                  for line in t.splitlines())}
-    includes = {n: {os.path.basename(i) for i in _INCLUDE.findall(t)} & texts.keys()
-                for n, t in texts.items()}
-    result: set[str] = set()
-    for name in texts:
-        seen: set[str] = set()
-        todo = [name]
-        while todo:
-            n = todo.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            todo.extend(includes[n])
-        if seen & direct:
-            result.add(name)
-    return result
-
-
-# --- the build --------------------------------------------------------------------------------
-
-def _write_if_changed(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-
 
 #: The generators of the per-target reference harnesses (``build(reference=...)``).
 REFERENCES = ("upstream", "qapic")
-
-
-def _generate(schema: Path, out: Path, extra: Sequence[str],
-              upstream: Path | None = None) -> None:
-    """``qapic generate -b --suppress-tracing`` into *out* (files rewritten only when changed);
-    with *upstream* (a QEMU source tree), that tree's own ``scripts/qapi-gen.py`` instead,
-    run as a program of its own (its output is the reference qapic is compared with)."""
-    tmp = out.parent / (out.name + ".new")
-    shutil.rmtree(tmp, ignore_errors=True)
-    if upstream is not None:
-        gen = upstream / "scripts" / "qapi-gen.py"
-        if not gen.is_file():
-            raise HarnessError(f"{upstream}: no scripts/qapi-gen.py (upstream's generator)")
-        cmd = [sys.executable, str(gen), "-b", "--suppress-tracing", *extra, "-o", str(tmp),
-               str(schema)]
-    else:
-        cmd = [sys.executable, "-m", "qapic", "generate", "-b", "--suppress-tracing", *extra,
-               "-o", str(tmp), str(schema)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise HarnessError(f"{shlex.join(cmd)} failed:\n{proc.stderr[-4000:]}")
-    out.mkdir(parents=True, exist_ok=True)
-    new = {p.name for p in tmp.iterdir()}
-    for p in out.iterdir():
-        if p.name not in new:
-            p.unlink()
-    for name in new:
-        _write_if_changed(out / name, (tmp / name).read_text())
-    shutil.rmtree(tmp)
-
-
-def config_target_header(table: TargetTable, name: str) -> str:
-    t = table.get(name)
-    lines = [f"/* qapic harness: the run-time symbols of target {name} */"]
-    for sym in sorted(table.target_symbols(t)):
-        lines.append(f"#define {sym} 1")
-    lines.append(f'#define TARGET_NAME "{name}"')
-    return "\n".join(lines) + "\n"
-
-
-def _archive(build: QemuBuildDir, work: Path) -> Path:
-    """Our copy of libqemuutil.a without the members we replace (redone when it changed)."""
-    src = build.path / "libqemuutil.a"
-    dst = work / "libqemuutil-harness.a"
-    stamp = work / "libqemuutil-harness.stamp"
-    st = src.stat()
-    ident = f"{src} {st.st_size} {st.st_mtime_ns}"
-    if dst.exists() and stamp.exists() and stamp.read_text() == ident:
-        return dst
-    members = subprocess.run(["ar", "t", str(src)], capture_output=True, text=True,
-                             check=True).stdout.split()
-    keep = [m for m in members if not REPLACED_MEMBERS.search(m)]
-    tmp = work / "libqemuutil-harness.a.tmp"
-    tmp.unlink(missing_ok=True)
-    with src.open("rb") as f:
-        thin = f.read(8) == b"!<thin>\n"
-    if thin:
-        # Meson's thin archive: its members are the build directory's object files.
-        paths = [str((src.parent / m).resolve()) for m in keep]
-        subprocess.run(["ar", "rcs", str(tmp), *paths], check=True)
-    else:
-        shutil.copyfile(src, tmp)
-        drop = [m for m in members if REPLACED_MEMBERS.search(m)]
-        for i in range(0, len(drop), 100):
-            subprocess.run(["ar", "d", str(tmp), *drop[i:i + 100]], check=True)
-    os.replace(tmp, dst)
-    stamp.write_text(ident)
-    return dst
-
-
-def support_objects(build: QemuBuildDir) -> list[str]:
-    """The objects besides libqemuutil.a that QEMU links its QAPI unit test test-qmp-cmds
-    with (QOM and the event-loop base, which libqemuutil's thread-context needs)."""
-    text = (build.path / "build.ninja").read_text()
-    m = re.search(r"^build tests/unit/test-qmp-cmds: c_LINKER ([^|\n]*)", text, re.M)
-    if m is None:
-        raise HarnessError(f"{build.path}/build.ninja: no link rule for tests/unit/test-qmp-cmds")
-    objs = [o for o in m.group(1).split() if o.endswith(".o") and not o.startswith("tests/")]
-    return [str(build.path / o) for o in objs]
-
-
-def link_args() -> list[str]:
-    glib = subprocess.run(["pkg-config", "--libs", "glib-2.0"], capture_output=True, text=True,
-                          check=True).stdout.split()
-    return ["-lrt", "-lm", "-pthread", *glib]
 
 
 @dataclass
@@ -359,6 +78,127 @@ class Result:
     files_common: int
     files_per_target: int
     reference: str = "upstream"  # the generator of the per-target harnesses
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of harness: how its code is guarded and compiled, where its parts go."""
+
+    name: doubles.Mode          # "target" or "single" (the test doubles' mode too)
+    label: str                  # in the report's timings
+    per_target: bool            # target-dependent files compiled once per target
+    gen_root: str               # under OUT/work; the generated qapi/ is under it
+    objdir: str                 # under OUT/work
+
+
+PER_TARGET_KIND = Kind("target", "per-target", True, "gen-target", "obj-target")
+SINGLE_KIND = Kind("single", "single", False, "gen-single", "obj-single")
+
+
+@dataclass
+class _Plan:
+    """What one kind compiles, and the objects of each of its harnesses."""
+
+    jobs: list[Job]
+    harnesses: dict[str, list[Path]]    # target (or "" for the single harness): its objects
+    files_common: int = 0
+    files_per_target: int = 0
+
+
+class _Pipeline:
+    """Generate, compile and link the harnesses of one kind against one QEMU build."""
+
+    def __init__(self, kind: Kind, out: Path, table: TargetTable, compiler: Compiler,
+                 linker: Linker) -> None:
+        self.kind = kind
+        self.out = out
+        self.work = out / "work"
+        self.gen = self.work / kind.gen_root / "qapi"
+        self.table = table
+        self.compiler = compiler
+        self.linker = linker
+
+    def _timed(self, what: str, step: Callable[[], object]) -> None:
+        t0 = time.monotonic()
+        step()
+        self.compiler.stats.seconds[what] = time.monotonic() - t0
+
+    def run(self, files: Callable[[], dict[str, str]], model: Schema,
+            names: Sequence[str]) -> tuple[dict[str, Path], _Plan]:
+        """The kind's harnesses (per target: one for each of *names*; single: one, key "")
+        from the generated *files* and the test doubles of *model*."""
+        kind = self.kind
+        self._timed("generate" if kind.per_target else "generate single",
+                    lambda: sync_directory(self.gen, {
+                        **files(), "harness-doubles.c": doubles.generate(
+                            model, kind.name, None if kind.per_target else self.table)}))
+        plan = self._plan(names)
+        self._timed(f"compile {kind.label}", lambda: self.compiler.compile_all(plan.jobs))
+        exes: dict[str, Path] = {}
+        self._timed(f"link {kind.label}", lambda: exes.update(self._link(plan)))
+        return exes, plan
+
+    def include_flags(self) -> list[str]:
+        # Our generated qapi/ before the build directory's (upstream's generated headers).
+        root = self.gen.parent
+        return ["-iquote", str(root), "-iquote", str(self.work / "c"), "-I", str(self.gen),
+                "-Werror=implicit-function-declaration"]
+
+    def _plan(self, names: Sequence[str]) -> _Plan:
+        objdir = self.work / self.kind.objdir
+        flags = tuple(self.include_flags())
+        sources = sorted(self.gen.glob("*.c"))
+        harness_c = self.work / "c" / "harness.c"
+        if not self.kind.per_target:
+            jobs = [Job(p, objdir / (p.name + ".o"), flags) for p in sources]
+            jobs.append(Job(harness_c, objdir / "harness.c.o", (*flags, "-DHARNESS_SINGLE")))
+            return _Plan(jobs, {"": [j.obj for j in jobs]})
+        dependent = runtime_dependent(self.gen)
+        common = [p for p in sources if p.name not in dependent] + [harness_c]
+        target_src = [p for p in sources if p.name in dependent]
+        jobs = [Job(p, objdir / "common" / (p.name + ".o"), flags) for p in common]
+        shared = [j.obj for j in jobs]
+        plan = _Plan(jobs, {}, len(common), len(target_src))
+        for n in names:
+            cfg = self.work / "config" / f"{n}-config-target.h"
+            write_if_changed(cfg, config_target_header(self.table, n))
+            extra = (*flags, "-DCOMPILING_PER_TARGET", f'-DCONFIG_TARGET="{cfg}"')
+            own = [Job(p, objdir / n / (p.name + ".o"), extra) for p in target_src]
+            plan.jobs += own
+            plan.harnesses[n] = [*shared, *(j.obj for j in own)]
+            write_if_changed(self.out / "per-target" / n / "compile.json", json.dumps(
+                {"command": self.compiler.command(extra),
+                 "introspect": str(self.gen / "qapi-introspect.c")}, indent=1) + "\n")
+        return plan
+
+    def _link(self, plan: _Plan) -> dict[str, Path]:
+        def one(n: str) -> tuple[str, Path]:
+            exe = self.out / "per-target" / n / "qmp-harness" if n else self.out / "qmp-harness"
+            return n, self.linker.link(exe, plan.harnesses[n])
+        with ThreadPoolExecutor(self.compiler.jobs) as pool:
+            exes = dict(pool.map(one, plan.harnesses))
+        if not self.kind.per_target:
+            bindir = self.out / "bin"
+            bindir.mkdir(exist_ok=True)
+            for n in self.table.names():
+                lnk = bindir / f"qemu-system-{n}"
+                if not lnk.is_symlink():
+                    lnk.symlink_to("../qmp-harness")
+        return exes
+
+
+def _check_reference(reference: str | None, conditions: Path | None,
+                     reference_schema: Path | None) -> str:
+    reference = reference or ("qapic" if conditions and not reference_schema else "upstream")
+    if reference not in REFERENCES:
+        raise HarnessError(f"unknown reference generator {reference!r} "
+                           f"(known: {', '.join(REFERENCES)})")
+    if reference == "upstream" and conditions and not reference_schema:
+        raise HarnessError("upstream's generator takes no conditions file: give it the schema "
+                           "with the conditions written in, or use the qapic reference")
+    if reference_schema and reference != "upstream":
+        raise HarnessError("a reference schema is for upstream's generator")
+    return reference
 
 
 def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
@@ -378,15 +218,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
     with *conditions* it needs *reference_schema*, the schema with those conditions written
     into its JSON (by the caller), else the default is ``"qapic"``.  The test doubles are
     generated by qapic for both kinds alike."""
-    reference = reference or ("qapic" if conditions and not reference_schema else "upstream")
-    if reference not in REFERENCES:
-        raise HarnessError(f"unknown reference generator {reference!r} "
-                           f"(known: {', '.join(REFERENCES)})")
-    if reference == "upstream" and conditions and not reference_schema:
-        raise HarnessError("upstream's generator takes no conditions file: give it the schema "
-                           "with the conditions written in, or use the qapic reference")
-    if reference_schema and reference != "upstream":
-        raise HarnessError("a reference schema is for upstream's generator")
+    reference = _check_reference(reference, conditions, reference_schema)
     t_start = time.monotonic()
     stats = Stats()
     extra_flags = [*sanitizer_flags(sanitize), *cflags]
@@ -399,112 +231,31 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
     out = out.resolve()
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
-    jobs = jobs or os.cpu_count() or 1
     compiler = Compiler([*qb.cflags, *extra_flags], (cache or cache_dir()) / "harness-objects",
-                        jobs, stats, log)
+                        jobs or os.cpu_count() or 1, stats)
     from qapic.frontend import load_overlay, load_schema
     model = load_schema(schema, overlay=load_overlay(conditions) if conditions else None)
-    with_conditions = ["--conditions", str(conditions.resolve())] if conditions else []
-
-    # C sources of the harness itself.
-    cdir = work / "c"
     for f in ("harness.c", "harness.h"):
-        _write_if_changed(cdir / f, (C_DIR / f).read_text())
-    archive = _archive(qb, work)
-    link = [*qb.cflags[:1], *extra_flags, "-Wl,--as-needed", "-Wl,--no-undefined", "-pie",
-            "-Wl,-z,relro", "-Wl,-z,now"]
-    libs = [*support_objects(qb), "-Wl,--start-group", str(archive), *link_args(),
-            "-Wl,--end-group"]
-
-    def include_flags(root: Path) -> list[str]:
-        # Our generated qapi/ before the build directory's (upstream's generated headers).
-        return ["-iquote", str(root), "-iquote", str(cdir), "-I", str(root / "qapi"),
-                "-Werror=implicit-function-declaration"]
+        write_if_changed(work / "c" / f, (C_DIR / f).read_text())
+    linker = Linker(qb, work, extra_flags)
 
     per_target_bins: dict[str, Path] = {}
     files_common = files_target = 0
     if per_target:
-        t0 = time.monotonic()
-        root = work / "gen-target"
-        gen = root / "qapi"
-        if reference == "upstream":
-            _generate((reference_schema or schema).resolve(), gen, [], qb.source)
-        else:
-            _generate(schema, gen, with_conditions)
-        _write_if_changed(gen / "harness-doubles.c", doubles.generate(model, "target"))
-        stats.seconds["generate"] = time.monotonic() - t0
-        dependent = runtime_dependent(gen)
-        sources = sorted(p for p in gen.glob("*.c"))
-        common = [p for p in sources if p.name not in dependent]
-        target_src = [p for p in sources if p.name in dependent]
-        files_common, files_target = len(common) + 1, len(target_src)
-        digest = _headers_digest([gen, cdir])
-        t0 = time.monotonic()
-        objdir = work / "obj-target"
-        jobs_list = [(p, objdir / "common" / (p.name + ".o"), include_flags(root), digest)
-                     for p in common]
-        jobs_list.append((cdir / "harness.c", objdir / "common" / "harness.c.o",
-                          include_flags(root), digest))
-        cfgdir = work / "config"
-        for n in names:
-            cfg = cfgdir / f"{n}-config-target.h"
-            _write_if_changed(cfg, config_target_header(table, n))
-            extra = [*include_flags(root), "-DCOMPILING_PER_TARGET",
-                     f'-DCONFIG_TARGET="{cfg}"']
-            d = _headers_digest([gen, cdir], [cfg])
-            jobs_list += [(p, objdir / n / (p.name + ".o"), extra, d) for p in target_src]
-            (out / "per-target" / n).mkdir(parents=True, exist_ok=True)
-            _write_if_changed(out / "per-target" / n / "compile.json", json.dumps(
-                {"command": compiler.command(extra), "introspect": str(gen / "qapi-introspect.c")},
-                indent=1) + "\n")
-        compiler.compile_all(jobs_list)
-        stats.seconds["compile per-target"] = time.monotonic() - t0
-        t0 = time.monotonic()
-        common_objs = [str(j[1]) for j in jobs_list[:len(common) + 1]]
-
-        def link_one(n: str) -> tuple[str, Path]:
-            exe = out / "per-target" / n / "qmp-harness"
-            exe.parent.mkdir(parents=True, exist_ok=True)
-            objs = common_objs + [str(objdir / n / (p.name + ".o")) for p in target_src]
-            _run([*link, "-o", str(exe), *objs, *libs], f"linking {exe}")
-            return n, exe
-
-        with ThreadPoolExecutor(jobs) as pool:
-            per_target_bins = dict(pool.map(link_one, names))
-        stats.seconds["link per-target"] = time.monotonic() - t0
+        def reference_files() -> dict[str, str]:
+            if reference == "upstream":
+                return upstream_files((reference_schema or schema).resolve(), qb.source)
+            return qapic_files(model, schema, PER_TARGET)
+        pipeline = _Pipeline(PER_TARGET_KIND, out, table, compiler, linker)
+        per_target_bins, plan = pipeline.run(reference_files, model, names)
+        files_common, files_target = plan.files_common, plan.files_per_target
 
     single_exe: Path | None = None
     if single:
-        t0 = time.monotonic()
-        root = work / "gen-single"
-        gen = root / "qapi"
-        _generate(schema, gen, ["--single-binary", "--targets-from", str(qb.source),
-                                *with_conditions])
-        _write_if_changed(gen / "harness-doubles.c", doubles.generate(model, "single", table))
-        stats.seconds["generate single"] = time.monotonic() - t0
-        t0 = time.monotonic()
-        digest = _headers_digest([gen, cdir])
-        objdir = work / "obj-single"
-        jobs_list = [(p, objdir / (p.name + ".o"), include_flags(root), digest)
-                     for p in sorted(gen.glob("*.c"))]
-        jobs_list.append((cdir / "harness.c", objdir / "harness.c.o",
-                          [*include_flags(root), "-DHARNESS_SINGLE"], digest))
-        compiler.compile_all(jobs_list)
-        stats.seconds["compile single"] = time.monotonic() - t0
-        t0 = time.monotonic()
-        single_exe = out / "qmp-harness"
-        _run([*link, "-o", str(single_exe), *[str(j[1]) for j in jobs_list], *libs],
-             f"linking {single_exe}")
-        bindir = out / "bin"
-        bindir.mkdir(exist_ok=True)
-        for n in table.names():
-            lnk = bindir / f"qemu-system-{n}"
-            if not lnk.is_symlink():
-                lnk.symlink_to("../qmp-harness")
-        stats.seconds["link single"] = time.monotonic() - t0
+        policy = SingleBinaryPolicy(table, SymbolClasses(), upstream_stubs=False)
+        pipeline = _Pipeline(SINGLE_KIND, out, table, compiler, linker)
+        single_exe = pipeline.run(lambda: qapic_files(model, schema, policy), model, ())[0][""]
     stats.seconds["total"] = time.monotonic() - t_start
-    result = Result(names, per_target_bins, single_exe, stats, files_common, files_target,
-                    reference)
     report = {
         "qemu_build": str(qb.path), "schema": str(schema), "targets": names,
         "conditions": str(conditions) if conditions else None,
@@ -519,18 +270,8 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
         "seconds": {k: round(v, 2) for k, v in stats.seconds.items()},
     }
     (out / "harness-build.json").write_text(json.dumps(report, indent=1) + "\n")
-    return result
-
-
-def _run(cmd: list[str], what: str) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise HarnessError(f"{what} failed:\n{shlex.join(cmd)[:2000]}\n{proc.stderr[-6000:]}")
-
-
-def build_defines(qemu_build: Path) -> frozenset[str]:
-    """The macros the build directory's config-host.h defines (the build-time symbols)."""
-    return QemuBuildDir.read(qemu_build).defines
+    return Result(names, per_target_bins, single_exe, stats, files_common, files_target,
+                  reference)
 
 
 def defines_in_effect(out: Path, target: str) -> frozenset[str]:
@@ -545,5 +286,4 @@ def defines_in_effect(out: Path, target: str) -> frozenset[str]:
     return frozenset(re.findall(r"^#define\s+(\w+)", proc.stdout, re.M))
 
 
-__all__ = ["REFERENCES", "SANITIZERS", "HarnessError", "QemuBuildDir", "Result", "SymbolClasses",
-           "build", "build_defines", "defines_in_effect", "runtime_dependent", "sanitizer_flags"]
+__all__ = ["REFERENCES", "HarnessError", "Kind", "Result", "build", "defines_in_effect"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qapic.harness.build import Result, cache_dir
+from qapic.harness.base import cache_dir
+from qapic.harness.build import Result
 
 #: Where the harnesses are kept between sessions (objects are cached separately, by content).
 OUT = cache_dir() / "harness" / "upstream"

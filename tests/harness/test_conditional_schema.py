@@ -42,12 +42,8 @@ from qapic.frontend import (
     Type,
     load_schema,
 )
-from qapic.harness.build import (
-    Result,
-    build,
-    cache_dir,
-    defines_in_effect,
-)
+from qapic.harness.base import cache_dir
+from qapic.harness.build import Result, build, defines_in_effect
 from tests.harness.mutant import relink_single
 from tests.qemu import QemuBuild
 from tests.qmp import runner

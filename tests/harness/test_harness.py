@@ -13,13 +13,9 @@ from typing import Any
 
 import pytest
 
-from qapic.harness.build import (
-    REPLACED_MEMBERS,
-    Result,
-    build,
-    defines_in_effect,
-    runtime_dependent,
-)
+from qapic.harness.build import Result, build, defines_in_effect
+from qapic.harness.generation import runtime_dependent
+from qapic.harness.linking import REPLACED_MEMBERS
 from tests.harness.helpers import OUT
 from tests.harness.helpers import single as _single
 from tests.harness.requests import extra_corpus

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qapic.harness.build import Result, build, cache_dir, defines_in_effect
+from qapic.harness.base import cache_dir
+from qapic.harness.build import Result, build, defines_in_effect
 from tests.carry.fixtures import SHIPPED_10_2, schema_10_2_with_conditions
 from tests.harness.requests import extra_corpus
 from tests.harness.test_harness import _commands, _schema

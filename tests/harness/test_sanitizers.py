@@ -39,7 +39,8 @@ from pathlib import Path
 
 import pytest
 
-from qapic.harness.build import Result, sanitizer_flags
+from qapic.harness.base import sanitizer_flags
+from qapic.harness.build import Result
 from tests.harness.helpers import OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
 from tests.harness.helpers import single as _single
 from tests.harness.mutant import generated, relink_single

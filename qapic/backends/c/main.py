@@ -136,7 +136,13 @@ def _qemu_version(args: argparse.Namespace) -> tuple[int, int]:
             return parse_version(args.qemu_version)
         except ValueError as err:
             raise UsageError(f"--qemu-version: {err}") from None
-    tree = find_tree(Path(args.schema).parent)
+    return schema_release(args.schema)
+
+
+def schema_release(schema: str | os.PathLike[str]) -> tuple[int, int]:
+    """The VERSION of the QEMU tree that contains *schema*, else :data:`DEFAULT_QEMU_VERSION`
+    (raises QemuTreeError for an unreadable VERSION)."""
+    tree = find_tree(Path(schema).parent)
     return DEFAULT_QEMU_VERSION if tree is None else read_version(tree)
 
 

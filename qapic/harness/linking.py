@@ -1,0 +1,71 @@
+"""Linking a harness: QEMU's ``libqemuutil.a`` without QEMU's own generated QAPI code (ours is
+linked instead) and the objects QEMU links its QAPI unit test with."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from qapic.harness.base import run_tool
+from qapic.harness.builddir import QemuBuildDir, support_objects
+
+#: libqemuutil.a members the harness replaces: QEMU's own generated QAPI code (ours is linked
+#: instead) and the monitor stubs (the harness has a monitor: it prints events).
+REPLACED_MEMBERS = re.compile(r"(meson-generated_\.\._qapi_qapi-.*|stubs_monitor-core\.c)\.o$")
+
+
+def archive(build: QemuBuildDir, work: Path) -> Path:
+    """Our copy of libqemuutil.a without the members we replace (redone when it changed)."""
+    src = build.path / "libqemuutil.a"
+    dst = work / "libqemuutil-harness.a"
+    stamp = work / "libqemuutil-harness.stamp"
+    st = src.stat()
+    ident = f"{src} {st.st_size} {st.st_mtime_ns}"
+    if dst.exists() and stamp.exists() and stamp.read_text() == ident:
+        return dst
+    members = subprocess.run(["ar", "t", str(src)], capture_output=True, text=True,
+                             check=True).stdout.split()
+    keep = [m for m in members if not REPLACED_MEMBERS.search(m)]
+    tmp = work / "libqemuutil-harness.a.tmp"
+    tmp.unlink(missing_ok=True)
+    with src.open("rb") as f:
+        thin = f.read(8) == b"!<thin>\n"
+    if thin:
+        # Meson's thin archive: its members are the build directory's object files.
+        paths = [str((src.parent / m).resolve()) for m in keep]
+        subprocess.run(["ar", "rcs", str(tmp), *paths], check=True)
+    else:
+        shutil.copyfile(src, tmp)
+        drop = [m for m in members if REPLACED_MEMBERS.search(m)]
+        for i in range(0, len(drop), 100):
+            subprocess.run(["ar", "d", str(tmp), *drop[i:i + 100]], check=True)
+    os.replace(tmp, dst)
+    stamp.write_text(ident)
+    return dst
+
+
+def link_args() -> list[str]:
+    glib = subprocess.run(["pkg-config", "--libs", "glib-2.0"], capture_output=True, text=True,
+                          check=True).stdout.split()
+    return ["-lrt", "-lm", "-pthread", *glib]
+
+
+class Linker:
+    """Links harnesses against one QEMU build directory, with *flags* (the sanitizers') on
+    every link."""
+
+    def __init__(self, build: QemuBuildDir, work: Path, flags: Sequence[str]) -> None:
+        self.command = [*build.cflags[:1], *flags, "-Wl,--as-needed", "-Wl,--no-undefined",
+                        "-pie", "-Wl,-z,relro", "-Wl,-z,now"]
+        self.libs = [*support_objects(build), "-Wl,--start-group", str(archive(build, work)),
+                     *link_args(), "-Wl,--end-group"]
+
+    def link(self, exe: Path, objects: Sequence[Path]) -> Path:
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        run_tool([*self.command, "-o", str(exe), *map(str, objects), *self.libs],
+                 f"linking {exe}")
+        return exe
