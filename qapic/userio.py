@@ -14,8 +14,10 @@ import codecs
 import contextlib
 import errno
 import os
+import shutil
 import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,6 +200,56 @@ def new_directories_removed_on_error(path: str | os.PathLike[str]) -> Iterator[N
                 with contextlib.suppress(OSError):
                     os.rmdir(dirpath)
         raise
+
+
+@contextlib.contextmanager
+def new_tree_removed_on_error(path: str | os.PathLike[str]) -> Iterator[None]:
+    """On an exception inside the block, remove the outermost of *path* and its ancestors that
+    did not exist before it, with everything written below it: a command whose output is a
+    whole tree of files (a harness build) leaves nothing when it fails on a new directory."""
+    top = _first_missing(Path(path))
+    try:
+        yield
+    except BaseException:
+        if top is not None and top.is_dir() and not top.is_symlink():
+            shutil.rmtree(top, ignore_errors=True)
+        raise
+
+
+class StatusLine:
+    """Progress of long work on standard error: on a terminal, one line rewritten in place
+    (at most every *interval* seconds) and whole lines for milestones; nothing when standard
+    error is a pipe or a file."""
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self.on = sys.stderr.isatty()
+        self.interval = interval
+        self._last = 0.0
+        self._shown = False
+
+    def say(self, text: str) -> None:
+        """A milestone, kept on screen."""
+        if self.on:
+            sys.stderr.write(f"\r\033[K{text}\n")
+            sys.stderr.flush()
+            self._shown = False
+
+    def show(self, text: str, force: bool = False) -> None:
+        """The current state, replacing the previous one."""
+        now = time.monotonic()
+        if not self.on or (not force and now - self._last < self.interval):
+            return
+        self._last = now
+        sys.stderr.write(f"\r\033[K{text}")
+        sys.stderr.flush()
+        self._shown = True
+
+    def end(self) -> None:
+        """Clear the current state's line."""
+        if self.on and self._shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self._shown = False
 
 
 def write_error(path: str | os.PathLike[str], err: OSError) -> CommandError:

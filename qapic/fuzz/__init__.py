@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -104,37 +103,35 @@ def _harness_dir(args: argparse.Namespace, variant: str = "") -> Path:
 
 
 class _Progress:
-    """On a terminal, one status line updated in place."""
+    """The requests sent and the findings so far, on a terminal's status line."""
 
     def __init__(self, total: int) -> None:
-        self.on = sys.stderr.isatty()
+        from qapic.userio import StatusLine
+        self.line = StatusLine(0.5)
         self.total = total
         self.sent: dict[str, int] = {}
         self.findings: dict[str, int] = {}
         self.t0 = time.monotonic()
-        self.last = 0.0
 
     def say(self, text: str) -> None:
-        if self.on:
-            sys.stderr.write(f"\r\033[K{text}\n")
+        self.line.say(text)
+
+    def building(self, what: str, done: int, total: int) -> None:
+        self.line.show(f"{what}: {done}/{total}", force=done == total)
 
     def update(self, target: str, sent: int, findings: int) -> None:
         self.sent[target] = sent
         self.findings[target] = findings
-        now = time.monotonic()
-        if not self.on or now - self.last < 0.5:
+        if not self.line.on:
             return
-        self.last = now
         done = sum(self.sent.values())
-        rate = done / max(now - self.t0, 1e-6)
+        rate = done / max(time.monotonic() - self.t0, 1e-6)
         current = " ".join(f"{t}:{n}" for t, n in sorted(self.sent.items())[-4:])
-        sys.stderr.write(f"\r\033[K{done}/{self.total} requests, {rate:.0f}/s, "
-                         f"{sum(self.findings.values())} findings  [{current}]")
-        sys.stderr.flush()
+        self.line.show(f"{done}/{self.total} requests, {rate:.0f}/s, "
+                       f"{sum(self.findings.values())} findings  [{current}]")
 
     def end(self) -> None:
-        if self.on:
-            sys.stderr.write("\r\033[K")
+        self.line.end()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -236,21 +233,22 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
     covered: Path | None = None
     try:
         normal = build(args.qemu_build, _harness_dir(args), targets, args.schema,
-                       jobs=jobs, conditions=args.conditions)
+                       jobs=jobs, conditions=args.conditions, progress=progress.building)
         progress.say(f"harnesses built: single and {len(normal.per_target)} per target "
                      f"({normal.stats.compiled} compiles, {time.monotonic() - t0:.0f} s)")
         single = normal.single
         if sanitize:
             sanitized = build(args.qemu_build, _harness_dir(args, "sanitized"), normal.targets,
                               args.schema, per_target=False, jobs=jobs,
-                              sanitize=sanitize, conditions=args.conditions)
+                              sanitize=sanitize, conditions=args.conditions,
+                              progress=progress.building)
             single = sanitized.single
             progress.say(f"sanitized single harness built ({', '.join(sanitize)})")
         if args.coverage:
             covdir = _harness_dir(args, "coverage")
             with_coverage = build(args.qemu_build, covdir, normal.targets, args.schema,
                                   per_target=False, jobs=jobs, cflags=coverage.FLAGS,
-                                  conditions=args.conditions)
+                                  conditions=args.conditions, progress=progress.building)
             single = with_coverage.single
             covered = covdir / "work" / "obj-single"
             coverage.reset(covered)

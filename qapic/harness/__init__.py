@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 HELP = "build QMP test harnesses (per target and single-binary) against a QEMU build"
@@ -49,24 +48,46 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Problems are raised (QAPIError for the schema, qapic.userio's errors for the rest) and
-    reported by :func:`qapic.cli.main`."""
+    reported by :func:`qapic.cli.main`.  On a terminal, standard error shows what is being
+    compiled and linked (n of m); when it is a pipe or a file, nothing.  A failed build into a
+    new directory leaves no directory behind; into an existing one, no report."""
     from qapic.harness.base import HarnessError
     from qapic.harness.build import build
-    from qapic.userio import CommandError, UsageError, check_input_dir, write_stdout
+    from qapic.userio import (
+        CommandError,
+        StatusLine,
+        UsageError,
+        check_input_dir,
+        new_tree_removed_on_error,
+        output_dir_problem,
+        write_error,
+        write_stdout,
+    )
 
     targets = None if args.targets == "all" else [
         t.strip() for t in args.targets.split(",") if t.strip()]
     check_input_dir(args.qemu_build)
+    problem = output_dir_problem(args.output)
+    if problem is not None:
+        raise CommandError(f"cannot write {args.output}: {problem}")
+    status = StatusLine()
     try:
-        build(args.qemu_build, args.output, targets, args.schema,
-              single=not args.no_single, per_target=not args.no_per_target,
-              jobs=args.jobs, log=lambda s: print(s, file=sys.stderr),
-              sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
-              conditions=args.conditions, reference=args.reference)
+        with new_tree_removed_on_error(args.output):
+            build(args.qemu_build, args.output, targets, args.schema,
+                  single=not args.no_single, per_target=not args.no_per_target,
+                  jobs=args.jobs, log=status.say,
+                  progress=lambda what, done, total: status.show(
+                      f"{what}: {done}/{total}", force=done == total),
+                  sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
+                  conditions=args.conditions, reference=args.reference)
     except KeyError as e:
         raise UsageError(f"unknown target {e}") from None
     except HarnessError as e:
         raise CommandError(str(e)) from None
+    except OSError as err:
+        raise write_error(args.output, err) from None
+    finally:
+        status.end()
     report = json.loads((args.output / "harness-build.json").read_text())
     write_stdout(json.dumps(report, indent=1) + "\n")
     return 0

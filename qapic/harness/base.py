@@ -39,8 +39,13 @@ def sanitizer_flags(sanitize: Sequence[str]) -> list[str]:
     return flags
 
 
-def run_tool(cmd: list[str], what: str) -> None:
-    """Run *cmd*; a failure is a :class:`HarnessError` naming *what* failed, with its output."""
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+def run_tool(cmd: list[str], what: str) -> str:
+    """Run *cmd* and return its output; a failure (or a tool that cannot be run) is a
+    :class:`HarnessError` naming *what* failed, with the tool's own message."""
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as err:
+        raise HarnessError(f"{what} failed: cannot run {cmd[0]}: {err.strerror}") from None
     if proc.returncode != 0:
         raise HarnessError(f"{what} failed:\n{shlex.join(cmd)[:2000]}\n{proc.stderr[-6000:]}")
+    return proc.stdout

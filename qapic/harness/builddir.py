@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +99,26 @@ def support_objects(build: QemuBuildDir) -> list[str]:
         raise HarnessError(f"{build.path}/build.ninja: no link rule for tests/unit/test-qmp-cmds")
     objs = [o for o in m.group(1).split() if o.endswith(".o") and not o.startswith("tests/")]
     return [str(build.path / o) for o in objs]
+
+
+def build_missing(build: QemuBuildDir, objects: list[str],
+                  log: Callable[[str], None] = lambda _s: None) -> None:
+    """Build those of *objects* (paths in the build directory) that a partial build has not
+    built yet, with ninja, as QEMU's own build would; a failure names the command to run."""
+    missing = [os.path.relpath(o, build.path) for o in objects if not os.path.exists(o)]
+    if not missing:
+        return
+    ninja = shutil.which("ninja") or shutil.which("ninja-build")
+    cmd = [ninja or "ninja", "-C", str(build.path), *missing]
+    if ninja is None:
+        raise HarnessError(f"{build.path}: {len(missing)} objects the harness links with are "
+                           f"not built, and no ninja was found to build them: run "
+                           f"{shlex.join(cmd)}")
+    log(f"building {len(missing)} objects of the QEMU build that the harness links with: "
+        f"{shlex.join(cmd)}")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise HarnessError(f"{shlex.join(cmd)} failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
 
 
 def build_defines(qemu_build: Path) -> frozenset[str]:

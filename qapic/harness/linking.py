@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from qapic.harness.base import run_tool
-from qapic.harness.builddir import QemuBuildDir, support_objects
+from qapic.harness.builddir import QemuBuildDir, build_missing, support_objects
 
 #: libqemuutil.a members the harness replaces: QEMU's own generated QAPI code (ours is linked
 #: instead) and the monitor stubs (the harness has a monitor: it prints events).
@@ -27,8 +26,7 @@ def archive(build: QemuBuildDir, work: Path) -> Path:
     ident = f"{src} {st.st_size} {st.st_mtime_ns}"
     if dst.exists() and stamp.exists() and stamp.read_text() == ident:
         return dst
-    members = subprocess.run(["ar", "t", str(src)], capture_output=True, text=True,
-                             check=True).stdout.split()
+    members = run_tool(["ar", "t", str(src)], f"listing {src}").split()
     keep = [m for m in members if not REPLACED_MEMBERS.search(m)]
     tmp = work / "libqemuutil-harness.a.tmp"
     tmp.unlink(missing_ok=True)
@@ -37,20 +35,19 @@ def archive(build: QemuBuildDir, work: Path) -> Path:
     if thin:
         # Meson's thin archive: its members are the build directory's object files.
         paths = [str((src.parent / m).resolve()) for m in keep]
-        subprocess.run(["ar", "rcs", str(tmp), *paths], check=True)
+        run_tool(["ar", "rcs", str(tmp), *paths], f"making {tmp}")
     else:
         shutil.copyfile(src, tmp)
         drop = [m for m in members if REPLACED_MEMBERS.search(m)]
         for i in range(0, len(drop), 100):
-            subprocess.run(["ar", "d", str(tmp), *drop[i:i + 100]], check=True)
+            run_tool(["ar", "d", str(tmp), *drop[i:i + 100]], f"editing {tmp}")
     os.replace(tmp, dst)
     stamp.write_text(ident)
     return dst
 
 
 def link_args() -> list[str]:
-    glib = subprocess.run(["pkg-config", "--libs", "glib-2.0"], capture_output=True, text=True,
-                          check=True).stdout.split()
+    glib = run_tool(["pkg-config", "--libs", "glib-2.0"], "asking pkg-config for glib").split()
     return ["-lrt", "-lm", "-pthread", *glib]
 
 
@@ -58,10 +55,13 @@ class Linker:
     """Links harnesses against one QEMU build directory, with *flags* (the sanitizers') on
     every link."""
 
-    def __init__(self, build: QemuBuildDir, work: Path, flags: Sequence[str]) -> None:
+    def __init__(self, build: QemuBuildDir, work: Path, flags: Sequence[str],
+                 log: Callable[[str], None] = lambda _s: None) -> None:
         self.command = [*build.cflags[:1], *flags, "-Wl,--as-needed", "-Wl,--no-undefined",
                         "-pie", "-Wl,-z,relro", "-Wl,-z,now"]
-        self.libs = [*support_objects(build), "-Wl,--start-group", str(archive(build, work)),
+        objects = support_objects(build)
+        build_missing(build, objects, log)
+        self.libs = [*objects, "-Wl,--start-group", str(archive(build, work)),
                      *link_args(), "-Wl,--end-group"]
 
     def link(self, exe: Path, objects: Sequence[Path]) -> Path:

@@ -26,12 +26,15 @@ import shlex
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qapic.harness.base import HarnessError
+
+#: Told how far a step got: ``(what, done, total)``.
+Progress = Callable[[str, int, int], None]
 
 #: How many objects a manifest remembers for one command key.
 MANIFEST_ENTRIES = 16
@@ -88,12 +91,17 @@ class Compiler:
         first, before the build directory's generated headers) then the build's flags."""
         return [self.cflags[0], *extra, *self.cflags[1:]]
 
-    def compile_all(self, jobs: Sequence[Job]) -> None:
-        """Every job's object, from the cache when it has one for the job's inputs."""
+    def compile_all(self, jobs: Sequence[Job], progress: Progress | None = None,
+                    what: str = "compiling") -> None:
+        """Every job's object, from the cache when it has one for the job's inputs;
+        *progress* is told ``(what, done, total)`` after each."""
         self._digests.clear()       # files may have been rewritten since the last call
+        if progress is not None:
+            progress(what, 0, len(jobs))
         with ThreadPoolExecutor(self.jobs) as pool:
-            for _ in pool.map(self._one, jobs):
-                pass
+            for done, _ in enumerate(pool.map(self._one, jobs), 1):
+                if progress is not None:
+                    progress(what, done, len(jobs))
 
     # --- one object ---------------------------------------------------------------------------
 
