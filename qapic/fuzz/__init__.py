@@ -177,7 +177,14 @@ def run(args: argparse.Namespace) -> int:
         results = {r.target: r for r in pool.map(one, pairs)}
     progress.end()
     report = summary(results, time.monotonic() - t1, len(normal.targets))
-    return _report(args, report, results, harnesses.coverage_objects, dict(
+    covered = None
+    if harnesses.coverage_objects is not None:
+        from qapic.fuzz import coverage
+        from qapic.harness.builddir import QemuBuildDir
+        qb = QemuBuildDir.read(args.qemu_build)
+        covered = (harnesses.coverage_objects, coverage.reachable_types(
+            model, qb.target_table(), normal.targets, qb.defines.__contains__))
+    return _report(args, report, results, covered, dict(
         seed=args.seed, requests_per_target=args.requests, compat=policies, sanitize=sanitize,
         schema=str(schema_path)))
 
@@ -264,7 +271,7 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
 
 
 def _report(args: argparse.Namespace, report: dict[str, Any],
-            results: dict[str, TargetResult], covered: Path | None,
+            results: dict[str, TargetResult], covered: tuple[Path, frozenset[str]] | None,
             run_options: dict[str, object]) -> int:
     """Write the report (*report*, the coverage, the *run_options*) and the reproducers, print
     the summary; the exit status."""
@@ -274,7 +281,7 @@ def _report(args: argparse.Namespace, report: dict[str, Any],
 
     if covered is not None:
         try:
-            report["coverage"] = coverage.measure(covered)
+            report["coverage"] = coverage.measure(*covered)
         except coverage.CoverageError as e:
             raise CommandError(str(e)) from None
     report.update(run_options)

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import subprocess
@@ -26,9 +27,12 @@ from pathlib import Path
 import pytest
 
 from qapic.frontend import load_schema
+from qapic.fuzz.coverage import reachable_types
 from qapic.fuzz.generate import Generator, corpus_line, render
 from qapic.fuzz.run import Finding, Pair, Session, candidates, classify, run_target
+from qapic.harness.base import cache_dir
 from qapic.harness.build import Result
+from qapic.harness.builddir import QemuBuildDir
 from tests.harness.helpers import OUT
 from tests.harness.helpers import single as _single
 from tests.harness.mutant import generated, relink_single
@@ -219,3 +223,60 @@ def test_planted_hang_is_found(tc_harnesses: Result, qemu_upstream: QemuBuild,
     assert 0 < res.counts["hang"] <= simple
     assert {f.kind for f in res.findings} == {"hang"}
     assert '{"execute":"tc-simple"}' in [f.shrunk for f in res.findings]
+
+
+# --- coverage -----------------------------------------------------------------------------------
+
+def _gcov_visit_lines(objdir: Path) -> tuple[int, int]:
+    """gcov's own count, read here, of the executable and executed lines of the generated
+    ``qapi-visit-*.c`` files whose objects are in *objdir*."""
+    lines: dict[tuple[str, int], bool] = {}
+    for gcda in objdir.glob("qapi-visit-*.gcda"):
+        out = subprocess.run(["gcov", "--json-format", "--stdout", gcda.name], cwd=objdir,
+                             capture_output=True, check=True).stdout
+        if out[:2] == b"\x1f\x8b":
+            out = gzip.decompress(out)
+        for doc in filter(str.strip, out.decode().splitlines()):
+            for f in json.loads(doc)["files"]:
+                name = Path(f["file"]).name
+                if re.fullmatch(r"qapi-visit-.*\.c", name):
+                    for ln in f["lines"]:
+                        key = (name, ln["line_number"])
+                        lines[key] = lines.get(key, False) or ln["count"] > 0
+    return len(lines), sum(lines.values())
+
+
+def test_coverage_of_the_visitors_a_target_can_reach(qemu_upstream: QemuBuild,
+                                                      tmp_path: Path) -> None:
+    """``--coverage`` on x86_64: the visitor lines it reports are gcov's, and the share in the
+    visitors of types an x86_64 client can reach counts fewer lines, decided by the schema's
+    conditions (``query-sev`` is ``TARGET_I386``; ``CpuPolarizationInfo`` is
+    ``TARGET_S390X`` and ``CONFIG_KVM``).  The goal of 90% of them is not met yet: the figure
+    is printed, not asserted."""
+    out = tmp_path / "fuzz"
+    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", out, "--targets",
+                         "x86_64", "--requests", 2000, "--seed", SEED, "--coverage", "-j", 2)
+    _clean(proc, report, 2000)
+    cov = report["coverage"]
+    assert isinstance(cov, dict)
+    objdirs = sorted((cache_dir() / "fuzz").glob("*-coverage/work/obj-single"),
+                     key=lambda d: max((p.stat().st_mtime for p in d.glob("*.gcda")),
+                                       default=0.0))
+    assert objdirs
+    lines, executed = _gcov_visit_lines(objdirs[-1])
+    assert (cov["visit"]["lines"], cov["visit"]["executed"]) == (lines, executed)
+    reach = cov["visit reachable"]
+    print(f"visitor lines reachable on x86_64: {reach['executed']}/{reach['lines']} "
+          f"({reach['percent']}%); most unexecuted: {reach['most_unexecuted'][:5]}")
+    assert 0 < reach["executed"] <= min(executed, reach["lines"]) and reach["lines"] < lines
+
+    build = QemuBuildDir.read(qemu_upstream.build_dir)
+    schema = load_schema(build.source / "qapi" / "qapi-schema.json")
+
+    def reach_on(target: str) -> frozenset[str]:
+        return reachable_types(schema, build.target_table(), [target],
+                               build.defines.__contains__)
+    x86, s390x = reach_on("x86_64"), reach_on("s390x")
+    assert reach["types"] == len(x86)
+    assert "SevInfo" in x86 and "SevInfo" not in s390x
+    assert "CpuPolarizationInfo" not in x86
