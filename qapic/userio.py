@@ -244,6 +244,10 @@ class StatusLine:
         sys.stderr.flush()
         self._shown = True
 
+    def count(self, what: str, done: int, total: int) -> None:
+        """``what: done/total``, the last one always shown."""
+        self.show(f"{what}: {done}/{total}", force=done == total)
+
     def end(self) -> None:
         """Clear the current state's line."""
         if self.on and self._shown:

@@ -116,9 +116,6 @@ class _Progress:
     def say(self, text: str) -> None:
         self.line.say(text)
 
-    def building(self, what: str, done: int, total: int) -> None:
-        self.line.show(f"{what}: {done}/{total}", force=done == total)
-
     def update(self, target: str, sent: int, findings: int) -> None:
         self.sent[target] = sent
         self.findings[target] = findings
@@ -240,7 +237,7 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
     covered: Path | None = None
     try:
         normal = build(args.qemu_build, _harness_dir(args), targets, args.schema,
-                       jobs=jobs, conditions=args.conditions, progress=progress.building)
+                       jobs=jobs, conditions=args.conditions, progress=progress.line.count)
         progress.say(f"harnesses built: single and {len(normal.per_target)} per target "
                      f"({normal.stats.compiled} compiles, {time.monotonic() - t0:.0f} s)")
         single = normal.single
@@ -248,14 +245,14 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
             sanitized = build(args.qemu_build, _harness_dir(args, "sanitized"), normal.targets,
                               args.schema, per_target=False, jobs=jobs,
                               sanitize=sanitize, conditions=args.conditions,
-                              progress=progress.building)
+                              progress=progress.line.count)
             single = sanitized.single
             progress.say(f"sanitized single harness built ({', '.join(sanitize)})")
         if args.coverage:
             covdir = _harness_dir(args, "coverage")
             with_coverage = build(args.qemu_build, covdir, normal.targets, args.schema,
                                   per_target=False, jobs=jobs, cflags=coverage.FLAGS,
-                                  conditions=args.conditions, progress=progress.building)
+                                  conditions=args.conditions, progress=progress.line.count)
             single = with_coverage.single
             covered = covdir / "work" / "obj-single"
             coverage.reset(covered)

@@ -76,8 +76,7 @@ def run(args: argparse.Namespace) -> int:
             build(args.qemu_build, args.output, targets, args.schema,
                   single=not args.no_single, per_target=not args.no_per_target,
                   jobs=args.jobs, log=status.say,
-                  progress=lambda what, done, total: status.show(
-                      f"{what}: {done}/{total}", force=done == total),
+                  progress=status.count,
                   sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
                   conditions=args.conditions, reference=args.reference)
     except KeyError as e:

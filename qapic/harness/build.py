@@ -62,6 +62,7 @@ from qapic.harness.generation import (
 )
 from qapic.harness.linking import Linker
 from qapic.harness.objects import Compiler, Job, Progress, Stats
+from qapic.userio import write_file
 
 C_DIR = Path(__file__).resolve().parent / "c"
 
@@ -284,9 +285,7 @@ def build(qemu_build: Path, out: Path, targets: Sequence[str] | None = None,
         "compiles": stats.compiled, "cache_hits": stats.cached,
         "seconds": {k: round(v, 2) for k, v in stats.seconds.items()},
     }
-    tmp = out / ".harness-build.json.tmp"
-    tmp.write_text(json.dumps(report, indent=1) + "\n")
-    os.replace(tmp, out / "harness-build.json")
+    write_file(out / "harness-build.json", json.dumps(report, indent=1) + "\n")
     return Result(names, per_target_bins, single_exe, stats, files_common, files_target,
                   reference)
 

@@ -170,23 +170,18 @@ class Compiler:
         paths = sorted({os.path.abspath(p) for p in read_depfile(job.depfile)})
         deps = {p: self._digest(p) for p in paths}
         name = hashlib.sha256(json.dumps([key, deps]).encode()).hexdigest()
-        _replace_with_copy(job.depfile, self._object(name).with_suffix(".d"))
-        _replace_with_copy(job.obj, self._object(name))
+        _install(self._object(name).with_suffix(".d"), job.depfile.read_bytes())
+        _install(self._object(name), job.obj.read_bytes())
         with self._lock:
             entries = [e for e in self._entries(key) if e.get("object") != name]
             entries.insert(0, {"object": name, "deps": deps})
-            _replace_with_text(self._manifest(key), json.dumps(entries[:MANIFEST_ENTRIES]))
+            _install(self._manifest(key), json.dumps(entries[:MANIFEST_ENTRIES]).encode())
 
 
-def _replace_with_copy(src: Path, dst: Path) -> None:
+def _install(dst: Path, data: bytes) -> None:
+    """Put *data* at *dst* whole or not at all: written beside it under a name of this process
+    and thread, then renamed into place."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f"{dst.name}.tmp{os.getpid()}.{threading.get_ident()}")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
-
-
-def _replace_with_text(dst: Path, text: str) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f"{dst.name}.tmp{os.getpid()}.{threading.get_ident()}")
-    tmp.write_text(text)
+    tmp.write_bytes(data)
     os.replace(tmp, dst)
