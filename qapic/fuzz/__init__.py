@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    from qapic.fuzz.coverage import Reach
     from qapic.fuzz.run import TargetResult
     from qapic.harness.build import Result
 
@@ -179,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         from qapic.fuzz import coverage
         from qapic.harness.builddir import QemuBuildDir
         qb = QemuBuildDir.read(args.qemu_build)
-        covered = (harnesses.coverage_objects, coverage.reachable_types(
+        covered = (harnesses.coverage_objects, coverage.reachable(
             model, qb.target_table(), normal.targets, qb.defines.__contains__))
     return _report(args, report, results, covered, dict(
         seed=args.seed, requests_per_target=args.requests, compat=policies, sanitize=sanitize,
@@ -268,7 +269,7 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
 
 
 def _report(args: argparse.Namespace, report: dict[str, Any],
-            results: dict[str, TargetResult], covered: tuple[Path, frozenset[str]] | None,
+            results: dict[str, TargetResult], covered: tuple[Path, Reach] | None,
             run_options: dict[str, object]) -> int:
     """Write the report (*report*, the coverage, the *run_options*) and the reproducers, print
     the summary; the exit status."""

@@ -6,7 +6,7 @@ with ``gcov --json-format --stdout``: per kind of generated file (``qapi-visit-*
 ``qapi-commands-*.c``, ``qapi-introspect.c``), the lines gcov counts as executable and those
 executed at least once.
 
-The visitor lines a run can reach are fewer: :func:`reachable_types` names the types a client
+The visitor lines a run can reach are fewer: :func:`reachable` names the types a client
 can reach on the targets run (the arguments and results of the commands, and the data of the
 events, that exist there, and every type inside them), and the report's ``visit reachable``
 counts the lines of their ``visit_type_T``/``visit_type_T_members`` functions (gcov attributes
@@ -21,10 +21,10 @@ import re
 import subprocess
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from qapic.conditions import TargetTable
+    from qapic.conditions import Condition, TargetTable
     from qapic.frontend import Schema, Type
 
 KINDS = {"visit": re.compile(r"^qapi-visit-.*\.c$"),
@@ -47,40 +47,77 @@ def reset(objdir: Path) -> None:
         p.unlink()
 
 
-def reachable_types(schema: Schema, table: TargetTable, targets: Collection[str],
-                    build_defined: Callable[[str], bool]) -> frozenset[str]:
-    """C names of the types a client reaches on *targets* (of *table*, in a build whose
-    build-time symbols *build_defined* decides): the arguments and results of the commands,
-    and the data of the events, that exist on one of them, and every type inside those
-    (bases, members, branches, alternatives, elements; conditions inside are not decided, so
-    the set may be larger than what a target has, never smaller)."""
+class Reach(NamedTuple):
+    """What a client reaches on some targets, as C names of types (see :func:`reachable`)."""
+
+    types: frozenset[str]       # every type reached: its visit_type_T_members runs
+    values: frozenset[str]      # those reached as a value: visit_type_T runs too
+    inputs: frozenset[str]      # those a command's arguments reach: an input visitor runs them
+
+    def counts(self, function: str) -> bool:
+        """Whether visitor *function* is one a client can run."""
+        t = _visited_type(function)
+        return t is not None and t in (self.types if function.endswith("_members")
+                                       else self.values)
+
+
+def reachable(schema: Schema, table: TargetTable, targets: Collection[str],
+              build_defined: Callable[[str], bool]) -> Reach:
+    """What a client reaches on *targets* (of *table*, in a build whose build-time symbols
+    *build_defined* decides): the arguments and results of the commands, and the data of the
+    events, that exist on one of them, and every type inside those that exists there (bases,
+    members, branches, alternatives, elements).
+
+    A type used only as a base, a union's branch or an object alternative is visited by
+    ``visit_type_T_members`` alone (``visit_type_T`` runs for a member's, an element's, a
+    scalar alternative's or a result's value); an input visitor runs only the types a
+    command's arguments reach; a command with ``'gen': false`` has no generated marshaller."""
     from qapic.conditions import SymbolClasses, holds_on
     from qapic.frontend import AlternateType, ArrayType, Command, Event, ObjectType, entities_of
     from qapic.naming import c_name
 
     classes = SymbolClasses()
     run = [table.get(n) for n in targets]
-    todo: list[Type] = []
-    for ent in entities_of(schema.entities, Command, Event):
-        if any(holds_on(ent.ifcond, t, table, classes, build_defined) for t in run):
-            todo += [t for t in (ent.arg_type, getattr(ent, "ret_type", None)) if t is not None]
-    seen: set[str] = set()
-    while todo:
-        typ = todo.pop()
-        if typ.name in seen:
-            continue
-        seen.add(typ.name)
-        if isinstance(typ, ObjectType):
-            todo += [m.type for m in typ.members]
-            if typ.base is not None:
-                todo.append(typ.base)
-            if typ.branches is not None:
-                todo += [v.type for v in typ.branches.variants]
-        elif isinstance(typ, AlternateType):
-            todo += [v.type for v in typ.branches.variants]
-        elif isinstance(typ, ArrayType):
-            todo.append(typ.element_type)
-    return frozenset(c_name(n) for n in seen)
+
+    def exists(cond: Condition) -> bool:
+        return any(holds_on(cond, t, table, classes, build_defined) for t in run)
+
+    def walk(todo: list[tuple[Type, bool]]) -> tuple[set[str], set[str]]:
+        seen: set[str] = set()
+        values: set[str] = set()
+        while todo:
+            typ, as_value = todo.pop()
+            if as_value:
+                values.add(typ.name)
+            if typ.name in seen:
+                continue
+            seen.add(typ.name)
+            if isinstance(typ, ObjectType):
+                todo += [(m.type, True) for m in typ.members if exists(m.ifcond)]
+                if typ.base is not None:
+                    todo.append((typ.base, False))
+                if typ.branches is not None:
+                    todo += [(v.type, False) for v in typ.branches.variants if exists(v.ifcond)]
+            elif isinstance(typ, AlternateType):   # an object alternative: its members only
+                todo += [(v.type, not isinstance(v.type, ObjectType))
+                         for v in typ.branches.variants if exists(v.ifcond)]
+            elif isinstance(typ, ArrayType):
+                todo.append((typ.element_type, True))
+        return seen, values
+
+    # A command with 'gen': false has no marshaller: QEMU's own code takes its arguments.
+    ents = [e for e in entities_of(schema.entities, Command, Event)
+            if exists(e.ifcond) and not (isinstance(e, Command) and not e.gen)]
+    args = [(e.arg_type, False) for e in ents if e.arg_type is not None]
+    results = [(e.ret_type, True) for e in ents
+               if isinstance(e, Command) and e.ret_type is not None]
+    seen, values = walk([*args, *results])
+    inputs, _ = walk([(e.arg_type, False) for e in ents
+                      if isinstance(e, Command) and e.arg_type is not None])
+
+    def names(which: set[str]) -> frozenset[str]:
+        return frozenset(c_name(n) for n in which)
+    return Reach(names(seen), names(values), names(inputs))
 
 
 def _visited_type(function: str) -> str | None:
@@ -91,11 +128,44 @@ def _visited_type(function: str) -> str | None:
     return name[:-len("_members")] if name.endswith("_members") else name
 
 
-def measure(objdir: Path, reachable: frozenset[str] | None = None) -> dict[str, dict[str, object]]:
+#: Where the generated visitors open a block only an input visitor, or a failure, runs: after a
+#: visitor call that failed (``visit_policy_skip`` is no failure), where an input policy rejects
+#: a member, for a value an input visitor did not allocate, to free what an input visitor
+#: built, and an alternate's ``default:`` (a JSON type none of its alternatives takes).  An
+#: output visitor never fails, so for a type only results and events reach, these lines cannot
+#: run.
+_INPUT_ONLY = re.compile(r"^(\s*)(if \(!visit_(?!policy_skip\().*\) \{"
+                         r"|if \(visit_policy_reject\(.*\) \{|if \(!\*obj\) \{"
+                         r"|if \(!ok && visit_is_input\(v\)\) \{|default:)$")
+
+
+def input_only_lines(source: list[str]) -> set[int]:
+    """Numbers (from 1) of the lines of generated visitor C *source* inside the blocks
+    :data:`_INPUT_ONLY` names; an alternate's ``default:`` too (a union's is ``abort()``)."""
+    out: set[int] = set()
+    for n, text in enumerate(source, 1):
+        m = _INPUT_ONLY.match(text)
+        if m is None:
+            continue
+        indent = len(m.group(1))
+        if m.group(2) == "default:":
+            if "assert(visit_is_input(v));" not in source[n].strip():
+                continue
+            out.add(n)
+        for k in range(n, len(source)):
+            line = source[k]
+            if line.strip() and len(line) - len(line.lstrip()) <= indent:
+                break
+            out.add(k + 1)
+    return out
+
+
+def measure(objdir: Path, reach: Reach | None = None) -> dict[str, dict[str, object]]:
     """Per kind: lines, executed lines, their share, and per file the executed/total lines;
-    with *reachable* (:func:`reachable_types`), also the visitor lines of those types
-    (``visit reachable``) and the functions that leave most of them unexecuted."""
+    with *reach* (:func:`reachable`), also the lines of the visitors a client can run
+    (``visit reachable``, see :func:`_reachable_report`)."""
     lines: dict[str, dict[int, bool]] = {}
+    sources: dict[str, Path] = {}
     functions: dict[str, dict[tuple[str, int], bool]] = {}
     for gcda in sorted(objdir.glob("qapi-*.gcda")):
         proc = subprocess.run(["gcov", "--json-format", "--stdout", gcda.name], cwd=objdir,
@@ -113,6 +183,7 @@ def measure(objdir: Path, reachable: frozenset[str] | None = None) -> dict[str, 
                 if kind_of(name) is None:
                     continue
                 seen = lines.setdefault(name, {})
+                sources[name] = objdir / f["file"]
                 for ln in f.get("lines", []):
                     n = ln["line_number"]
                     seen[n] = seen.get(n, False) or ln["count"] > 0
@@ -128,17 +199,36 @@ def measure(objdir: Path, reachable: frozenset[str] | None = None) -> dict[str, 
             "percent": round(100.0 * hit / total, 1) if total else 0.0,
             "per_file": {n: [sum(v.values()), len(v)] for n, v in sorted(files.items())},
         }
-    if reachable is not None:
-        counted = {fn: v for fn, v in functions.items()
-                   if _visited_type(fn) in reachable
-                   and all(kind_of(name) == "visit" for name, _ in v)}
-        total = sum(len(v) for v in counted.values())
-        hit = sum(sum(v.values()) for v in counted.values())
-        dark = sorted(((len(v) - sum(v.values()), fn) for fn, v in counted.items()),
-                      reverse=True)
-        report["visit reachable"] = {
-            "types": len(reachable), "functions": len(counted), "lines": total,
-            "executed": hit, "percent": round(100.0 * hit / total, 1) if total else 0.0,
-            "most_unexecuted": [[fn, n] for n, fn in dark[:20] if n],
-        }
+    if reach is not None:
+        report["visit reachable"] = _reachable_report(functions, sources, reach)
     return report
+
+
+def _reachable_report(functions: dict[str, dict[tuple[str, int], bool]],
+                      sources: dict[str, Path], reach: Reach) -> dict[str, object]:
+    """The lines of the visitor functions a client can run (:meth:`Reach.counts`), less the
+    lines only an input visitor runs (:func:`input_only_lines`) in the visitors of types only
+    results and events reach; executed, their share, and the functions that leave most lines
+    unexecuted."""
+    input_only: dict[str, set[int]] = {}
+    counted: dict[str, dict[tuple[str, int], bool]] = {}
+    excluded = 0
+    for fn, v in functions.items():
+        if not reach.counts(fn) or any(kind_of(name) != "visit" for name, _ in v):
+            continue
+        if _visited_type(fn) not in reach.inputs:
+            for name in {name for name, _ in v}:
+                if name not in input_only:
+                    input_only[name] = input_only_lines(
+                        sources[name].read_text(encoding="utf-8").splitlines())
+            kept = {k: x for k, x in v.items() if k[1] not in input_only[k[0]]}
+            excluded += len(v) - len(kept)
+            v = kept
+        counted[fn] = v
+    total = sum(len(v) for v in counted.values())
+    hit = sum(sum(v.values()) for v in counted.values())
+    dark = sorted(((len(v) - sum(v.values()), fn) for fn, v in counted.items()), reverse=True)
+    return {"types": len(reach.types), "functions": len(counted), "lines": total,
+            "executed": hit, "percent": round(100.0 * hit / total, 1) if total else 0.0,
+            "output_only_error_lines": excluded,
+            "most_unexecuted": [[fn, n] for n, fn in dark[:20] if n]}

@@ -354,10 +354,14 @@ def _replace_number(rng: random.Random, text: str, big: str) -> str:
 
 class Generator:
     """Requests for *schema*'s commands (those matching *commands*, fnmatch patterns) and
-    events."""
+    events: every other request (the even ones) from the systematic plan of
+    :mod:`qapic.fuzz.plan`, in an order of the seed's, round and round; the others random."""
 
     def __init__(self, schema: Schema, seed: int, commands: Sequence[str] = (),
-                 raw_share: float = 0.1, event_share: float = 0.03) -> None:
+                 raw_share: float = 0.1, event_share: float = 0.03,
+                 systematic: bool = True) -> None:
+        from qapic.fuzz.plan import Plan
+
         self.seed = seed
         self.commands: list[Command] = [
             c for c in schema.commands()
@@ -370,8 +374,13 @@ class Generator:
             raise ValueError("no command to send")
         order = random.Random(f"qapic-fuzz-order:{seed}")
         order.shuffle(self.commands)
+        self.plan = Plan(self.commands).entries if systematic else []
+        order.shuffle(self.plan)
 
     def request(self, i: int) -> Request:
+        if self.plan and i % 2 == 0:
+            name, args = self.plan[i // 2 % len(self.plan)]
+            return Request.of(i, "command", Obj([("execute", name), ("arguments", args)]))
         rng = random.Random(f"qapic-fuzz:{self.seed}:{i}")
         x = rng.random()
         if x < self.event_share:
