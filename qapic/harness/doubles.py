@@ -5,8 +5,10 @@
 ``qmp_NAME()`` that returns a deterministic value of the command's return type.  The value fills
 every member: optional ones too (up to a nesting depth), conditional ones wherever they exist in
 the C struct, and lists of unions and of alternates get one element per branch, lists of enums
-one element per value -- so the output visitors' handling of conditional members, enum values
-and branches is exercised.
+one element per value, and any other union or alternate value takes, of the branches that exist,
+the one the request selects (``harness_request_round``, a hash of the request's JSON text, so a
+reproducer replayed alone sees the same) -- so the output visitors' handling of conditional
+members, enum values and branches is exercised.
 
 Two modes:
 
@@ -182,17 +184,14 @@ class _Gen(EntityVisitor[None]):
         if not variants:
             e.line(f"r->{tag_field} = {self.value(tag_type, 'd')};")
             return
-        # branch < 0: the first branch that exists for the active targets.
+        # branch < 0: of the branches that exist for the active targets, the request's.
         with e.block("if (branch < 0)"):
-            for i, v in enumerate(variants):
-                with self.where(e, v.ifcond):
-                    e.line(f"branch = {i};")
-                    e.line("goto chosen;")
-            # No branch: the first value of the tag enum that exists.
-            e.line(f"r->{tag_field} = {self.value(tag_type, 'd')};")
-            e.line("return;")
-        with e.indent(-1):
-            e.line("chosen:")
+            self._rotate(e, variants)
+            with e.block("if (!n)"):
+                # No branch: the first value of the tag enum that exists.
+                e.line(f"r->{tag_field} = {self.value(tag_type, 'd')};")
+                e.line("return;")
+            e.line("branch = avail[harness_request_round % n];")
         with e.block("switch (branch)"):
             for i, v in enumerate(variants):
                 with e.guarded(v.ifcond):
@@ -208,6 +207,16 @@ class _Gen(EntityVisitor[None]):
             e.line("default:")
             with e.indent():
                 e.line("g_assert_not_reached();")
+
+    def _rotate(self, e: Emitter, variants: list[Branch]) -> None:
+        """``avail``: the indexes of the *variants* that exist for the active targets; ``n``,
+        how many."""
+        e.line(f"int avail[{len(variants)}];")
+        e.line("int n = 0;")
+        e.line()
+        for i, v in enumerate(variants):
+            with self.where(e, v.ifcond):
+                e.line(f"avail[n++] = {i};")
 
     def visit_array(self, typ: ArrayType) -> None:
         name = c_name(typ.name)
@@ -231,10 +240,14 @@ class _Gen(EntityVisitor[None]):
         with e.block(f"static {name} *hv_{name}(int d)"):
             e.line(f"return hv_branch_{name}(d, -1);")
         e.blank()
-        # branch < 0: the first branch that exists for the active targets.
+        # branch < 0: of the branches that exist for the active targets, the request's.
         with e.block(f"static {name} *hv_branch_{name}(int d, int branch)"):
             e.line(f"{name} *r = g_new0({name}, 1);")
             e.line()
+            with e.block("if (branch < 0)"):
+                self._rotate(e, list(typ.branches.variants))
+                with e.block("if (n)"):
+                    e.line("branch = avail[harness_request_round % n];")
             for i, v in enumerate(typ.branches.variants):
                 vt = v.type
                 qtype = vt.alternate_qtype()

@@ -45,6 +45,7 @@ from qapic.frontend import (
 from qapic.harness.base import cache_dir
 from qapic.harness.build import Result, build, defines_in_effect
 from tests.harness.mutant import relink_single
+from tests.oracle.targets import host_cpu_family, kvm_targets
 from tests.qemu import QemuBuild
 from tests.qmp import runner
 from tests.qmp.runner import Request, Run
@@ -467,6 +468,35 @@ def test_out_of_band(tc_harnesses: Result) -> None:
         assert got == want, t
         outcomes.add(json.dumps(want))
     assert len(outcomes) > 2
+
+
+#: TcUnion's branches (TcKind's values) on each target, read from the schema's conditions
+#: (TARGET_ARM holds on aarch64 as on arm, TARGET_I386 on x86_64 as on i386); 'kvm' is there
+#: with CONFIG_KVM.
+UNION_BRANCHES = {"x86_64": {"plain", "x86"}, "i386": {"plain", "x86"},
+                  "aarch64": {"plain", "arm"}, "arm": {"plain", "arm"},
+                  "s390x": {"plain", "s390"}, "riscv64": {"plain"}}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_doubles_vary_the_branch_by_request(target: str, tc_harnesses: Result,
+                                            qemu_upstream: QemuBuild) -> None:
+    """A union value the doubles make (TC_PLAIN_EVENT's 'union') takes a branch that depends on
+    the request: over 16 requests (differing in their id), every branch that exists on the
+    target and only those, in the per-target harness and in the single one alike, and a
+    request sent again gets the same branch (a reproducer replayed alone sees what the run
+    saw)."""
+    emits = [{"execute": "human-monitor-command", "id": n,
+              "arguments": {"command-line": "harness-emit TC_PLAIN_EVENT"}} for n in range(16)]
+    lines = [{"execute": "qmp_capabilities"}, *emits, *emits]
+    text = "".join(json.dumps(x) + "\n" for x in lines)
+    want = _talk([str(tc_harnesses.per_target[target])], text)
+    got = _talk([str(OUT / "bin" / f"qemu-system-{target}")], text)
+    assert got == want
+    kinds = [x["data"]["union"]["kind"] for x in want if x.get("event") == "TC_PLAIN_EVENT"]
+    assert len(kinds) == 32 and kinds[:16] == kinds[16:]
+    kvm = target in kvm_targets(qemu_upstream.source_dir, host_cpu_family())
+    assert set(kinds) == UNION_BRANCHES[target] | {"empty"} | ({"kvm"} if kvm else set())
 
 
 def _talk(cmd: list[str], text: str) -> list[JSON]:

@@ -234,6 +234,23 @@ static void harness_device_add(QDict *qdict, QObject **ret_data, Error **errp)
 
 /* --- the monitor -------------------------------------------------------------------------- */
 
+unsigned harness_request_round;
+
+/* A number of @req's JSON text, its bits mixed (MurmurHash3's finaliser). */
+static unsigned request_round(QObject *req)
+{
+    GString *json = qobject_to_json(req);
+    unsigned h = g_str_hash(json->str);
+
+    g_string_free(json, true);
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+
 static void handle_request(void *opaque, QObject *req, Error *err)
 {
     QDict *rsp;
@@ -242,6 +259,7 @@ static void handle_request(void *opaque, QObject *req, Error *err)
     if (!req) {
         rsp = qmp_error_response(err);
     } else {
+        harness_request_round = request_round(req);
         rsp = qmp_dispatch(cur_commands, req, capab[QMP_CAPABILITY_OOB], NULL);
         if (cur_commands == &qmp_cap_negotiation_commands) {
             error = qdict_get_qdict(rsp, "error");
