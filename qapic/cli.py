@@ -7,7 +7,6 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from qapic import __version__
@@ -167,7 +166,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
         unknown = kvm - set(table.names())
         if unknown:
             raise UsageError(f"unknown target(s) in --kvm: {', '.join(sorted(unknown))}")
-        table = TargetTable(tuple(replace(t, kvm=t.name in kvm) for t in table))
+        table = TargetTable(tuple(t.with_kvm(t.name in kvm) for t in table))
 
     def build_known(sym: str) -> bool | None:
         if sym in defined:

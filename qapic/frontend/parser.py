@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
 from typing import NoReturn
 
 from .doc import Doc, parse_doc
@@ -50,31 +49,39 @@ _LIST_PRAGMAS = {
 # (boolean), or None at end of file.
 
 
-@dataclass
 class Definition:
     """A top-level definition (enum, struct, ...) as written, with its doc comment."""
 
-    expr: dict[str, Value]
-    info: SourceInfo
-    doc: Doc | None
+    __slots__ = ("doc", "expr", "info")
+
+    def __init__(self, expr: dict[str, Value], info: SourceInfo, doc: Doc | None) -> None:
+        self.expr = expr
+        self.info = info
+        self.doc = doc
 
 
-@dataclass
 class Include:
     """An include directive; *fname* is the included file's path as QEMU spells it."""
 
-    fname: str
-    info: SourceInfo
+    __slots__ = ("fname", "info")
+
+    def __init__(self, fname: str, info: SourceInfo) -> None:
+        self.fname = fname
+        self.info = info
 
 
 TopLevel = Definition | Include
 
 
-@dataclass
 class ParseResult:
-    exprs: list[TopLevel]
-    docs: list[Doc]
-    pragma: Pragma
+    """A schema's top-level expressions and doc comments, in order, and its pragma settings."""
+
+    __slots__ = ("docs", "exprs", "pragma")
+
+    def __init__(self, exprs: list[TopLevel], docs: list[Doc], pragma: Pragma) -> None:
+        self.exprs = exprs
+        self.docs = docs
+        self.pragma = pragma
 
 
 def read_text(fname: str) -> str:

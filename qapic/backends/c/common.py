@@ -34,7 +34,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -48,12 +47,16 @@ from qapic.frontend import (
     ObjectType,
     Type,
 )
+from qapic.frozen import Frozen
 from qapic.naming import c_name
 
 from .single import PER_TARGET, GuardPolicy
 
 if TYPE_CHECKING:
     from .output import CFile
+
+#: The QEMU release followed for a schema outside any QEMU tree (see GenContext.qemu_version).
+DEFAULT_QEMU_VERSION = (10, 0)
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -487,19 +490,28 @@ class _Block:
         self.emitter.line(self.closing)
 
 
-@dataclass(frozen=True)
-class GenContext:
+class GenContext(Frozen):
     """The options of ``qapic generate`` that shape the output."""
 
-    prefix: str = ""
-    builtins: bool = False          # -b: also generate the built-in types' module
-    unmask: bool = False            # -u: non-ABI names in introspection
-    suppress_tracing: bool = False  # --suppress-tracing: no trace events in command marshals
-    schema_name: str = ""           # the schema file, named in each file's header comment
-    guards: GuardPolicy = PER_TARGET    # per target, or --single-binary
+    _fields = ("prefix", "builtins", "unmask", "suppress_tracing", "schema_name", "guards",
+               "qemu_version")
+    prefix: str
+    builtins: bool          # -b: also generate the built-in types' module
+    unmask: bool            # -u: non-ABI names in introspection
+    suppress_tracing: bool  # --suppress-tracing: no trace events in command marshals
+    schema_name: str        # the schema file, named in each file's header comment
+    guards: GuardPolicy     # per target, or --single-binary
     #: The QEMU release whose generator's C structure to follow where releases differ
-    #: (``--qemu-version``, else the VERSION of the QEMU tree holding the schema, else 10.0).
-    qemu_version: tuple[int, int] = (10, 0)
+    #: (``--qemu-version``, else the VERSION of the QEMU tree holding the schema, else
+    #: :data:`DEFAULT_QEMU_VERSION`).
+    qemu_version: tuple[int, int]
+
+    def __init__(self, prefix: str = "", builtins: bool = False, unmask: bool = False,
+                 suppress_tracing: bool = False, schema_name: str = "",
+                 guards: GuardPolicy = PER_TARGET,
+                 qemu_version: tuple[int, int] = DEFAULT_QEMU_VERSION) -> None:
+        super().__init__(prefix, builtins, unmask, suppress_tracing, schema_name, guards,
+                         qemu_version)
 
     @property
     def inline_marshal_output(self) -> bool:
