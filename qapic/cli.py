@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -134,6 +133,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_introspect(args: argparse.Namespace) -> int:
+    import json
+
     from qapic.backends.introspect import introspect
 
     defined = set(args.define)

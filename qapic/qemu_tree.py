@@ -17,7 +17,6 @@ from its headers (and then lists only the targets the build configured).
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -151,6 +150,7 @@ def is_build_dir(path: Path) -> bool:
 
 
 def _build_source_dir(build: Path) -> Path:
+    import json  # here: importing it costs every qapic command's start-up
     info = json.loads((build / "meson-info" / "meson-info.json").read_text(encoding="utf-8"))
     return Path(info["directories"]["source"])
 

