@@ -242,10 +242,61 @@ def guard_expression(cond: Condition) -> str:
     return to_c_preprocessor(cond)
 
 
-def _block_lines(block: str) -> list[str]:
+def _block_lines(block: str, prefix: str) -> list[str]:
     """The lines of *block* for :meth:`Emitter.lines`, dedented as by ``textwrap.dedent`` (its
-    least indented line at column 0), without leading and trailing blank lines; a blank line is
-    ``""``, a preprocessor line is marked by its ``#`` at column 0 whatever its indentation."""
+    least indented line at column 0) and then indented by *prefix* (spaces), without leading
+    and trailing blank lines; a blank line is ``""``, a preprocessor line is at column 0
+    whatever its indentation.
+
+    Templates are dedented by the tens of thousands, so the usual case is done with a few
+    string operations over the whole block (see :func:`_plain_block_lines`); the rest, by
+    :func:`_general_block_lines`, line by line.
+    """
+    lines = _plain_block_lines(block, prefix) if _is_plain(block) else None
+    return _general_block_lines(block, prefix) if lines is None else lines
+
+
+#: The bytes that :func:`_is_plain` rejects: control characters but the newline, and ``#``.
+_NOT_PLAIN = bytes(c for c in range(32) if c != ord("\n")) + b"#"
+
+
+def _is_plain(block: str) -> bool:
+    """Whether *block* holds only printable ASCII and newlines, and no ``#``: no preprocessor
+    line, no whitespace but spaces and newlines, and no character that sorts before a space."""
+    return block.isascii() and len(block.encode("ascii").translate(None, _NOT_PLAIN)) == len(block)
+
+
+def _plain_block_lines(block: str, prefix: str) -> list[str] | None:
+    """:func:`_block_lines` for a block that :func:`_is_plain` accepts, or None when the block
+    has a line of spaces between its first and last lines, or a first line more indented than
+    another (where that would give a different result)."""
+    lines = block.split("\n")
+    while lines and not lines[-1].strip(" "):
+        lines.pop()
+    if not lines:
+        return []
+    start = 0
+    while not lines[start].strip(" "):
+        start += 1
+    del lines[:start]
+    first = lines[0]
+    margin = len(first) - len(first.lstrip(" "))
+    text = "\n".join(lines)
+    if " \n" in text:
+        return None         # a line of spaces (to be made empty), or trailing spaces
+    # Each line after the first is empty (not counted) or starts with the margin.
+    indented = "\n" + " " * margin
+    if text.count(indented) != len(lines) - 1 - lines.count(""):
+        return None
+    if margin == len(prefix):
+        return lines
+    if not margin and "" in lines:
+        return None         # an empty line would get the prefix
+    return (prefix + text[margin:].replace(indented, "\n" + prefix)).split("\n")
+
+
+def _general_block_lines(block: str, prefix: str) -> list[str]:
+    """:func:`_block_lines` for any block, line by line."""
     lines = block.split("\n")
     while lines and (not lines[-1] or lines[-1].isspace()):
         lines.pop()
@@ -256,8 +307,9 @@ def _block_lines(block: str) -> list[str]:
     lines = lines[start:]
     margin = min((len(text) - len(rest) for text, rest in zip(lines, stripped, strict=True)
                   if rest and not rest.isspace()), default=0)
-    return [rest if not rest or rest[0] == "#" else ("" if rest.isspace() else text[margin:])
-            for text, rest in zip(lines, stripped, strict=True)]
+    dedented = [rest if not rest or rest[0] == "#" else ("" if rest.isspace() else text[margin:])
+                for text, rest in zip(lines, stripped, strict=True)]
+    return [prefix + text if text and text[0] != "#" else text for text in dedented]
 
 
 class Emitter:
@@ -282,9 +334,7 @@ class Emitter:
     def lines(self, block: str) -> None:
         """A block of lines given as an indented triple-quoted string (dedented; its own
         relative indentation kept; blank and preprocessor lines at column 0)."""
-        prefix = self._prefix
-        self._lines.extend(prefix + text if text and text[0] != "#" else text
-                           for text in _block_lines(block))
+        self._lines.extend(_block_lines(block, self._prefix))
 
     def blank(self) -> None:
         """A blank line, unless the last line is already blank or this is the start."""
