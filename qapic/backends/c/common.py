@@ -32,7 +32,7 @@ from optional pieces.  Its leading and trailing blank lines are dropped: separat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache
 from typing import TYPE_CHECKING
@@ -335,6 +335,17 @@ class Emitter:
         """A block of lines given as an indented triple-quoted string (dedented; its own
         relative indentation kept; blank and preprocessor lines at column 0)."""
         self._lines.extend(_block_lines(block, self._prefix))
+
+    @property
+    def indentation(self) -> str:
+        """The current indentation, for code that indents its lines itself (:meth:`appender`)."""
+        return self._prefix
+
+    def appender(self) -> Callable[[str], None]:
+        """The function that adds one line as it is: for code that writes many lines and indents
+        them itself (the QLit renderer), saving :meth:`line`'s work per line.  A preprocessor
+        line must be at column 0."""
+        return self._lines.append
 
     def blank(self) -> None:
         """A blank line, unless the last line is already blank or this is the start."""
