@@ -104,6 +104,7 @@ class OutputSet:
         self.ctx = ctx
         self.main_module = main_module
         self._files: dict[str, OutputFile] = {}
+        self._cwd: str | None = None    # the working directory, once asked
 
     # --- naming ---------------------------------------------------------------------------
 
@@ -124,7 +125,13 @@ class OutputSet:
         """How *from_module*'s header names *to_module*'s *what* header in ``#include "..."``."""
         target = self.module_basename(what, to_module) + ".h"
         here = posixpath.dirname(self.module_basename(what, from_module))
-        return posixpath.relpath(target, here or ".")
+        if not here and "/" not in target:
+            return target       # both in the output directory: what relpath() would say
+        # posixpath.relpath(target, here), with the working directory asked once.
+        if self._cwd is None:
+            self._cwd = os.getcwd()
+        return posixpath.relpath(posixpath.join(self._cwd, target),
+                                 posixpath.join(self._cwd, here or "."))
 
     # --- files ----------------------------------------------------------------------------
 
