@@ -269,7 +269,8 @@ class ModuleFiles(EntityVisitor[None]):
 
 
 def _has_content(path: str, data: bytes) -> bool:
-    """Whether the file at *path* exists and holds exactly *data*."""
+    """Whether the file at *path* exists and holds exactly *data* (read with plain system calls:
+    in an up-to-date directory every generated file is read)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except (FileNotFoundError, NotADirectoryError):
@@ -277,7 +278,14 @@ def _has_content(path: str, data: bytes) -> bool:
     try:
         if os.fstat(fd).st_size != len(data):
             return False
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            return fh.read() == data
+        chunks = []
+        left = len(data) + 1        # a byte more than expected: a file that grew differs
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks) == data
     finally:
         os.close(fd)
