@@ -23,13 +23,15 @@ Value = dict[str, "Value"] | list["Value"] | str | bool
 MAX_DEPTH = 128            # brackets; QEMU's own parser overflows the Python stack well before
 MAX_INCLUDE_DEPTH = 64     # nested includes
 
-_SKIP = r"(?:\s|#(?!#)[^\n]*)*"
+# Whitespace and ordinary comments.  The patterns are written for speed: runs of a character
+# class (``\s*``, ``[...]*``) rather than a repetition of alternatives, which matches the same.
+_SKIP = r"\s*(?:#(?!#)[^\n]*\s*)*"
 # Groups: 1 punctuation, 2 well-formed string, 3 '##' comment, 4 any other string (an error),
 # 5 true, 6 false, 7 a stray word.  An empty match is the end of input.
 _TOKEN = re.compile(
     _SKIP
     + r"(?:([{}\[\]:,])"
-    + r"|'((?:[ !#-&(-\[\]-~]|\\\\)*)'"
+    + r"|'([ !#-&(-\[\]-~]*(?:\\\\[ !#-&(-\[\]-~]*)*)'"
     + r"|(#[^\n]*)"
     + r"|(')"
     + r"|(true)|(false)"

@@ -155,3 +155,32 @@ def test_random_tokens(tmp_path: Path, parts: list[str]) -> None:
         load_schema(path)
     except QAPIError as err:
         assert LOCATED.match(str(err)), str(err)
+
+
+# The tokenizer's pattern as first written: a repetition of alternatives (whitespace character
+# or comment; string character or escaped backslash).  The parser's is written for speed and
+# must match exactly the same tokens.
+_PLAIN_TOKEN = re.compile(
+    r"(?:\s|#(?!#)[^\n]*)*"
+    r"(?:([{}\[\]:,])"
+    r"|'((?:[ !#-&(-\[\]-~]|\\\\)*)'"
+    r"|(#[^\n]*)"
+    r"|(')"
+    r"|(true)|(false)"
+    r"|([^\[\]{}:,'\s]+))?"
+)
+
+_schema_text = st.lists(st.sampled_from([*" \t\n#'\\{}[]:,ab\"é", "true", "##", "\\\\"]),
+                        max_size=40).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_schema_text)
+def test_tokenizer_matches_the_plain_pattern(text: str) -> None:
+    from qapic.frontend.parser import _TOKEN
+
+    def tokens(pattern: re.Pattern[str]) -> list[tuple[int | None, tuple[int, int], str]]:
+        return [(m.lastindex, m.span(), m.group(m.lastindex or 0))
+                for m in pattern.finditer(text)]
+
+    assert tokens(_TOKEN) == tokens(_PLAIN_TOKEN)
