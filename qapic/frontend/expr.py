@@ -25,6 +25,8 @@ _VALID_ENUM_NAME = re.compile(r"(__[a-z0-9.-]+_)?(x-)?([a-z0-9][a-z0-9_-]*)$",
                               re.IGNORECASE | re.ASCII)
 _CAMEL = re.compile(r"[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 _IDENT = re.compile(r"[A-Z][A-Z0-9_]*$")
+_LOWER_OR_DASH = re.compile(r"[a-z-]")
+_UPPER = re.compile(r"[A-Z]")
 
 
 def _quoted(names: Iterable[str]) -> str:
@@ -34,6 +36,10 @@ def _quoted(names: Iterable[str]) -> str:
 def check_keys(value: dict[str, Value], info: SourceInfo, source: str,
                required: Iterable[str], optional: Iterable[str]) -> None:
     required = list(required)
+    optional = list(optional)
+    if (all(key in value for key in required)
+            and all(key in required or key in optional for key in value)):
+        return      # the usual case, without building sets
     missing = sorted(set(required) - set(value))
     if missing:
         plural = "s" if len(missing) > 1 else ""
@@ -62,14 +68,14 @@ def check_name_str(name: str, info: SourceInfo, source: str, enum_value: bool = 
 
 def check_name_upper(name: str, info: SourceInfo, source: str) -> None:
     stem = check_name_str(name, info, source)
-    if re.search(r"[a-z-]", stem):
+    if _LOWER_OR_DASH.search(stem):
         raise QAPIError(info, f"name of {source} must not use lowercase or '-'")
 
 
 def check_name_lower(name: str, info: SourceInfo, source: str, permit_upper: bool = False,
                      permit_underscore: bool = False, enum_value: bool = False) -> None:
     stem = check_name_str(name, info, source, enum_value)
-    if (not permit_upper and re.search(r"[A-Z]", stem)) or (
+    if (not permit_upper and _UPPER.search(stem)) or (
             not permit_underscore and "_" in stem):
         raise QAPIError(info, f"name of {source} must not use uppercase or '_'")
 
