@@ -184,3 +184,49 @@ def test_tokenizer_matches_the_plain_pattern(text: str) -> None:
                 for m in pattern.finditer(text)]
 
     assert tokens(_TOKEN) == tokens(_PLAIN_TOKEN)
+
+
+_value = st.recursive(
+    st.sampled_from(["'a'", "'b'", "true", "false", "'\\\\\\\\x'", "''"]),
+    lambda inner: st.one_of(
+        st.lists(st.tuples(st.sampled_from(["'a'", "'b'", "'c'"]), inner), max_size=3).map(
+            lambda items: "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"),
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+    ),
+    max_leaves=10,
+)
+_noise = st.sampled_from(["", "", "", " ", "\n", "# c\n", "# , 'z'\n", "##\n", ",", "}", "]",
+                          "'", "tru", "true", ":", "{", "'a'"])
+
+
+@settings(max_examples=2000, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_value, _noise, st.integers(0, 200)), min_size=1, max_size=3))
+def test_fast_entries_agree_with_tokens(tmp_path: Path,
+                                        parts: list[tuple[str, str, int]]) -> None:
+    """Objects' and arrays' usual entries are read by one pattern match each; the result, or
+    the error, is the same as token by token."""
+    from qapic.frontend import parser
+
+    text = ""
+    for value, noise, where in parts:
+        body = "{ 'x': " + value + " }"
+        at = where % (len(body) + 1)
+        text += body[:at] + noise + body[at:] + "\n"
+    path = _write(tmp_path, text)
+
+    def outcome() -> object:
+        try:
+            result = parser.SchemaParser(str(path)).parse()
+        except QAPIError as err:
+            return str(err)
+        return [(getattr(top, "expr", None), top.info.line) for top in result.exprs]
+
+    fast = outcome()
+    never = re.compile(r"(?!)")
+    saved = parser._ENTRY, parser._ELEMENT
+    parser._ENTRY = parser._ELEMENT = never
+    try:
+        assert outcome() == fast
+    finally:
+        parser._ENTRY, parser._ELEMENT = saved
