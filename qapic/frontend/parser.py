@@ -51,6 +51,9 @@ _ENTRY = re.compile(_SKIP + _STRING + _SKIP + ":"
                     + r"(?:" + _SCALAR_THEN % "}" + r"|" + _SKIP + r"([{\[]))")
 _ELEMENT = re.compile(r"(?:" + _SCALAR_THEN % "\\]" + r"|" + _SKIP + r"([{\[]))")
 _DOC_BLOCK = re.compile(r"(?:[^\S\n]*(?:#[^\n]*)?\n)*")
+# A doc comment as nearly all are, from the line after its opening '##': '#' or '# text' lines
+# at column 0, then '##' (see _FileParser.get_doc).
+_PLAIN_DOC = re.compile(r"(?:#(?: [^\n]*)?\n)*##\n")
 _WS = re.compile(r"\s*")
 
 _LIST_PRAGMAS = {
@@ -182,6 +185,7 @@ class _FileParser:
         self.cursor = 0
         self._tokens = _TOKEN.finditer(src)
         self._doc_lines: list[str] = []
+        self._doc_texts: list[str | None] | None = None     # each line's text, when plain
         self._doc_index = 0
         self._doc_first_line = 0
         self._doc_line = 0
@@ -408,6 +412,15 @@ class _FileParser:
     # --- doc comments ----------------------------------------------------------------------
 
     def next_doc_line(self) -> str | None:
+        texts = self._doc_texts
+        if texts is not None:
+            i = self._doc_index
+            self._doc_index = i + 1
+            self._doc_line = self._doc_first_line + i
+            text = texts[i]
+            if text is None:
+                self._doc_done = True
+            return text
         lines = self._doc_lines
         i = self._doc_index
         n = len(lines)
@@ -447,15 +460,24 @@ class _FileParser:
         if val != "##":
             raise self.error_at(self.pos, "junk after '##' at start of documentation comment")
         info = self.info_at(self.pos)
-        # All the lines that can belong to this comment: comment lines and blank lines.
+        assert info.line is not None
         start = self.cursor + 1
-        m = _DOC_BLOCK.match(self.src, start)
-        assert m is not None and info.line is not None
-        self._doc_end = m.end()
-        self._doc_lines = self.src[start:m.end()].split("\n")
         self._doc_first_line = info.line + 1
         self._doc_index = 0
         self._doc_done = False
+        plain = _PLAIN_DOC.match(self.src, start)
+        if plain is not None:
+            # Each line's text taken at once: what next_doc_line() would make of it.
+            lines = self.src[start:plain.end() - 1].split("\n")
+            self._doc_texts = [text[2:].rstrip() for text in lines[:-1]] + [None]
+            self._doc_col_text = ""
+        else:
+            # All the lines that can belong to this comment: comment lines and blank lines.
+            self._doc_texts = None
+            m = _DOC_BLOCK.match(self.src, start)
+            assert m is not None
+            self._doc_end = m.end()
+            self._doc_lines = self.src[start:m.end()].split("\n")
         doc = parse_doc(self, info, self.top.lenient)
         assert self._doc_done
         # Continue after the closing '##'.

@@ -230,3 +230,44 @@ def test_fast_entries_agree_with_tokens(tmp_path: Path,
         assert outcome() == fast
     finally:
         parser._ENTRY, parser._ELEMENT = saved
+
+
+_doc_line = st.sampled_from([
+    "#", "# ", "# text", "# @a: member", "# @b:", "#     more", "# Returns: x", "# Since: 1.0",
+    "# Features:", "# @deprecated: d", "# = Heading", "#   ", "# trailing  ", "#x", "  # indented",
+    "", "   ", "##", "## junk", "# Note: n", "#\t tab", "# @a: again", "# TODO: t",
+])
+
+
+@settings(max_examples=2000, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.booleans(), st.lists(_doc_line, max_size=8), st.booleans())
+def test_plain_doc_comments_agree_with_line_by_line(tmp_path: Path, symbol: bool,
+                                                    lines: list[str], closed: bool) -> None:
+    """Doc comments whose lines are all '#' or '# text' at column 0 have their lines' texts
+    taken at once; the docs, or the error, are the same as line by line."""
+    from qapic.frontend import parser
+
+    head = ["##", "# @Thing:"] if symbol else ["##"]
+    tail = ["##"] if closed else []
+    text = "\n".join([*head, *lines, *tail]) + "\n{ 'struct': 'Thing', 'data': { 'a': 'int' } }\n"
+    path = _write(tmp_path, text)
+
+    def outcome() -> object:
+        try:
+            result = parser.SchemaParser(str(path)).parse()
+        except QAPIError as err:
+            return str(err)
+        return [(doc.symbol, doc.info.line,
+                 [(s.kind, s.name, s.text, s.info.line) for s in (doc.body, *doc.args.values(),
+                                                                   *doc.features.values(),
+                                                                   *doc.sections)])
+                for doc in result.docs]
+
+    fast = outcome()
+    saved = parser._PLAIN_DOC
+    parser._PLAIN_DOC = re.compile(r"(?!)")
+    try:
+        assert outcome() == fast
+    finally:
+        parser._PLAIN_DOC = saved
