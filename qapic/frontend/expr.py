@@ -61,7 +61,7 @@ def check_name_is_str(name: Value, info: SourceInfo, source: str) -> str:
 def check_name_str(name: str, info: SourceInfo, source: str, enum_value: bool = False) -> str:
     """Check *name* is a valid name; return it without its downstream prefix."""
     match = (_VALID_ENUM_NAME if enum_value else _VALID_NAME).match(name)
-    if not match or c_name(name, protect=False).startswith("q_"):
+    if not match or c_name(name, False).startswith("q_"):
         raise QAPIError(info, f"{source} has an invalid name")
     return match.group(3)
 
@@ -181,7 +181,7 @@ def check_type_implicit(value: Value | None, info: SourceInfo, source: str,
         key_source = f"{source} member '{key}'"
         name = key[1:] if key.startswith("*") else key
         check_name_lower(name, info, key_source, permit_upper=permit, permit_underscore=permit)
-        cname = c_name(name, protect=False)
+        cname = c_name(name, False)
         if cname == "u" or cname.startswith("has_"):
             raise QAPIError(info, f"{key_source} uses reserved name")
         assert isinstance(arg, dict)
