@@ -55,6 +55,7 @@ _DOC_BLOCK = re.compile(r"(?:[^\S\n]*(?:#[^\n]*)?\n)*")
 # at column 0, then '##' (see _FileParser.get_doc).
 _PLAIN_DOC = re.compile(r"(?:#(?: [^\n]*)?\n)*##\n")
 _WS = re.compile(r"\s*")
+_NEWLINE = re.compile("\n")
 
 _LIST_PRAGMAS = {
     "command-name-exceptions": "command_name_exceptions",
@@ -200,13 +201,7 @@ class _FileParser:
 
     def _line_index(self, pos: int) -> int:
         if self._newlines is None:
-            src = self.src
-            nl: list[int] = []
-            i = src.find("\n")
-            while i >= 0:
-                nl.append(i)
-                i = src.find("\n", i + 1)
-            self._newlines = nl
+            self._newlines = [m.start() for m in _NEWLINE.finditer(self.src)]
         return bisect_left(self._newlines, pos)
 
     def info_at(self, pos: int) -> SourceInfo:
