@@ -9,7 +9,7 @@ relies on that normal form.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from ..naming import c_name
 from .parser import Definition, Value
@@ -34,12 +34,17 @@ def _quoted(names: Iterable[str]) -> str:
 
 
 def check_keys(value: dict[str, Value], info: SourceInfo, source: str,
-               required: Iterable[str], optional: Iterable[str]) -> None:
-    required = list(required)
-    optional = list(optional)
-    if (all(key in value for key in required)
-            and all(key in required or key in optional for key in value)):
-        return      # the usual case, without building sets
+               required: Collection[str], optional: Collection[str]) -> None:
+    # The usual case first, by plain loops (called for every definition, member and value).
+    for key in required:
+        if key not in value:
+            break
+    else:
+        for key in value:
+            if key not in required and key not in optional:
+                break
+        else:
+            return
     missing = sorted(set(required) - set(value))
     if missing:
         plural = "s" if len(missing) > 1 else ""
