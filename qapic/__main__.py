@@ -1,3 +1,3 @@
-from qapic.cli import main
+from qapic.cli import console
 
-raise SystemExit(main())
+console()

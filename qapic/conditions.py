@@ -21,7 +21,8 @@ from __future__ import annotations
 import fnmatch
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+
+from qapic.frozen import Frozen
 
 DEFAULT_RUNTIME_PATTERNS: tuple[str, ...] = ("TARGET_*", "CONFIG_KVM")
 
@@ -57,37 +58,9 @@ class Condition(ABC):
         return repr(self.to_json())
 
 
-class _Node(Condition):
+class _Node(Frozen, Condition):
     """An immutable condition, equal to another of its class with the same fields and hashed by
-    them: what a frozen dataclass would be, written out because generating the dataclasses'
-    methods costs every qapic command a noticeable part of its start-up."""
-
-    _fields: tuple[str, ...] = ()
-    _key: tuple[object, ...] = ()       # the fields' values, in order
-
-    def __init__(self, *values: object) -> None:
-        for name, value in zip(self._fields, values, strict=True):
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "_key", values)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        assert isinstance(other, _Node)
-        return self._key == other._key
-
-    def __hash__(self) -> int:
-        return hash(self._key)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"cannot assign to field '{name}': conditions are immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete field '{name}': conditions are immutable")
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
-        return f"{type(self).__name__}({fields})"
+    them (:class:`~qapic.frozen.Frozen`)."""
 
 
 class _Always(_Node):
@@ -301,11 +274,14 @@ def partial(cond: Condition, known: Callable[[str], bool | None]) -> Condition:
 # --- Build-time and run-time symbols ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SymbolClasses:
+class SymbolClasses(Frozen):
     """Which symbols are decided at run time (by glob pattern); all others are build-time."""
 
-    runtime_patterns: tuple[str, ...] = DEFAULT_RUNTIME_PATTERNS
+    _fields = ("runtime_patterns",)
+    runtime_patterns: tuple[str, ...]
+
+    def __init__(self, runtime_patterns: tuple[str, ...] = DEFAULT_RUNTIME_PATTERNS) -> None:
+        super().__init__(runtime_patterns)
 
     @classmethod
     def parse(cls, text: str) -> SymbolClasses:
@@ -325,29 +301,42 @@ class SymbolClasses:
         return bool(self.runtime_symbols(cond))
 
 
+#: The default classes: ``TARGET_*`` and ``CONFIG_KVM`` run-time, all others build-time.
+DEFAULT_SYMBOL_CLASSES = SymbolClasses()
+
+
 # --- Targets ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Frozen):
     """One QEMU system-emulation target and the target-specific symbols its build defines."""
 
+    _fields = ("name", "arch", "base_arch", "symbols", "kvm")
     name: str                       # "aarch64", as in "aarch64-softmmu" and "qemu-system-aarch64"
     arch: str                       # TARGET_ARCH
     base_arch: str                  # TARGET_BASE_ARCH
     symbols: frozenset[str]         # e.g. TARGET_AARCH64, TARGET_ARM, TARGET_BIG_ENDIAN, ...
-    kvm: bool = False               # whether CONFIG_KVM is defined for this target's build
+    kvm: bool                       # whether CONFIG_KVM is defined for this target's build
+
+    def __init__(self, name: str, arch: str, base_arch: str, symbols: frozenset[str],
+                 kvm: bool = False) -> None:
+        super().__init__(name, arch, base_arch, symbols, kvm)
+
+    def with_kvm(self, kvm: bool) -> Target:
+        """This target, with CONFIG_KVM defined or not."""
+        return Target(self.name, self.arch, self.base_arch, self.symbols, kvm)
 
 
-@dataclass(frozen=True)
-class TargetTable:
+class TargetTable(Frozen):
     """The targets a QEMU tree can build, in a fixed order that defines the bit of each."""
 
+    _fields = ("targets",)
     targets: tuple[Target, ...]
-    _index: Mapping[str, int] = field(init=False, repr=False, compare=False)
+    _index: Mapping[str, int]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {t.name: i for i, t in enumerate(self.targets)})
+    def __init__(self, targets: tuple[Target, ...]) -> None:
+        super().__init__(targets)
+        object.__setattr__(self, "_index", {t.name: i for i, t in enumerate(targets)})
 
     def __iter__(self) -> Iterator[Target]:
         return iter(self.targets)
@@ -405,7 +394,7 @@ def holds_on(
 def target_mask(
     cond: Condition,
     table: TargetTable,
-    classes: SymbolClasses = SymbolClasses(),
+    classes: SymbolClasses = DEFAULT_SYMBOL_CLASSES,
     build_defined: Callable[[str], bool] = lambda _sym: False,
 ) -> int:
     """The set of targets (a bit mask over *table*) on which *cond* holds, for a build whose
@@ -418,7 +407,7 @@ def target_mask(
 
 
 def possible(cond: Condition, runtime_defined: frozenset[str],
-             classes: SymbolClasses = SymbolClasses()) -> bool:
+             classes: SymbolClasses = DEFAULT_SYMBOL_CLASSES) -> bool:
     """Whether *cond* can hold in some build where exactly *runtime_defined* of the run-time
     symbols are defined (a target's symbols) and the build-time symbols are left open."""
 
@@ -441,7 +430,7 @@ Availability = tuple[tuple[tuple[str, ...], Condition], ...]
 def availability(
     cond: Condition,
     table: TargetTable,
-    classes: SymbolClasses = SymbolClasses(),
+    classes: SymbolClasses = DEFAULT_SYMBOL_CLASSES,
     build_known: Callable[[str], bool | None] = lambda _sym: None,
     kvm_known: bool = False,
 ) -> Availability:
@@ -470,8 +459,7 @@ def is_everywhere(where: Availability, table: TargetTable) -> bool:
     return len(where) == 1 and where[0][1].is_always and len(where[0][0]) == len(table)
 
 
-@dataclass(frozen=True)
-class RuntimeSplit:
+class RuntimeSplit(Frozen):
     """A condition split for code compiled once for all targets.
 
     *cases* are mutually exclusive build-time conditions, each with the mask of targets on which
@@ -481,8 +469,12 @@ class RuntimeSplit:
     the case's mask against the active targets at run time, unless the mask is every target.
     """
 
+    _fields = ("exists", "cases")
     exists: Condition
     cases: tuple[tuple[Condition, int], ...]
+
+    def __init__(self, exists: Condition, cases: tuple[tuple[Condition, int], ...]) -> None:
+        super().__init__(exists, cases)
 
     def needs_runtime_check(self, table: TargetTable) -> bool:
         return any(mask != table.all_mask for _, mask in self.cases)
@@ -492,7 +484,7 @@ _MAX_BUILD_SYMBOLS = 10
 
 
 def split_runtime(cond: Condition, table: TargetTable,
-                  classes: SymbolClasses = SymbolClasses(),
+                  classes: SymbolClasses = DEFAULT_SYMBOL_CLASSES,
                   keep_unavailable: bool = False) -> RuntimeSplit:
     """Split *cond* into its build-time part (kept for the preprocessor) and, per build-time
     case, the set of targets where it holds (decided at run time).

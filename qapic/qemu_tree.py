@@ -17,10 +17,8 @@ from its headers (and then lists only the targets the build configured).
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from qapic.conditions import Target, TargetTable
@@ -144,7 +142,7 @@ def kvm_targets(tree: Path, cpu_family: str, host_is_linux: bool = True) -> froz
 
 
 def _with_kvm(table: TargetTable, kvm: frozenset[str]) -> TargetTable:
-    return TargetTable(tuple(replace(t, kvm=t.name in kvm) for t in table))
+    return TargetTable(tuple(t.with_kvm(t.name in kvm) for t in table))
 
 
 def is_build_dir(path: Path) -> bool:
@@ -152,6 +150,7 @@ def is_build_dir(path: Path) -> bool:
 
 
 def _build_source_dir(build: Path) -> Path:
+    import json  # here: importing it costs every qapic command's start-up
     info = json.loads((build / "meson-info" / "meson-info.json").read_text(encoding="utf-8"))
     return Path(info["directories"]["source"])
 
@@ -169,7 +168,7 @@ def read_targets_with_kvm(path: Path, cpu_family: str | None = None) -> TargetTa
         for target in source:
             header = path / f"{target.name}-softmmu-config-target.h"
             if header.is_file():
-                configured.append(replace(target, kvm="CONFIG_KVM" in _defines(header)))
+                configured.append(target.with_kvm("CONFIG_KVM" in _defines(header)))
         if not configured:
             raise QemuTreeError(f"{path}: a build directory with no system-emulation target")
         return TargetTable(tuple(configured))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -178,7 +177,7 @@ def test_runtime_split_shapes() -> None:
 def test_runtime_split_keeping_what_no_built_target_has() -> None:
     # A build whose s390x has no KVM: s390x's KVM-only items exist on no target of the build,
     # yet a QEMU whose own stubs use their declarations (10.1+) needs them compiled in.
-    table = TargetTable(tuple(replace(t, kvm=False) for t in _table()))
+    table = TargetTable(tuple(t.with_kvm(False) for t in _table()))
     kvm_s390x = from_json({"all": ["TARGET_S390X", "CONFIG_KVM"]})
     assert conditions.split_runtime(kvm_s390x, table).exists is NEVER
     kept = conditions.split_runtime(kvm_s390x, table, keep_unavailable=True)

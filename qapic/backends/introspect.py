@@ -117,14 +117,11 @@ class _Builder(EntityVisitor[dict[str, Tree]]):
     # --- entries ---
 
     def visit_command(self, cmd: Command) -> dict[str, Tree]:
-        entry: dict[str, Tree] = {
-            "arg-type": self.ref(cmd.arg_type) if cmd.arg_type else self.empty(),
-            "meta-type": "command",
-            "name": cmd.name,
-            "ret-type": self.ref(cmd.ret_type) if cmd.ret_type else self.empty(),
-        }
-        if cmd.allow_oob:
-            entry["allow-oob"] = True
+        entry: dict[str, Tree] = {"allow-oob": True} if cmd.allow_oob else {}
+        entry["arg-type"] = self.ref(cmd.arg_type) if cmd.arg_type else self.empty()
+        entry["meta-type"] = "command"
+        entry["name"] = cmd.name
+        entry["ret-type"] = self.ref(cmd.ret_type) if cmd.ret_type else self.empty()
         return _with_features(entry, cmd.features)
 
     def visit_event(self, event: Event) -> dict[str, Tree]:
@@ -185,16 +182,18 @@ class _Builder(EntityVisitor[dict[str, Tree]]):
         return _with_features(entry, typ.features)
 
     def member(self, member: ObjectMember) -> dict[str, Tree]:
-        entry: dict[str, Tree] = {"name": member.name, "type": self.ref(member.type)}
-        if member.optional:
-            entry["default"] = None
+        entry: dict[str, Tree] = {"default": None} if member.optional else {}
+        entry["name"] = member.name
+        entry["type"] = self.ref(member.type)
         return _with_features(entry, member.features)
 
 
-def _with_features(entry: dict[str, Tree], features: Iterable[Feature]) -> dict[str, Tree]:
-    listed = [Guarded(f.name, f.ifcond) for f in features]
-    if listed:
-        entry["features"] = listed
+def _with_features(entry: dict[str, Tree], features: list[Feature]) -> dict[str, Tree]:
+    """*entry*, whose keys are in sorted order, with its *features* if any (and then the keys
+    sorted again)."""
+    if not features:
+        return entry
+    entry["features"] = [Guarded(f.name, f.ifcond) for f in features]
     return dict(sorted(entry.items()))
 
 

@@ -63,7 +63,6 @@ _DESCRIPTION = re.compile(r"@([^:]*): *")
 _LENIENT_DESCRIPTION = re.compile(r"@([^\s:]*):(?!\S) *")
 _TAG = re.compile(r"(Returns|Errors|Since|Notes?|Examples?|TODO):(?!:) *")
 _FREEFORM_DESCRIPTION = re.compile(r"@\S*:")
-_INDENT = re.compile(r"\s*")
 
 _REMOVED_NOTE = (
     "The '{}' section is no longer supported. Please use rST's '.. note::' or "
@@ -73,6 +72,11 @@ _REMOVED_EXAMPLE = (
     "The '{}' section is no longer supported. Please use the '.. qmp-example::' "
     "directive, or other suitable markup instead."
 )
+
+
+def _indentation(line: str) -> int:
+    """The length of *line*'s leading whitespace (``\\s*``: what str.lstrip() strips)."""
+    return len(line) - len(line.lstrip())
 
 
 def _is_adornment(line: str) -> bool:
@@ -344,7 +348,7 @@ class _DefinitionDocParser:
             line = src.next_doc_line()
         if line is None:
             return None
-        indent = _INDENT.match(line).end()  # type: ignore[union-attr]
+        indent = _indentation(line)
         if not indent:
             return line
         doc.append_line(line)
@@ -355,7 +359,7 @@ class _DefinitionDocParser:
             line = src.next_doc_line()
             if line is None:
                 return None
-            if line and _INDENT.match(line).end() < indent:  # type: ignore[union-attr]
+            if line and _indentation(line) < indent:
                 if not strict or self.description.match(line):
                     return line
                 raise src.doc_line_error(

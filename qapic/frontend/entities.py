@@ -64,7 +64,7 @@ class Member:
         return f"{role} '{self.name}'"
 
     def check_clash(self, info: SourceInfo | None, seen: dict[str, Member]) -> None:
-        cname = c_name(self.name, protect=False)
+        cname = c_name(self.name, False)
         if cname in seen:
             raise QAPIError(info, f"{self.describe(info)} collides with "
                                   f"{seen[cname].describe(info)}")
@@ -161,7 +161,7 @@ class Branches:
                     seen: dict[str, Member]) -> None:
         tag_name = self._tag_name
         assert tag_name is not None
-        tag = seen.get(c_name(tag_name, protect=False))
+        tag = seen.get(c_name(tag_name, False))
         if not isinstance(tag, ObjectMember) or tag.name != tag_name:
             raise QAPIError(info, f"discriminator '{tag_name}' is not a member of 'base'")
         self.tag_member = tag

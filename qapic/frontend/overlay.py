@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 from .expr import METAS, check_if
 from .parser import Definition as ParsedDefinition
@@ -58,32 +57,38 @@ PARTS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
 class ItemConditions:
     """The condition for one member, value or branch, and for its features."""
 
-    cond: Value | None = None
-    features: dict[str, Value] = field(default_factory=dict)
+    __slots__ = ("cond", "features")
+
+    def __init__(self) -> None:
+        self.cond: Value | None = None
+        self.features: dict[str, Value] = {}
 
 
-@dataclass
 class Entry:
     """What a conditions file says about one definition."""
 
-    meta: str
-    name: str
-    info: SourceInfo
-    cond: Value | None = None
-    features: dict[str, Value] = field(default_factory=dict)
-    parts: dict[str, dict[str, ItemConditions]] = field(default_factory=dict)
+    __slots__ = ("cond", "features", "info", "meta", "name", "parts")
+
+    def __init__(self, meta: str, name: str, info: SourceInfo) -> None:
+        self.meta = meta
+        self.name = name
+        self.info = info
+        self.cond: Value | None = None
+        self.features: dict[str, Value] = {}
+        self.parts: dict[str, dict[str, ItemConditions]] = {}
 
 
-@dataclass
 class Overlay:
     """A parsed conditions file."""
 
-    fname: str
-    entries: list[Entry]
+    __slots__ = ("entries", "fname")
+
+    def __init__(self, fname: str, entries: list[Entry]) -> None:
+        self.fname = fname
+        self.entries = entries
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_left
-from dataclasses import dataclass
 from typing import NoReturn
 
 from .doc import Doc, parse_doc
@@ -24,20 +23,39 @@ Value = dict[str, "Value"] | list["Value"] | str | bool
 MAX_DEPTH = 128            # brackets; QEMU's own parser overflows the Python stack well before
 MAX_INCLUDE_DEPTH = 64     # nested includes
 
-_SKIP = r"(?:\s|#(?!#)[^\n]*)*"
+# Whitespace and ordinary comments, and a well-formed string.  The patterns are written for
+# speed: runs of a character class (``\s*``, ``[...]*``) rather than a repetition of
+# alternatives, which matches the same.  _SKIP is atomic: it always takes all the whitespace
+# and comments there are, as the tokenizer does, so a pattern that continues after it cannot
+# find a token inside a comment.
+_SKIP = r"(?>\s*(?:#(?!#)[^\n]*\s*)*)"
+_STRING = r"'([ !#-&(-\[\]-~]*(?:\\\\[ !#-&(-\[\]-~]*)*)'"
 # Groups: 1 punctuation, 2 well-formed string, 3 '##' comment, 4 any other string (an error),
 # 5 true, 6 false, 7 a stray word.  An empty match is the end of input.
 _TOKEN = re.compile(
     _SKIP
     + r"(?:([{}\[\]:,])"
-    + r"|'((?:[ !#-&(-\[\]-~]|\\\\)*)'"
+    + r"|" + _STRING
     + r"|(#[^\n]*)"
     + r"|(')"
     + r"|(true)|(false)"
     + r"|([^\[\]{}:,'\s]+))?"
 )
+# The usual entries of objects and arrays, each matched at once (see _FileParser.get_object):
+# a string key, its colon and a scalar value with the comma or closing brace after it, or the
+# opening bracket of a nested value.  Groups: 1 key, 2 string value, 3 true, 4 false,
+# 5 the separator after a scalar, 6 an opening bracket.  _ELEMENT is the same for an array
+# element, without the key (groups 1-5).
+_SCALAR_THEN = _SKIP + r"(?:" + _STRING + r"|(true)|(false))" + _SKIP + r"([,%s])"
+_ENTRY = re.compile(_SKIP + _STRING + _SKIP + ":"
+                    + r"(?:" + _SCALAR_THEN % "}" + r"|" + _SKIP + r"([{\[]))")
+_ELEMENT = re.compile(r"(?:" + _SCALAR_THEN % "\\]" + r"|" + _SKIP + r"([{\[]))")
 _DOC_BLOCK = re.compile(r"(?:[^\S\n]*(?:#[^\n]*)?\n)*")
+# A doc comment as nearly all are, from the line after its opening '##': '#' or '# text' lines
+# at column 0, then '##' (see _FileParser.get_doc).
+_PLAIN_DOC = re.compile(r"(?:#(?: [^\n]*)?\n)*##\n")
 _WS = re.compile(r"\s*")
+_NEWLINE = re.compile("\n")
 
 _LIST_PRAGMAS = {
     "command-name-exceptions": "command_name_exceptions",
@@ -50,31 +68,39 @@ _LIST_PRAGMAS = {
 # (boolean), or None at end of file.
 
 
-@dataclass
 class Definition:
     """A top-level definition (enum, struct, ...) as written, with its doc comment."""
 
-    expr: dict[str, Value]
-    info: SourceInfo
-    doc: Doc | None
+    __slots__ = ("doc", "expr", "info")
+
+    def __init__(self, expr: dict[str, Value], info: SourceInfo, doc: Doc | None) -> None:
+        self.expr = expr
+        self.info = info
+        self.doc = doc
 
 
-@dataclass
 class Include:
     """An include directive; *fname* is the included file's path as QEMU spells it."""
 
-    fname: str
-    info: SourceInfo
+    __slots__ = ("fname", "info")
+
+    def __init__(self, fname: str, info: SourceInfo) -> None:
+        self.fname = fname
+        self.info = info
 
 
 TopLevel = Definition | Include
 
 
-@dataclass
 class ParseResult:
-    exprs: list[TopLevel]
-    docs: list[Doc]
-    pragma: Pragma
+    """A schema's top-level expressions and doc comments, in order, and its pragma settings."""
+
+    __slots__ = ("docs", "exprs", "pragma")
+
+    def __init__(self, exprs: list[TopLevel], docs: list[Doc], pragma: Pragma) -> None:
+        self.exprs = exprs
+        self.docs = docs
+        self.pragma = pragma
 
 
 def read_text(fname: str) -> str:
@@ -89,6 +115,20 @@ def read_text(fname: str) -> str:
         col = len(data[line_start:e.start].decode("utf-8", "replace")) + 1
         info = SourceInfo(fname, line, None, Pragma())
         raise QAPIError(info, "invalid UTF-8 in schema file", col) from None
+
+
+def _unescape(text: str) -> str:
+    """A well-formed string token's value (its only escape is ``\\\\``)."""
+    return text.replace("\\\\", "\\") if "\\" in text else text
+
+
+def _scalar(m: re.Match[str], first: int = 2) -> Value:
+    """The string, true or false that ``_ENTRY`` (groups 2-4) or ``_ELEMENT`` (*first* 1:
+    groups 1-3) matched."""
+    text = m.group(first)
+    if text is not None:
+        return _unescape(text)
+    return m.group(first + 1) is not None
 
 
 class SchemaParser:
@@ -146,6 +186,7 @@ class _FileParser:
         self.cursor = 0
         self._tokens = _TOKEN.finditer(src)
         self._doc_lines: list[str] = []
+        self._doc_texts: list[str | None] | None = None     # each line's text, when plain
         self._doc_index = 0
         self._doc_first_line = 0
         self._doc_line = 0
@@ -160,13 +201,7 @@ class _FileParser:
 
     def _line_index(self, pos: int) -> int:
         if self._newlines is None:
-            src = self.src
-            nl: list[int] = []
-            i = src.find("\n")
-            while i >= 0:
-                nl.append(i)
-                i = src.find("\n", i + 1)
-            self._newlines = nl
+            self._newlines = [m.start() for m in _NEWLINE.finditer(self.src)]
         return bisect_left(self._newlines, pos)
 
     def info_at(self, pos: int) -> SourceInfo:
@@ -190,8 +225,7 @@ class _FileParser:
         elif kind == 2:                                 # well-formed string
             self.pos = m.start(2) - 1
             self.tok = "'"
-            val = m.group(2)
-            self.val = val.replace("\\\\", "\\") if "\\" in val else val
+            self.val = _unescape(m.group(2))
         elif kind == 3:                                 # '##...' comment
             self.pos = m.start(3)
             self.tok = "#"
@@ -257,13 +291,51 @@ class _FileParser:
             raise self.error_at(self.pos, f"nesting deeper than {MAX_DEPTH} levels")
 
     def get_object(self, depth: int) -> dict[str, Value]:
+        """The object whose ``{`` is the current token (its end at ``self.cursor``); leaves the
+        token after its ``}`` current.  Well-formed entries are read by one match of
+        ``_ENTRY`` each; anything else token by token (:meth:`_object_tokens`), as from the
+        start, so errors are the same."""
         self._check_depth(depth)
-        self.advance()
         obj: dict[str, Value] = {}
-        if self.tok == "}":
+        src = self.src
+        pos = self.cursor
+        first = True
+        while (m := _ENTRY.match(src, pos)) is not None:
+            key = _unescape(m.group(1))
+            if key in obj:
+                break
+            if m.lastindex == 6:                # a nested object or array
+                self.tok, self.pos, self.cursor = m.group(6), m.start(6), m.end()
+                obj[key] = self.get_value(depth)
+                if self.tok != ",":
+                    return self._object_end(obj)
+                pos = self.cursor
+            else:
+                obj[key] = _scalar(m)
+                pos = m.end()
+                if m.group(5) == "}":
+                    self._restart(pos)
+                    self.advance()
+                    return obj
+            first = False
+        self._restart(pos)
+        self.advance()
+        return self._object_tokens(obj, first, depth)
+
+    def _object_end(self, obj: dict[str, Value]) -> dict[str, Value]:
+        """After an object's last value: its ``}`` must be the current token."""
+        if self.tok != "}":
+            raise self.error_at(self.pos, "expected ',' or '}'")
+        self.advance()
+        return obj
+
+    def _object_tokens(self, obj: dict[str, Value], first: bool,
+                       depth: int) -> dict[str, Value]:
+        """The rest of an object, from the current token: after its ``{`` (*first*) or after
+        a comma."""
+        if first and self.tok == "}":
             self.advance()
             return obj
-        first = True
         while True:
             if self.tok != "'":
                 raise self.error_at(self.pos, "expected string or '}'" if first else
@@ -277,34 +349,73 @@ class _FileParser:
             if key in obj:
                 raise self.error_at(self.pos, f"duplicate key '{key}'")
             obj[key] = self.get_value(depth)
-            if self.tok == "}":
-                self.advance()
-                return obj
             if self.tok != ",":
-                raise self.error_at(self.pos, "expected ',' or '}'")
+                return self._object_end(obj)
             self.advance()
             first = False
 
     def get_array(self, depth: int) -> list[Value]:
+        """The array whose ``[`` is the current token (its end at ``self.cursor``); leaves the
+        token after its ``]`` current.  Well-formed elements by one match of ``_ELEMENT``
+        each, anything else token by token (as :meth:`get_object`)."""
         self._check_depth(depth)
-        self.advance()
         arr: list[Value] = []
-        if self.tok == "]":
-            self.advance()
-            return arr
-        arr.append(self.get_value(depth, after_bracket=True))
-        while True:
+        src = self.src
+        pos = self.cursor
+        while (m := _ELEMENT.match(src, pos)) is not None:
+            if m.lastindex == 5:                # a nested object or array
+                self.tok, self.pos, self.cursor = m.group(5), m.start(5), m.end()
+                arr.append(self.get_value(depth))
+                if self.tok != ",":
+                    return self._array_end(arr)
+                pos = self.cursor
+            else:
+                arr.append(_scalar(m, 1))
+                pos = m.end()
+                if m.group(4) == "]":
+                    self._restart(pos)
+                    self.advance()
+                    return arr
+        self._restart(pos)
+        self.advance()
+        return self._array_tokens(arr, depth)
+
+    def _array_end(self, arr: list[Value]) -> list[Value]:
+        """After an array's last element: its ``]`` must be the current token."""
+        if self.tok != "]":
+            raise self.error_at(self.pos, "expected ',' or ']'")
+        self.advance()
+        return arr
+
+    def _array_tokens(self, arr: list[Value], depth: int) -> list[Value]:
+        """The rest of an array, from the current token: after its ``[`` (*arr* empty) or
+        after a comma."""
+        if not arr:
             if self.tok == "]":
                 self.advance()
                 return arr
+            arr.append(self.get_value(depth, after_bracket=True))
             if self.tok != ",":
-                raise self.error_at(self.pos, "expected ',' or ']'")
+                return self._array_end(arr)
             self.advance()
+        while True:
             arr.append(self.get_value(depth))
+            if self.tok != ",":
+                return self._array_end(arr)
+            self.advance()
 
     # --- doc comments ----------------------------------------------------------------------
 
     def next_doc_line(self) -> str | None:
+        texts = self._doc_texts
+        if texts is not None:
+            i = self._doc_index
+            self._doc_index = i + 1
+            self._doc_line = self._doc_first_line + i
+            text = texts[i]
+            if text is None:
+                self._doc_done = True
+            return text
         lines = self._doc_lines
         i = self._doc_index
         n = len(lines)
@@ -344,15 +455,24 @@ class _FileParser:
         if val != "##":
             raise self.error_at(self.pos, "junk after '##' at start of documentation comment")
         info = self.info_at(self.pos)
-        # All the lines that can belong to this comment: comment lines and blank lines.
+        assert info.line is not None
         start = self.cursor + 1
-        m = _DOC_BLOCK.match(self.src, start)
-        assert m is not None and info.line is not None
-        self._doc_end = m.end()
-        self._doc_lines = self.src[start:m.end()].split("\n")
         self._doc_first_line = info.line + 1
         self._doc_index = 0
         self._doc_done = False
+        plain = _PLAIN_DOC.match(self.src, start)
+        if plain is not None:
+            # Each line's text taken at once: what next_doc_line() would make of it.
+            lines = self.src[start:plain.end() - 1].split("\n")
+            self._doc_texts = [text[2:].rstrip() for text in lines[:-1]] + [None]
+            self._doc_col_text = ""
+        else:
+            # All the lines that can belong to this comment: comment lines and blank lines.
+            self._doc_texts = None
+            m = _DOC_BLOCK.match(self.src, start)
+            assert m is not None
+            self._doc_end = m.end()
+            self._doc_lines = self.src[start:m.end()].split("\n")
         doc = parse_doc(self, info, self.top.lenient)
         assert self._doc_done
         # Continue after the closing '##'.

@@ -13,18 +13,19 @@ A :class:`QAPIError` carries such a location (or none), an optional column and t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
-
-@dataclass
 class Pragma:
     """The pragma settings in force.  One object is shared by a whole schema (upstream's scope)."""
 
-    doc_required: bool = False
-    command_name_exceptions: list[str] = field(default_factory=list)
-    command_returns_exceptions: list[str] = field(default_factory=list)
-    documentation_exceptions: list[str] = field(default_factory=list)
-    member_name_exceptions: list[str] = field(default_factory=list)
+    __slots__ = ("command_name_exceptions", "command_returns_exceptions", "doc_required",
+                 "documentation_exceptions", "member_name_exceptions")
+
+    def __init__(self) -> None:
+        self.doc_required = False
+        self.command_name_exceptions: list[str] = []
+        self.command_returns_exceptions: list[str] = []
+        self.documentation_exceptions: list[str] = []
+        self.member_name_exceptions: list[str] = []
 
 
 class SourceInfo:

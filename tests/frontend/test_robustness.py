@@ -155,3 +155,119 @@ def test_random_tokens(tmp_path: Path, parts: list[str]) -> None:
         load_schema(path)
     except QAPIError as err:
         assert LOCATED.match(str(err)), str(err)
+
+
+# The tokenizer's pattern as first written: a repetition of alternatives (whitespace character
+# or comment; string character or escaped backslash).  The parser's is written for speed and
+# must match exactly the same tokens.
+_PLAIN_TOKEN = re.compile(
+    r"(?:\s|#(?!#)[^\n]*)*"
+    r"(?:([{}\[\]:,])"
+    r"|'((?:[ !#-&(-\[\]-~]|\\\\)*)'"
+    r"|(#[^\n]*)"
+    r"|(')"
+    r"|(true)|(false)"
+    r"|([^\[\]{}:,'\s]+))?"
+)
+
+_schema_text = st.lists(st.sampled_from([*" \t\n#'\\{}[]:,ab\"é", "true", "##", "\\\\"]),
+                        max_size=40).map("".join)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(_schema_text)
+def test_tokenizer_matches_the_plain_pattern(text: str) -> None:
+    from qapic.frontend.parser import _TOKEN
+
+    def tokens(pattern: re.Pattern[str]) -> list[tuple[int | None, tuple[int, int], str]]:
+        return [(m.lastindex, m.span(), m.group(m.lastindex or 0))
+                for m in pattern.finditer(text)]
+
+    assert tokens(_TOKEN) == tokens(_PLAIN_TOKEN)
+
+
+_value = st.recursive(
+    st.sampled_from(["'a'", "'b'", "true", "false", "'\\\\\\\\x'", "''"]),
+    lambda inner: st.one_of(
+        st.lists(st.tuples(st.sampled_from(["'a'", "'b'", "'c'"]), inner), max_size=3).map(
+            lambda items: "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"),
+        st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]"),
+    ),
+    max_leaves=10,
+)
+_noise = st.sampled_from(["", "", "", " ", "\n", "# c\n", "# , 'z'\n", "##\n", ",", "}", "]",
+                          "'", "tru", "true", ":", "{", "'a'"])
+
+
+@settings(max_examples=2000, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_value, _noise, st.integers(0, 200)), min_size=1, max_size=3))
+def test_fast_entries_agree_with_tokens(tmp_path: Path,
+                                        parts: list[tuple[str, str, int]]) -> None:
+    """Objects' and arrays' usual entries are read by one pattern match each; the result, or
+    the error, is the same as token by token."""
+    from qapic.frontend import parser
+
+    text = ""
+    for value, noise, where in parts:
+        body = "{ 'x': " + value + " }"
+        at = where % (len(body) + 1)
+        text += body[:at] + noise + body[at:] + "\n"
+    path = _write(tmp_path, text)
+
+    def outcome() -> object:
+        try:
+            result = parser.SchemaParser(str(path)).parse()
+        except QAPIError as err:
+            return str(err)
+        return [(getattr(top, "expr", None), top.info.line) for top in result.exprs]
+
+    fast = outcome()
+    never = re.compile(r"(?!)")
+    saved = parser._ENTRY, parser._ELEMENT
+    parser._ENTRY = parser._ELEMENT = never
+    try:
+        assert outcome() == fast
+    finally:
+        parser._ENTRY, parser._ELEMENT = saved
+
+
+_doc_line = st.sampled_from([
+    "#", "# ", "# text", "# @a: member", "# @b:", "#     more", "# Returns: x", "# Since: 1.0",
+    "# Features:", "# @deprecated: d", "# = Heading", "#   ", "# trailing  ", "#x", "  # indented",
+    "", "   ", "##", "## junk", "# Note: n", "#\t tab", "# @a: again", "# TODO: t",
+])
+
+
+@settings(max_examples=2000, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.booleans(), st.lists(_doc_line, max_size=8), st.booleans())
+def test_plain_doc_comments_agree_with_line_by_line(tmp_path: Path, symbol: bool,
+                                                    lines: list[str], closed: bool) -> None:
+    """Doc comments whose lines are all '#' or '# text' at column 0 have their lines' texts
+    taken at once; the docs, or the error, are the same as line by line."""
+    from qapic.frontend import parser
+
+    head = ["##", "# @Thing:"] if symbol else ["##"]
+    tail = ["##"] if closed else []
+    text = "\n".join([*head, *lines, *tail]) + "\n{ 'struct': 'Thing', 'data': { 'a': 'int' } }\n"
+    path = _write(tmp_path, text)
+
+    def outcome() -> object:
+        try:
+            result = parser.SchemaParser(str(path)).parse()
+        except QAPIError as err:
+            return str(err)
+        return [(doc.symbol, doc.info.line,
+                 [(s.kind, s.name, s.text, s.info.line) for s in (doc.body, *doc.args.values(),
+                                                                   *doc.features.values(),
+                                                                   *doc.sections)])
+                for doc in result.docs]
+
+    fast = outcome()
+    saved = parser._PLAIN_DOC
+    parser._PLAIN_DOC = re.compile(r"(?!)")
+    try:
+        assert outcome() == fast
+    finally:
+        parser._PLAIN_DOC = saved

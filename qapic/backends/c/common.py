@@ -32,9 +32,8 @@ from optional pieces.  Its leading and trailing blank lines are dropped: separat
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -48,12 +47,16 @@ from qapic.frontend import (
     ObjectType,
     Type,
 )
+from qapic.frozen import Frozen
 from qapic.naming import c_name
 
 from .single import PER_TARGET, GuardPolicy
 
 if TYPE_CHECKING:
     from .output import CFile
+
+#: The QEMU release followed for a schema outside any QEMU tree (see GenContext.qemu_version).
+DEFAULT_QEMU_VERSION = (10, 0)
 
 # --- names ------------------------------------------------------------------------------------
 
@@ -239,10 +242,61 @@ def guard_expression(cond: Condition) -> str:
     return to_c_preprocessor(cond)
 
 
-def _block_lines(block: str) -> list[str]:
+def _block_lines(block: str, prefix: str) -> list[str]:
     """The lines of *block* for :meth:`Emitter.lines`, dedented as by ``textwrap.dedent`` (its
-    least indented line at column 0), without leading and trailing blank lines; a blank line is
-    ``""``, a preprocessor line is marked by its ``#`` at column 0 whatever its indentation."""
+    least indented line at column 0) and then indented by *prefix* (spaces), without leading
+    and trailing blank lines; a blank line is ``""``, a preprocessor line is at column 0
+    whatever its indentation.
+
+    Templates are dedented by the tens of thousands, so the usual case is done with a few
+    string operations over the whole block (see :func:`_plain_block_lines`); the rest, by
+    :func:`_general_block_lines`, line by line.
+    """
+    lines = _plain_block_lines(block, prefix) if _is_plain(block) else None
+    return _general_block_lines(block, prefix) if lines is None else lines
+
+
+#: The bytes that :func:`_is_plain` rejects: control characters but the newline, and ``#``.
+_NOT_PLAIN = bytes(c for c in range(32) if c != ord("\n")) + b"#"
+
+
+def _is_plain(block: str) -> bool:
+    """Whether *block* holds only printable ASCII and newlines, and no ``#``: no preprocessor
+    line, no whitespace but spaces and newlines, and no character that sorts before a space."""
+    return block.isascii() and len(block.encode("ascii").translate(None, _NOT_PLAIN)) == len(block)
+
+
+def _plain_block_lines(block: str, prefix: str) -> list[str] | None:
+    """:func:`_block_lines` for a block that :func:`_is_plain` accepts, or None when the block
+    has a line of spaces between its first and last lines, or a first line more indented than
+    another (where that would give a different result)."""
+    lines = block.split("\n")
+    while lines and not lines[-1].strip(" "):
+        lines.pop()
+    if not lines:
+        return []
+    start = 0
+    while not lines[start].strip(" "):
+        start += 1
+    del lines[:start]
+    first = lines[0]
+    margin = len(first) - len(first.lstrip(" "))
+    text = "\n".join(lines)
+    if " \n" in text:
+        return None         # a line of spaces (to be made empty), or trailing spaces
+    # Each line after the first is empty (not counted) or starts with the margin.
+    indented = "\n" + " " * margin
+    if text.count(indented) != len(lines) - 1 - lines.count(""):
+        return None
+    if margin == len(prefix):
+        return lines
+    if not margin and "" in lines:
+        return None         # an empty line would get the prefix
+    return (prefix + text[margin:].replace(indented, "\n" + prefix)).split("\n")
+
+
+def _general_block_lines(block: str, prefix: str) -> list[str]:
+    """:func:`_block_lines` for any block, line by line."""
     lines = block.split("\n")
     while lines and (not lines[-1] or lines[-1].isspace()):
         lines.pop()
@@ -253,8 +307,9 @@ def _block_lines(block: str) -> list[str]:
     lines = lines[start:]
     margin = min((len(text) - len(rest) for text, rest in zip(lines, stripped, strict=True)
                   if rest and not rest.isspace()), default=0)
-    return [rest if not rest or rest[0] == "#" else ("" if rest.isspace() else text[margin:])
-            for text, rest in zip(lines, stripped, strict=True)]
+    dedented = [rest if not rest or rest[0] == "#" else ("" if rest.isspace() else text[margin:])
+                for text, rest in zip(lines, stripped, strict=True)]
+    return [prefix + text if text and text[0] != "#" else text for text in dedented]
 
 
 class Emitter:
@@ -279,9 +334,18 @@ class Emitter:
     def lines(self, block: str) -> None:
         """A block of lines given as an indented triple-quoted string (dedented; its own
         relative indentation kept; blank and preprocessor lines at column 0)."""
-        prefix = self._prefix
-        self._lines.extend(prefix + text if text and text[0] != "#" else text
-                           for text in _block_lines(block))
+        self._lines.extend(_block_lines(block, self._prefix))
+
+    @property
+    def indentation(self) -> str:
+        """The current indentation, for code that indents its lines itself (:meth:`appender`)."""
+        return self._prefix
+
+    def appender(self) -> Callable[[str], None]:
+        """The function that adds one line as it is: for code that writes many lines and indents
+        them itself (the QLit renderer), saving :meth:`line`'s work per line.  A preprocessor
+        line must be at column 0."""
+        return self._lines.append
 
     def blank(self) -> None:
         """A blank line, unless the last line is already blank or this is the start."""
@@ -487,19 +551,28 @@ class _Block:
         self.emitter.line(self.closing)
 
 
-@dataclass(frozen=True)
-class GenContext:
+class GenContext(Frozen):
     """The options of ``qapic generate`` that shape the output."""
 
-    prefix: str = ""
-    builtins: bool = False          # -b: also generate the built-in types' module
-    unmask: bool = False            # -u: non-ABI names in introspection
-    suppress_tracing: bool = False  # --suppress-tracing: no trace events in command marshals
-    schema_name: str = ""           # the schema file, named in each file's header comment
-    guards: GuardPolicy = PER_TARGET    # per target, or --single-binary
+    _fields = ("prefix", "builtins", "unmask", "suppress_tracing", "schema_name", "guards",
+               "qemu_version")
+    prefix: str
+    builtins: bool          # -b: also generate the built-in types' module
+    unmask: bool            # -u: non-ABI names in introspection
+    suppress_tracing: bool  # --suppress-tracing: no trace events in command marshals
+    schema_name: str        # the schema file, named in each file's header comment
+    guards: GuardPolicy     # per target, or --single-binary
     #: The QEMU release whose generator's C structure to follow where releases differ
-    #: (``--qemu-version``, else the VERSION of the QEMU tree holding the schema, else 10.0).
-    qemu_version: tuple[int, int] = (10, 0)
+    #: (``--qemu-version``, else the VERSION of the QEMU tree holding the schema, else
+    #: :data:`DEFAULT_QEMU_VERSION`).
+    qemu_version: tuple[int, int]
+
+    def __init__(self, prefix: str = "", builtins: bool = False, unmask: bool = False,
+                 suppress_tracing: bool = False, schema_name: str = "",
+                 guards: GuardPolicy = PER_TARGET,
+                 qemu_version: tuple[int, int] = DEFAULT_QEMU_VERSION) -> None:
+        super().__init__(prefix, builtins, unmask, suppress_tracing, schema_name, guards,
+                         qemu_version)
 
     @property
     def inline_marshal_output(self) -> bool:

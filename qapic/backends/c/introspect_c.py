@@ -24,7 +24,7 @@ from qapic.backends.introspect import Guarded, Tree, schema_info
 from qapic.frontend import Schema
 from qapic.naming import c_name
 
-from .common import Emitter, GenContext, c_string
+from .common import INDENT, Emitter, GenContext, c_string
 from .output import OutputSet
 from .single import SingleBinaryPolicy
 
@@ -45,38 +45,68 @@ def _scalar(value: Tree) -> str | None:
 
 class QLitRenderer:
     """Spells a tree of :mod:`qapic.backends.introspect` as QLit.  A list is written inline,
-    each element under its guard; the single-binary renderer changes only that."""
+    each element under its guard; the single-binary renderer changes only that.
+
+    The tree has tens of thousands of lines, so they are indented here (*indent*, the
+    emitter's indentation at the start) and added with :meth:`Emitter.appender`; only guards
+    go through the emitter.
+    """
+
+    def __init__(self) -> None:
+        self._quoted: dict[str, str] = {}
+
+    def quote(self, text: str) -> str:
+        """:func:`c_string` of *text* (the same few keys and names come back again and again)."""
+        quoted = self._quoted.get(text)
+        if quoted is None:
+            quoted = self._quoted[text] = c_string(text)
+        return quoted
 
     def value(self, e: Emitter, value: Tree, before: str, after: str) -> None:
         """*value* as QLit; its first line starts with *before*, its last ends with *after*."""
+        self.write(e, value, before, after, e.indentation)
+
+    def write(self, e: Emitter, value: Tree, before: str, after: str, indent: str) -> None:
+        """:meth:`value`, its lines indented by *indent*."""
         if type(value) is dict:
-            e.line(f"{before}QLIT_QDICT(((QLitDictEntry[]) {{")
-            with e.indent():
-                for key, item in value.items():
-                    if type(item) is str:       # the most frequent case, written directly
-                        e.line(f"{{ {c_string(key)}, QLIT_QSTR({c_string(item)}), }},")
-                    else:
-                        self.value(e, item, f"{{ {c_string(key)}, ", ", },")
-                e.line("{}")
-            e.line(f"}})){after}")
+            add = e.appender()
+            quote = self.quote
+            add(f"{indent}{before}QLIT_QDICT(((QLitDictEntry[]) {{")
+            inner = indent + INDENT
+            for key, item in value.items():
+                if type(item) is str:       # the most frequent case, written directly
+                    add(f"{inner}{{ {quote(key)}, QLIT_QSTR({quote(item)}), }},")
+                else:
+                    self.write(e, item, f"{{ {quote(key)}, ", ", },", inner)
+            add(f"{inner}{{}}")
+            add(f"{indent}}})){after}")
         elif type(value) is list:
-            self.list_value(e, value, before, after)
+            self.list_value(e, value, before, after, indent)
         else:
-            e.line(f"{before}{_scalar(value)}{after}")
+            e.appender()(f"{indent}{before}{_scalar(value)}{after}")
 
-    def list_value(self, e: Emitter, value: list[Guarded], before: str, after: str) -> None:
-        e.line(f"{before}QLIT_QLIST(((QLitObject[]) {{")
-        with e.indent():
-            for element in value:
-                self.element(e, element)
-            e.line("{}")
-        e.line(f"}})){after}")
+    def list_value(self, e: Emitter, value: list[Guarded], before: str, after: str,
+                   indent: str) -> None:
+        add = e.appender()
+        add(f"{indent}{before}QLIT_QLIST(((QLitObject[]) {{")
+        inner = indent + INDENT
+        for element in value:
+            self.element(e, element, inner)
+        add(f"{inner}{{}}")
+        add(f"{indent}}})){after}")
 
-    def element(self, e: Emitter, element: Guarded) -> None:
+    def element(self, e: Emitter, element: Guarded, indent: str) -> None:
+        if element.ifcond.is_always:        # most are: no guard to open
+            self._element(e, element, indent)
+            return
         with e.guarded(element.ifcond):
-            if element.comment is not None and isinstance(element.value, dict):
-                e.line(f"/* {c_string(str(element.value.get('name')))} = {element.comment} */")
-            self.value(e, element.value, "", ",")
+            self._element(e, element, indent)
+
+    def _element(self, e: Emitter, element: Guarded, indent: str) -> None:
+        if element.comment is not None and isinstance(element.value, dict):
+            e.appender()(f"{indent}/* {self.quote(str(element.value.get('name')))} = "
+                         f"{element.comment} */")
+        self.write(e, element.value, "", ",", indent)
 
 
 def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:

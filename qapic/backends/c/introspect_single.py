@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from qapic.backends.introspect import Guarded
 
-from .common import Emitter
+from .common import INDENT, Emitter
 from .introspect_c import QLitRenderer
 from .output import CFile, HFile
 from .single import ALL_TARGETS, SingleBinaryPolicy
@@ -37,26 +37,27 @@ MAX_MASKS = 256             # a mask index is a uint8_t
 
 class _Renderer(QLitRenderer):
     def __init__(self, policy: SingleBinaryPolicy, prefix: str) -> None:
+        super().__init__()
         self.policy = policy
         self.prefix = prefix
         self.defs = Emitter(policy)         # the named lists and their masks, innermost first
         self.masks: list[str] = [ALL_TARGETS]
         self.filters: list[str] = []
 
-    def list_value(self, e: Emitter, value: list[Guarded], before: str, after: str) -> None:
+    def list_value(self, e: Emitter, value: list[Guarded], before: str, after: str,
+                   indent: str) -> None:
         if any(self.policy.is_runtime(element.ifcond) for element in value):
-            e.line(f"{before}QLIT_QLIST({self.named_list(value)}){after}")
+            e.appender()(f"{indent}{before}QLIT_QLIST({self.named_list(value)}){after}")
         else:
-            super().list_value(e, value, before, after)
+            super().list_value(e, value, before, after, indent)
 
     def named_list(self, elements: list[Guarded]) -> str:
         name = f"{self.prefix}qmp_schema_list_{len(self.filters)}"
         self.filters.append(name)
         body = Emitter(self.policy)
-        with body.indent():
-            for element in elements:
-                self.element(body, element)
-            body.line("{}")
+        for element in elements:
+            self.element(body, element, INDENT)
+        body.line(INDENT + "{}")
         masks = Emitter(self.policy)
         with masks.indent():
             for element in elements:

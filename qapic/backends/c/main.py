@@ -34,7 +34,7 @@ from qapic.userio import (
 )
 
 from . import commands, events, features, introspect_c, targets_c, types, visit
-from .common import GenContext
+from .common import DEFAULT_QEMU_VERSION, GenContext
 from .output import OutputSet
 from .single import PER_TARGET, SingleBinaryPolicy
 
@@ -49,9 +49,6 @@ Backend = Callable[[Schema, OutputSet, GenContext], None]
 BACKENDS: tuple[Backend, ...] = (types.generate, visit.generate, commands.generate,
                                  events.generate, introspect_c.generate, features.generate,
                                  targets_c.generate)
-
-#: The QEMU release followed for a schema outside any QEMU tree (see GenContext.qemu_version).
-DEFAULT_QEMU_VERSION = GenContext.qemu_version
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -104,6 +104,7 @@ class OutputSet:
         self.ctx = ctx
         self.main_module = main_module
         self._files: dict[str, OutputFile] = {}
+        self._cwd: str | None = None    # the working directory, once asked
 
     # --- naming ---------------------------------------------------------------------------
 
@@ -124,7 +125,13 @@ class OutputSet:
         """How *from_module*'s header names *to_module*'s *what* header in ``#include "..."``."""
         target = self.module_basename(what, to_module) + ".h"
         here = posixpath.dirname(self.module_basename(what, from_module))
-        return posixpath.relpath(target, here or ".")
+        if not here and "/" not in target:
+            return target       # both in the output directory: what relpath() would say
+        # posixpath.relpath(target, here), with the working directory asked once.
+        if self._cwd is None:
+            self._cwd = os.getcwd()
+        return posixpath.relpath(posixpath.join(self._cwd, target),
+                                 posixpath.join(self._cwd, here or "."))
 
     # --- files ----------------------------------------------------------------------------
 
@@ -262,7 +269,8 @@ class ModuleFiles(EntityVisitor[None]):
 
 
 def _has_content(path: str, data: bytes) -> bool:
-    """Whether the file at *path* exists and holds exactly *data*."""
+    """Whether the file at *path* exists and holds exactly *data* (read with plain system calls:
+    in an up-to-date directory every generated file is read)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except (FileNotFoundError, NotADirectoryError):
@@ -270,7 +278,14 @@ def _has_content(path: str, data: bytes) -> bool:
     try:
         if os.fstat(fd).st_size != len(data):
             return False
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            return fh.read() == data
+        chunks = []
+        left = len(data) + 1        # a byte more than expected: a file that grew differs
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks) == data
     finally:
         os.close(fd)
