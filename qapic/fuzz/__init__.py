@@ -26,8 +26,10 @@ HELP = "differential fuzzing: the single-binary harness against each target's ow
 DESCRIPTION = (
     "Build (or reuse) the QMP harnesses of 'qapic harness' against a built QEMU build "
     "directory, generate requests from the schema (every command, its arguments built by "
-    "walking its types, valid and invalid, plus raw-text mutations and events; the same seed "
-    "gives the same requests) and send the same requests to the single-binary harness run as "
+    "walking its types, valid and invalid, plus raw-text mutations and events; every other "
+    "request systematic: each command's arguments whole, each union and alternate taking each "
+    "branch in turn, then each member made wrong alone; the same seed gives the same "
+    "requests) and send the same requests to the single-binary harness run as "
     "each target X and to X's per-target harness. Exit status 0 when every answer is "
     "identical and no harness crashed, hung or had a sanitizer report; 1 otherwise, with "
     "each finding shrunk to a minimal request and written to OUT as a QMP corpus file "
@@ -86,7 +88,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--coverage", action="store_true",
                    help="build the single harness with gcov and report the share of lines of "
                         "the generated qapi-visit-*.c, qapi-commands-*.c and qapi-introspect.c "
-                        "the run executed (its own harness directory, DIR-coverage)")
+                        "the run executed, and of the lines of the visitors a client can run "
+                        "on the targets run ('visit reachable'; its own harness directory, "
+                        "DIR-coverage)")
     p.add_argument("--timeout", metavar="SECONDS", type=float, default=30.0,
                    help="a harness that does not answer within this time hangs (default 30)")
 
