@@ -61,6 +61,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="main schema (default: qapi/qapi-schema.json of the build's source)")
     p.add_argument("--conditions", metavar="FILE", type=Path,
                    help="a conditions file applied to the schema (as qapic harness)")
+    p.add_argument("--reference-schema", metavar="SCHEMA", type=Path,
+                   help="the schema upstream's generator compiles for the per-target harnesses "
+                        "(as qapic harness): with --conditions, the schema with those "
+                        "conditions written into its JSON")
     p.add_argument("--targets", metavar="all|X,Y", default="all",
                    help="targets to compare (default: all)")
     p.add_argument("--requests", metavar="N", type=int, default=10000,
@@ -100,9 +104,11 @@ def _harness_dir(args: argparse.Namespace, variant: str = "") -> Path:
     if args.harness_dir is not None:
         base: Path = args.harness_dir.absolute()
     else:
-        key = hashlib.sha256("\0".join(str(x) for x in (
-            args.qemu_build.resolve(), args.schema.resolve() if args.schema else "",
-            args.conditions.resolve() if args.conditions else "")).encode()).hexdigest()[:12]
+        parts = [args.qemu_build.resolve(), args.schema.resolve() if args.schema else "",
+                 args.conditions.resolve() if args.conditions else ""]
+        if args.reference_schema is not None:
+            parts.append(args.reference_schema.resolve())
+        key = hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:12]
         base = cache_dir() / "fuzz" / key
     return base.with_name(f"{base.name}-{variant}") if variant else base
 
@@ -194,7 +200,13 @@ def run(args: argparse.Namespace) -> int:
 def _check_args(args: argparse.Namespace) -> list[str]:
     """The sanitizers asked for, once every option and the output directory are checked."""
     from qapic.harness.base import HarnessError, sanitizer_flags
-    from qapic.userio import CommandError, UsageError, check_input_dir, output_dir_problem
+    from qapic.userio import (
+        CommandError,
+        UsageError,
+        check_input_dir,
+        check_input_file,
+        output_dir_problem,
+    )
 
     if args.requests < 1:
         raise UsageError("--requests must be at least 1")
@@ -211,6 +223,8 @@ def _check_args(args: argparse.Namespace) -> list[str]:
         raise UsageError("--coverage builds a single harness of its own: not with "
                          "--sanitize or --single")
     check_input_dir(args.qemu_build)
+    if args.reference_schema is not None:
+        check_input_file(args.reference_schema, "a QAPI schema")
     if args.single is not None and not (args.single.is_file()
                                         and os.access(args.single, os.X_OK)):
         raise CommandError(f"{args.single}: not an executable file")
@@ -242,7 +256,8 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
     covered: Path | None = None
     try:
         normal = build(args.qemu_build, _harness_dir(args), targets, args.schema,
-                       jobs=jobs, conditions=args.conditions, progress=progress.line.count)
+                       jobs=jobs, conditions=args.conditions,
+                       reference_schema=args.reference_schema, progress=progress.line.count)
         progress.say(f"harnesses built: single and {len(normal.per_target)} per target "
                      f"({normal.stats.compiled} compiles, {time.monotonic() - t0:.0f} s)")
         single = normal.single

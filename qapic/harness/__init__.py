@@ -36,6 +36,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference", choices=("upstream", "qapic"),
                    help="generator of the per-target harnesses (default: upstream, i.e. the "
                         "QEMU source's scripts/qapi-gen.py; qapic with --conditions)")
+    p.add_argument("--reference-schema", metavar="SCHEMA", type=Path,
+                   help="the schema upstream's generator compiles for the per-target harnesses "
+                        "(instead of SCHEMA): with --conditions, the schema with those "
+                        "conditions written into its JSON, since upstream's generator takes no "
+                        "conditions file")
     p.add_argument("--no-single", action="store_true", help="skip the single-binary harness")
     p.add_argument("--no-per-target", action="store_true", help="skip the per-target harnesses")
     p.add_argument("-j", "--jobs", type=int, help="parallel compiles (default: CPU count)")
@@ -58,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         StatusLine,
         UsageError,
         check_input_dir,
+        check_input_file,
         new_tree_removed_on_error,
         output_dir_problem,
         write_error,
@@ -67,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     targets = None if args.targets == "all" else [
         t.strip() for t in args.targets.split(",") if t.strip()]
     check_input_dir(args.qemu_build)
+    if args.reference_schema is not None:
+        check_input_file(args.reference_schema, "a QAPI schema")
     problem = output_dir_problem(args.output)
     if problem is not None:
         raise CommandError(f"cannot write {args.output}: {problem}")
@@ -78,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
                   jobs=args.jobs, log=status.say,
                   progress=status.count,
                   sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
-                  conditions=args.conditions, reference=args.reference)
+                  conditions=args.conditions, reference=args.reference,
+                  reference_schema=args.reference_schema)
     except KeyError as e:
         raise UsageError(f"unknown target {e}") from None
     except HarnessError as e:

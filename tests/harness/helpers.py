@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from qapic.harness.base import cache_dir
@@ -22,3 +26,25 @@ def single(result: Result) -> Path:
     failure, never a skip)."""
     assert result.single is not None and result.single.is_file(), result
     return result.single
+
+
+def run_fuzz(*args: str | Path | int) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    """``python -m qapic fuzz ARGS``: the process and its report.json (empty if none)."""
+    out = Path(str(args[args.index("-o") + 1]))
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "qapic", "fuzz", *map(str, args)],
+                          capture_output=True, text=True, timeout=1800)
+    print(f"qapic fuzz {' '.join(map(str, args))}: {time.monotonic() - t0:.1f} s\n"
+          f"{proc.stdout}{proc.stderr[-3000:]}")
+    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() \
+        else {}
+    return proc, report
+
+
+def assert_clean(proc: subprocess.CompletedProcess[str], report: dict[str, object],
+                 requests: int) -> None:
+    """A fuzz run of *requests* requests that found nothing."""
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    assert report["requests"] == requests
+    assert (report["divergences"], report["crashes"], report["hangs"],
+            report["sanitizer_reports"], report["findings"]) == (0, 0, 0, 0, [])

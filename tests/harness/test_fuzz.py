@@ -20,8 +20,6 @@ import gzip
 import json
 import re
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +31,7 @@ from qapic.fuzz.run import Finding, Pair, Session, candidates, classify, run_tar
 from qapic.harness.base import cache_dir
 from qapic.harness.build import Result
 from qapic.harness.builddir import QemuBuildDir
-from tests.harness.helpers import OUT
+from tests.harness.helpers import OUT, assert_clean, run_fuzz
 from tests.harness.helpers import single as _single
 from tests.harness.mutant import generated, relink_single
 from tests.harness.test_conditional_schema import OUT as TC_OUT
@@ -51,48 +49,28 @@ PER_TARGET_QEMU = 1000
 PER_TARGET_TC = 4000
 
 
-def _fuzz(*args: str | Path | int) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
-    out = Path(str(args[args.index("-o") + 1]))
-    t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "qapic", "fuzz", *map(str, args)],
-                          capture_output=True, text=True, timeout=1800)
-    print(f"qapic fuzz {' '.join(map(str, args))}: {time.monotonic() - t0:.1f} s\n"
-          f"{proc.stdout}{proc.stderr[-3000:]}")
-    report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() \
-        else {}
-    return proc, report
-
-
-def _clean(proc: subprocess.CompletedProcess[str], report: dict[str, object],
-           requests: int) -> None:
-    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    assert report["requests"] == requests
-    assert (report["divergences"], report["crashes"], report["hangs"],
-            report["sanitizer_reports"], report["findings"]) == (0, 0, 0, 0, [])
-
-
 # --- the CI-sized run ---------------------------------------------------------------------------
 
 def test_fuzz_qemu_schema_all_targets_sanitized(harnesses: Result,
                                                 sanitized_harnesses: Result,
                                                 qemu_upstream: QemuBuild,
                                                 tmp_path: Path) -> None:
-    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
+    proc, report = run_fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
                          "--harness-dir", OUT, "--sanitize", "address,undefined",
                          "--requests", PER_TARGET_QEMU, "--seed", SEED)
     assert report["targets"] == len(harnesses.targets) == 29
     assert report["sanitize"] == ["address", "undefined"]
-    _clean(proc, report, 29 * PER_TARGET_QEMU)
+    assert_clean(proc, report, 29 * PER_TARGET_QEMU)
 
 
 def test_fuzz_target_conditions_schema(tc_harnesses: Result, qemu_upstream: QemuBuild,
                                        tmp_path: Path) -> None:
-    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
+    proc, report = run_fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
                          "--harness-dir", TC_OUT, "--schema",
                          TC_OUT / "schema" / "harness-schema.json",
                          "--targets", ",".join(TC_TARGETS), "--commands", "tc-*",
                          "--requests", PER_TARGET_TC, "--seed", SEED)
-    _clean(proc, report, len(TC_TARGETS) * PER_TARGET_TC)
+    assert_clean(proc, report, len(TC_TARGETS) * PER_TARGET_TC)
 
 
 # --- planted divergences ------------------------------------------------------------------------
@@ -178,7 +156,7 @@ def test_fuzz_reports_a_planted_divergence(harnesses: Result, qemu_upstream: Qem
     fname, pattern, replacement, target, out = PLANTS["command-registration"]
     text = re.sub(pattern, replacement, generated(out, fname))
     mutant = relink_single(out, qemu_upstream.build_dir, {fname: text}, tmp_path / "mutant")
-    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
+    proc, report = run_fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "out",
                          "--harness-dir", OUT, "--single", mutant, "--targets",
                          f"{target},x86_64", "--requests", 600, "--seed", SEED,
                          "--compat", "default")
@@ -268,9 +246,9 @@ def test_coverage_of_the_visitors_a_target_can_reach(qemu_upstream: QemuBuild,
     visited by its members' visitor alone; and in the visitors of types only results reach,
     the lines an output visitor cannot run are left out: gcov shows none of them ran."""
     out = tmp_path / "fuzz"
-    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", out, "--targets",
+    proc, report = run_fuzz("--qemu-build", qemu_upstream.build_dir, "-o", out, "--targets",
                          "x86_64", "--seed", SEED, "--coverage", "-j", 2)
-    _clean(proc, report, 10000)
+    assert_clean(proc, report, 10000)
     cov = report["coverage"]
     assert isinstance(cov, dict)
     gcov = _gcov_visit_lines(_coverage_objects())
@@ -314,10 +292,10 @@ def test_coverage_of_the_visitors_a_target_can_reach(qemu_upstream: QemuBuild,
 
 def test_coverage_goal_missed_by_a_small_run(qemu_upstream: QemuBuild, tmp_path: Path) -> None:
     """The 90% goal is a real bar: 200 requests do not reach it."""
-    proc, report = _fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "fuzz",
+    proc, report = run_fuzz("--qemu-build", qemu_upstream.build_dir, "-o", tmp_path / "fuzz",
                          "--targets", "x86_64", "--requests", 200, "--seed", SEED,
                          "--coverage", "-j", 2)
-    _clean(proc, report, 200)
+    assert_clean(proc, report, 200)
     cov = report["coverage"]
     assert isinstance(cov, dict)
     assert 0 < cov["visit reachable"]["percent"] < 90.0
