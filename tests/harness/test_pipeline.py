@@ -171,6 +171,23 @@ def test_a_failed_build_leaves_no_directory(qemu_upstream: QemuBuild, tmp_path: 
     assert not (tmp_path / "new").exists()
 
 
+@pytest.mark.parametrize("command", ["harness", "fuzz"])
+def test_a_bad_reference_schema_is_one_error(command: str, qemu_upstream: QemuBuild,
+                                             tmp_path: Path) -> None:
+    """--reference-schema naming no file, or a directory: one line naming it, nothing
+    written."""
+    out = tmp_path / "out"
+    for given, message in ((tmp_path / "none.json", "no such file"),
+                           (tmp_path, "is a directory, not a file holding a QAPI schema")):
+        proc = subprocess.run([sys.executable, "-m", "qapic", command, "--qemu-build",
+                               str(qemu_upstream.build_dir), "-o", str(out),
+                               "--reference-schema", str(given)],
+                              capture_output=True, text=True, timeout=120)
+        assert (proc.returncode, proc.stdout) == (1, "")
+        assert proc.stderr == f"qapic {command}: error: {given}: {message}\n"
+        assert not out.exists()
+
+
 def test_a_partial_qemu_build_gets_what_the_harness_links_with(
         qemu_upstream: QemuBuild, tmp_path: Path) -> None:
     """A build directory where only libqemuutil.a was built: the objects QEMU links its QAPI
