@@ -186,13 +186,18 @@ def _builtin(typ: BuiltinType, k: int) -> Node:
     return Obj([("a", 1)])      # any
 
 
+def _at(tree: Obj, path: Path) -> Node:
+    """The node at *path* in *tree* (each step an index into an object's members or a list)."""
+    node: Node = tree
+    for step in path:
+        node = node.items[step][1] if isinstance(node, Obj) else node[step]  # type: ignore[index]
+    return node
+
+
 def _replaced(tree: Obj, path: Path, value: Node) -> Obj:
     """A copy of *tree* with the node at *path* replaced by *value*."""
     new = copy.deepcopy(tree)
-    parent: Node = new
-    for step in path[:-1]:
-        parent = parent.items[step][1] if isinstance(parent, Obj) else parent[step]  # type: ignore[index]
-    last = path[-1]
+    parent, last = _at(new, path[:-1]), path[-1]
     if isinstance(parent, Obj):
         parent.items[last] = (parent.items[last][0], value)
     else:
@@ -201,30 +206,23 @@ def _replaced(tree: Obj, path: Path, value: Node) -> Obj:
     return new
 
 
-def _at(tree: Obj, path: Path) -> Node:
-    node: Node = tree
-    for step in path:
-        node = node.items[step][1] if isinstance(node, Obj) else node[step]  # type: ignore[index]
-    return node
-
-
 class Plan:
     """The systematic arguments of *commands*, as (command name, arguments) pairs."""
 
     def __init__(self, commands: Sequence[Command]) -> None:
         self.entries: list[tuple[str, Obj]] = []
+        self._texts: set[str] = set()       # the same request planned twice is sent once
         self._done: set[tuple[str, ...]] = set()
         self._taken: dict[str, dict[str, set[str]]] = {}     # per command condition
         for cmd in sorted(commands, key=lambda c: (not c.ifcond.is_always, c.name)):
             if cmd.arg_type is not None and not cmd.arg_type.is_empty():
                 self._command(cmd, cmd.arg_type)
-        planned, self.entries = self.entries, []
-        texts: set[str] = set()     # the same request planned twice is sent once
-        for name, args in planned:
-            text = name + render(args)
-            if text not in texts:
-                texts.add(text)
-                self.entries.append((name, args))
+
+    def _add(self, name: str, args: Obj) -> None:
+        text = name + render(args)
+        if text not in self._texts:
+            self._texts.add(text)
+            self.entries.append((name, args))
 
     def _once(self, *key: str) -> bool:
         """True the first time *key* is met (per command condition)."""
@@ -242,8 +240,9 @@ class Plan:
             assert isinstance(tree, Obj)
             if k and not whole.new:
                 break
-            self.entries.append((cmd.name, tree))
-            self.entries += [(cmd.name, t) for t in self._broken(group, whole, tree)]
+            self._add(cmd.name, tree)
+            for broken in self._broken(group, whole, tree):
+                self._add(cmd.name, broken)
 
     def _broken(self, group: str, whole: _Whole, tree: Obj) -> Iterator[Obj]:
         for path, owner_member, typ in whole.members:
