@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qapic.frontend import QAPIError, load_schema
+from qapic.frontend.parser import ParseResult
 
 LOCATED = re.compile(r"^(In file included from .*:\d+:\n)*(.*: In .*\n)?[^\n:]+:\d+(:\d+)?: ")
 
@@ -200,10 +201,17 @@ _noise = st.sampled_from(["", "", "", " ", "\n", "# c\n", "# , 'z'\n", "##\n", "
                           "'", "tru", "true", ":", "{", "'a'"])
 
 
-def _same_without_fast_path(outcome: Callable[[], object], *patterns: str) -> None:
-    """*outcome()* is the same when the parser's fast-path *patterns* never match (so that
-    everything goes the general way)."""
+def _same_without_fast_path(path: Path, summary: Callable[[ParseResult], object],
+                            *patterns: str) -> None:
+    """Parsing *path* gives the same *summary* of its result, or the same error, when the
+    parser's fast-path *patterns* never match (so that everything goes the general way)."""
     from qapic.frontend import parser
+
+    def outcome() -> object:
+        try:
+            return summary(parser.SchemaParser(str(path)).parse())
+        except QAPIError as err:
+            return str(err)
 
     fast = outcome()
     saved = {name: getattr(parser, name) for name in patterns}
@@ -223,23 +231,16 @@ def test_fast_entries_agree_with_tokens(tmp_path: Path,
                                         parts: list[tuple[str, str, int]]) -> None:
     """Objects' and arrays' usual entries are read by one pattern match each; the result, or
     the error, is the same as token by token."""
-    from qapic.frontend import parser
-
     text = ""
     for value, noise, where in parts:
         body = "{ 'x': " + value + " }"
         at = where % (len(body) + 1)
         text += body[:at] + noise + body[at:] + "\n"
-    path = _write(tmp_path, text)
 
-    def outcome() -> object:
-        try:
-            result = parser.SchemaParser(str(path)).parse()
-        except QAPIError as err:
-            return str(err)
+    def summary(result: ParseResult) -> object:
         return [(getattr(top, "expr", None), top.info.line) for top in result.exprs]
 
-    _same_without_fast_path(outcome, "_ENTRY", "_ELEMENT")
+    _same_without_fast_path(_write(tmp_path, text), summary, "_ENTRY", "_ELEMENT")
 
 
 _doc_line = st.sampled_from([
@@ -256,22 +257,15 @@ def test_plain_doc_comments_agree_with_line_by_line(tmp_path: Path, symbol: bool
                                                     lines: list[str], closed: bool) -> None:
     """Doc comments whose lines are all '#' or '# text' at column 0 have their lines' texts
     taken at once; the docs, or the error, are the same as line by line."""
-    from qapic.frontend import parser
-
     head = ["##", "# @Thing:"] if symbol else ["##"]
     tail = ["##"] if closed else []
     text = "\n".join([*head, *lines, *tail]) + "\n{ 'struct': 'Thing', 'data': { 'a': 'int' } }\n"
-    path = _write(tmp_path, text)
 
-    def outcome() -> object:
-        try:
-            result = parser.SchemaParser(str(path)).parse()
-        except QAPIError as err:
-            return str(err)
+    def summary(result: ParseResult) -> object:
         return [(doc.symbol, doc.info.line,
                  [(s.kind, s.name, s.text, s.info.line) for s in (doc.body, *doc.args.values(),
                                                                    *doc.features.values(),
                                                                    *doc.sections)])
                 for doc in result.docs]
 
-    _same_without_fast_path(outcome, "_PLAIN_DOC")
+    _same_without_fast_path(_write(tmp_path, text), summary, "_PLAIN_DOC")
