@@ -189,6 +189,7 @@ COMMANDS = {"check": cmd_check, "introspect": cmd_introspect, "targets": cmd_tar
 # Commands that live in their own module: each has HELP, DESCRIPTION, configure(parser) and
 # run(args) -> exit status.
 PLUGGED_COMMANDS = {
+    "bindings": "qapic.qmp.bindings",
     "carry-conditions": "qapic.backends.carry",
     "diff": "qapic.backends.diff",
     "docs": "qapic.backends.docs",

@@ -13,14 +13,13 @@ File names follow QEMU's scheme: ``PREFIXqapi-types.h`` for the main schema file
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import re
-from pathlib import Path
 from typing import ClassVar
 
 from qapic.frontend import BUILTIN_MODULE, Entity, EntityVisitor, Include, Module, Schema
+from qapic.userio import write_texts
 
 from .common import Emitter, GenContext, placeholder
 
@@ -179,52 +178,12 @@ class OutputSet:
     # --- writing --------------------------------------------------------------------------
 
     def write_all(self, outdir: str | os.PathLike[str]) -> list[str]:
-        """Write every file whose content changed under *outdir*; return their names.
-
-        Each changed file is first written in full beside its destination, and only when all
-        are written are they renamed into place, so a failure (disk full, ...) changes nothing.
+        """Write every file whose content changed under *outdir* (:func:`write_texts`); return
+        their names.  A module of another schema reused by this one (the storage daemon's
+        schema includes ``../qapi/...``) is left out: its files belong to that schema's output.
         """
-        root = Path(outdir)
-        pending: list[tuple[str, str]] = []
-        made: set[str] = set()
-        suffix = f".{os.getpid()}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        try:
-            for name, text in self.texts().items():
-                if name.startswith("../"):
-                    # A module of another schema reused by this one (the storage daemon's
-                    # schema includes ../qapi/...): its files belong to that schema's output.
-                    continue
-                dest = os.path.join(outdir, name)
-                data = text.encode("utf-8")
-                if _has_content(dest, data):
-                    continue
-                directory, base = os.path.split(dest)
-                if directory not in made:
-                    os.makedirs(directory or ".", exist_ok=True)
-                    made.add(directory)
-                # The mode is 0666 less the umask, as for a file that open() creates.
-                tmp = os.path.join(directory, f".{base}{suffix}")
-                try:
-                    fd = os.open(tmp, flags, 0o666)
-                except FileExistsError:     # left by a killed run that had our process id
-                    os.unlink(tmp)
-                    fd = os.open(tmp, flags, 0o666)
-                pending.append((tmp, dest))
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
-                finally:
-                    os.close(fd)
-        except BaseException:
-            for leftover, _ in pending:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(leftover)
-            raise
-        for done, dest in pending:
-            os.replace(done, dest)
-        return [str(Path(dest).relative_to(root)) for _, dest in pending]
+        return write_texts(outdir, {name: text for name, text in self.texts().items()
+                                    if not name.startswith("../")})
 
 
 class ModuleFiles(EntityVisitor[None]):
@@ -266,26 +225,3 @@ class ModuleFiles(EntityVisitor[None]):
 
     def visit_entity(self, ent: Entity) -> None:
         """Modules, commands, events, ...: nothing in these files."""
-
-
-def _has_content(path: str, data: bytes) -> bool:
-    """Whether the file at *path* exists and holds exactly *data* (read with plain system calls:
-    in an up-to-date directory every generated file is read)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    try:
-        if os.fstat(fd).st_size != len(data):
-            return False
-        chunks = []
-        left = len(data) + 1        # a byte more than expected: a file that grew differs
-        while left > 0:
-            chunk = os.read(fd, left)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks) == data
-    finally:
-        os.close(fd)

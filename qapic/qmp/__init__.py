@@ -1,0 +1,1 @@
+"""The tools for QMP users: what a QEMU build exposes, and typed clients for it."""

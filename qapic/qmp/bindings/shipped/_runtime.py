@@ -1,0 +1,690 @@
+"""What every package ``qapic bindings`` generates runs on: values, errors, the wire codec and
+availability.  Standard library only.
+
+The package's generated modules hold the schema of each QEMU release it serves as plain tuples
+(``_r<release>.py``, read by :class:`Release`) and one Python class per struct, union branch,
+command's arguments and event (``types.py``).  This module turns Python values into QMP's JSON
+and back by those tables (:class:`Codec`), checking every value against the schema on the way,
+and decides where something exists (:func:`holds`, :meth:`Release.exists`).
+
+Descriptor shapes (one release's ``TYPES`` values)::
+
+    ("builtin", NAME)                    # str, int, int8 ... uint64, size, number, bool, null, any
+    ("enum", ((VALUE, COND, FEATURES), ...))
+    ("array", ELEMENT)
+    ("object", MEMBERS, TAG, BRANCHES, FEATURES)
+        MEMBERS  = ((WIRE, PYTHON, TYPE, OPTIONAL, COND, FEATURES), ...)   # base members first
+        TAG      = the discriminator's wire name, or None
+        BRANCHES = ((VALUE, TYPE, COND), ...)
+    ("alternate", ((TYPE, COND), ...))
+
+COND is a condition in the schema's own spelling (``None``, ``'SYM'``, ``{'all': [...]}``,
+``{'any': [...]}``, ``{'not': ...}``); FEATURES is ``((NAME, COND), ...)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeAlias, TypeVar
+
+JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
+"""A JSON value as :mod:`json` reads it."""
+
+Cond: TypeAlias = Any
+"""A condition in the schema's spelling (see the module's docstring)."""
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+class Null:
+    """QAPI's ``null`` (a member of type ``'null'``, or the null branch of an alternate such as
+    ``StrOrNull``).  ``None`` means an absent optional member; :data:`NULL` means JSON null."""
+
+    _instance: ClassVar[Null | None] = None
+
+    def __new__(cls) -> Null:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NULL = Null()
+
+
+class Struct:
+    """The base of every generated class: a QAPI object value.
+
+    ``_fields`` names its members' Python attributes (base members first); members a newer QEMU
+    sent that the schema does not know are kept (:func:`unknown_members`).
+    """
+
+    __slots__ = ("_unknown",)
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _qapi_name: ClassVar[str] = ""
+    _unknown: dict[str, JSON] | None
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields) and (
+            unknown_members(self) == unknown_members(other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        parts = [f"{f}={getattr(self, f)!r}" for f in self._fields
+                 if getattr(self, f, None) is not None]
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def unknown_members(value: Struct) -> dict[str, JSON]:
+    """The members of *value* that QEMU sent and the schema does not know (a newer QEMU adds
+    members), by wire name; empty for values built in Python."""
+    return dict(getattr(value, "_unknown", None) or {})
+
+
+class Event(Struct):
+    """An event: its data's members are attributes; ``timestamp`` is QEMU's
+    ``(seconds, microseconds)`` when it sent it (``None`` for events built in Python)."""
+
+    __slots__ = ("timestamp",)
+    _event_name: ClassVar[str] = ""
+    timestamp: tuple[int, int] | None
+
+
+# --- errors and warnings ----------------------------------------------------------------------
+
+
+class SchemaError(ValueError):
+    """A value that breaks the schema; *path* says where (``arguments.driver``,
+    ``return[2].inserted``) and the message starts with what was being checked."""
+
+    def __init__(self, what: str, path: str, problem: str) -> None:
+        self.what = what
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{what}: {path}: {problem}" if path else f"{what}: {problem}")
+
+
+class DecodeError(SchemaError):
+    """JSON (a request, a reply, an event) that breaks the schema."""
+
+
+class EncodeError(SchemaError):
+    """A Python value that breaks the schema; nothing was sent."""
+
+
+class NotAvailable(Exception):
+    """Something the QEMU in front of the client does not have; nothing was sent."""
+
+    def __init__(self, message: str, name: str, where: Mapping[str, Sequence[str]]) -> None:
+        super().__init__(message)
+        self.name = name
+        self.where = dict(where)
+        """Where it exists: release -> targets."""
+
+
+class CommandNotAvailable(NotAvailable):
+    """A command this QEMU does not have (this target, this release or this build)."""
+
+
+class MemberNotAvailable(NotAvailable):
+    """A member, enum value or branch this QEMU does not have."""
+
+
+class QMPDeprecationWarning(DeprecationWarning):
+    """Use of an item with the ``deprecated`` feature."""
+
+
+class QMPUnstableWarning(FutureWarning):
+    """Use of an item with the ``unstable`` feature."""
+
+
+_WARNINGS = {"deprecated": QMPDeprecationWarning, "unstable": QMPUnstableWarning}
+
+
+def _warn_features(features: Sequence[tuple[str, Cond]], what: str) -> None:
+    for name, _cond in features:
+        category = _WARNINGS.get(name)
+        if category is not None:
+            warnings.warn(f"{what} is {name}", category, stacklevel=4)
+
+
+# --- conditions ---------------------------------------------------------------------------------
+
+
+def holds(cond: Cond, defined: Callable[[str], bool]) -> bool:
+    """Whether *cond* holds in a build that defines exactly the symbols *defined* accepts."""
+    if cond is None:
+        return True
+    if isinstance(cond, str):
+        return defined(cond)
+    ((op, arg),) = cond.items()
+    if op == "not":
+        return not holds(arg, defined)
+    if op == "all":
+        return all(holds(c, defined) for c in arg)
+    return any(holds(c, defined) for c in arg)
+
+
+def maybe(cond: Cond, known: Callable[[str], bool | None]) -> bool | None:
+    """*cond* with some symbols unknown (``None``): True, False, or None when it depends on them."""
+    if cond is None:
+        return True
+    if isinstance(cond, str):
+        return known(cond)
+    ((op, arg),) = cond.items()
+    if op == "not":
+        value = maybe(arg, known)
+        return None if value is None else not value
+    values = [maybe(c, known) for c in arg]
+    if op == "all":
+        return False if False in values else (None if None in values else True)
+    return True if True in values else (None if None in values else False)
+
+
+def _conjoin(*conds: Cond) -> Cond:
+    parts = [c for c in conds if c is not None]
+    return None if not parts else parts[0] if len(parts) == 1 else {"all": parts}
+
+
+# --- one release -----------------------------------------------------------------------------
+
+
+class Release:
+    """The schema of one QEMU release, as the package holds it (module ``_r<key>``)."""
+
+    def __init__(self, key: str, table: Any) -> None:
+        self.key = key
+        self.types: dict[str, tuple[Any, ...]] = table.TYPES
+        self.commands: dict[str, tuple[Any, ...]] = table.COMMANDS
+        self.events: dict[str, tuple[Any, ...]] = table.EVENTS
+        self.targets: dict[str, frozenset[str]] = {
+            name: frozenset(symbols) for name, symbols in table.TARGETS.items()}
+        self.type_conds: dict[str, Cond] = table.CONDS
+
+    def __repr__(self) -> str:
+        return f"<QEMU {self.key} schema>"
+
+    def condition(self, name: str, part: str | None = None) -> Cond:
+        """The condition of a command, event or type *name* (and of its member, enum value or
+        branch *part*); KeyError when the release has no such thing."""
+        if name in self.commands:
+            cond: Cond = self.commands[name][3]
+            if part is None:
+                return cond
+            args = self.commands[name][0]
+            if args is None:
+                raise KeyError(part)
+            return _conjoin(cond, self._part(args, part))
+        if name in self.events:
+            cond = self.events[name][2]
+            if part is None:
+                return cond
+            args = self.events[name][0]
+            if args is None:
+                raise KeyError(part)
+            return _conjoin(cond, self._part(args, part))
+        if name not in self.types:
+            raise KeyError(name)
+        cond = self.type_conds.get(name)
+        return cond if part is None else _conjoin(cond, self._part(name, part))
+
+    def _part(self, typ: str, part: str) -> Cond:
+        desc = self.types[typ]
+        if desc[0] == "enum":
+            for value, cond, _f in desc[1]:
+                if value == part:
+                    return cond
+        elif desc[0] == "object":
+            for m in desc[1]:
+                if m[0] == part:
+                    return m[4]
+            for value, _t, cond in desc[3]:
+                if value == part:
+                    return cond
+        raise KeyError(part)
+
+    def symbols(self, target: str, defines: Iterable[str] = ()) -> frozenset[str]:
+        """The symbols a build of *target* defines: its ``TARGET_*`` and *defines*."""
+        try:
+            return self.targets[target] | frozenset(defines)
+        except KeyError:
+            raise ValueError(f"QEMU {self.key} has no target '{target}' "
+                             f"(it has: {', '.join(sorted(self.targets))})") from None
+
+    def exists(self, name: str, part: str | None, target: str, defines: Iterable[str]) -> bool:
+        try:
+            cond = self.condition(name, part)
+        except KeyError:
+            return False
+        return holds(cond, self.symbols(target, defines).__contains__)
+
+    def where(self, name: str, part: str | None = None,
+              defines: Iterable[str] | None = None) -> tuple[str, ...]:
+        """The targets on which *name* (and *part*) can exist: ``TARGET_*`` decided per target,
+        other symbols open unless *defines* is given (then exactly those are defined)."""
+        try:
+            cond = self.condition(name, part)
+        except KeyError:
+            return ()
+        given = None if defines is None else frozenset(defines)
+        found = []
+        for target, symbols in self.targets.items():
+            def known(sym: str, symbols: frozenset[str] = symbols) -> bool | None:
+                if sym.startswith("TARGET_"):
+                    return sym in symbols
+                return None if given is None else sym in given
+            if maybe(cond, known) is not False:
+                found.append(target)
+        return tuple(found)
+
+
+class Releases:
+    """The releases a package serves, loaded on first use, newest last."""
+
+    def __init__(self, package: str, keys: Sequence[str],
+                 classes: Callable[[], Mapping[str, Any]]) -> None:
+        self.package = package
+        self.keys = tuple(keys)
+        self._classes = classes
+        self._loaded: dict[str, Release] = {}
+        self._codecs: dict[str, Codec] = {}
+
+    def get(self, key: str | None = None) -> Release:
+        """Release *key* (``"10.0"``); the newest with None."""
+        if key is None:
+            key = self.keys[-1]
+        found = self._loaded.get(key)
+        if found is None:
+            if key not in self.keys:
+                raise ValueError(f"this package has no QEMU {key} "
+                                 f"(it has: {', '.join(self.keys)})")
+            module = importlib.import_module(f"{self.package}._r{key.replace('.', '_')}")
+            found = self._loaded[key] = Release(key, module)
+        return found
+
+    def codec(self, key: str | None = None) -> Codec:
+        release = self.get(key)
+        codec = self._codecs.get(release.key)
+        if codec is None:
+            codec = self._codecs[release.key] = Codec(release, self._classes())
+        return codec
+
+    def for_version(self, major: int, minor: int) -> str:
+        """The release for a QEMU reporting *major*.*minor*: the same series, else the newest
+        older one the package has, else the oldest."""
+        def number(key: str) -> tuple[int, int]:
+            a, b = key.split(".")
+            return int(a), int(b)
+        older = [k for k in self.keys if number(k) <= (major, minor)]
+        return max(older, key=number) if older else min(self.keys, key=number)
+
+    def exists(self, name: str, part: str | None = None, *, target: str,
+               defines: Iterable[str] = (), release: str | None = None) -> bool:
+        return self.get(release).exists(name, part, target, defines)
+
+    def where(self, name: str, part: str | None = None,
+              defines: Iterable[str] | None = None) -> dict[str, tuple[str, ...]]:
+        found = {}
+        for key in self.keys:
+            targets = self.get(key).where(name, part, defines)
+            if targets:
+                found[key] = targets
+        return found
+
+
+def describe_where(where: Mapping[str, Sequence[str]]) -> str:
+    """``QEMU 10.0 on i386, x86_64; QEMU 10.2 on i386, x86_64``, or ``nowhere``."""
+    if not where:
+        return "no QEMU this package knows"
+    return "; ".join(f"QEMU {key} on {', '.join(targets)}" for key, targets in where.items())
+
+
+# --- the codec ------------------------------------------------------------------------------
+
+_INT_RANGES = {
+    "int": (-(2**63), 2**63 - 1), "int8": (-(2**7), 2**7 - 1), "int16": (-(2**15), 2**15 - 1),
+    "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "uint8": (0, 2**8 - 1),
+    "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1),
+    "size": (0, 2**64 - 1),
+}
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+class _Fail(Exception):
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+
+
+class Codec:
+    """Python values to QMP JSON and back, by one release's tables."""
+
+    def __init__(self, release: Release, classes: Mapping[str, Any]) -> None:
+        self.release = release
+        self.types = release.types
+        self.classes = classes
+        self._branch_of: dict[str, dict[str, tuple[str, str]]] = {}
+
+    # -- decoding --
+
+    def decode(self, what: str, typ: str | None, value: JSON, path: str,
+               strict: bool = False, event: str | None = None) -> Any:
+        """*value* as the Python value of *typ*; *strict* refuses members the schema does not
+        know (a request), else they are kept (a reply, an event)."""
+        try:
+            if event is not None:
+                if typ is not None:
+                    return self._object(typ, value, path, strict, f"event:{event}")
+                cls = self.classes[f"event:{event}"]
+                obj = cls.__new__(cls)
+                obj._unknown = dict(value) if isinstance(value, dict) and value else None
+                return obj
+            if typ is None:
+                if value not in ({}, None):
+                    raise _Fail(path, f"{_shown(value)} where nothing is expected")
+                return None
+            return self._value(typ, value, path, strict)
+        except _Fail as fail:
+            raise DecodeError(what, fail.path, fail.problem) from None
+
+    def _value(self, typ: str, value: JSON, path: str, strict: bool) -> Any:
+        desc = self.types[typ]
+        kind = desc[0]
+        if kind == "builtin":
+            return self._builtin(desc[1], value, path)
+        if kind == "enum":
+            if not isinstance(value, str) or not any(v[0] == value for v in desc[1]):
+                raise _Fail(path, f"{_shown(value)} is not a {typ}")
+            return value
+        if kind == "array":
+            if not isinstance(value, list):
+                raise _Fail(path, f"{_shown(value)} is not a list of {desc[1]}")
+            elem = desc[1]
+            return [self._value(elem, v, f"{path}[{i}]", strict) for i, v in enumerate(value)]
+        if kind == "object":
+            return self._object(typ, value, path, strict, typ)
+        return self._alternate(typ, desc, value, path, strict)
+
+    def _builtin(self, name: str, value: JSON, path: str) -> Any:
+        if name == "str":
+            if isinstance(value, str):
+                return value
+        elif name in _INT_RANGES:
+            if isinstance(value, int) and not isinstance(value, bool):
+                low, high = _INT_RANGES[name]
+                if low <= value <= high:
+                    return value
+                raise _Fail(path, f"{value} is out of range for {name}")
+        elif name == "number":
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return value
+        elif name == "bool":
+            if isinstance(value, bool):
+                return value
+        elif name == "null":
+            if value is None:
+                return NULL
+        else:       # any
+            return value
+        raise _Fail(path, f"{_shown(value)} is not a {'boolean' if name == 'bool' else name}")
+
+    def _object(self, typ: str, value: JSON, path: str, strict: bool, key: str) -> Any:
+        if not isinstance(value, dict):
+            raise _Fail(path, f"{_shown(value)} is not an object ({typ})")
+        desc = self.types[typ]
+        members = desc[1]
+        tag = desc[2]
+        if tag is not None:
+            tag_value = value.get(tag)
+            branch = next((b for b in desc[3] if b[0] == tag_value), None)
+            if branch is None:
+                where = f"{path}.{tag}" if path else tag
+                if tag not in value:
+                    raise _Fail(path, f"member '{tag}' is missing")
+                raise _Fail(where, f"{_shown(tag_value)} is not a "
+                                   f"{self._tag_type(desc)}")
+            members = members + self.types[branch[1]][1]
+            key = f"{typ}/{branch[0]}"
+        cls = self.classes[key]
+        obj = cls.__new__(cls)
+        seen = 0
+        for wire, py, mtyp, optional, _cond, _feats in members:
+            if wire in value:
+                seen += 1
+                setattr(obj, py, self._value(mtyp, value[wire],
+                                             f"{path}.{wire}" if path else wire, strict))
+            elif optional:
+                setattr(obj, py, None)
+            else:
+                raise _Fail(path, f"member '{wire}' is missing")
+        unknown = None
+        if seen != len(value):
+            known = {m[0] for m in members}
+            unknown = {k: v for k, v in value.items() if k not in known}
+            if strict:
+                name = next(iter(unknown))
+                raise _Fail(f"{path}.{name}" if path else name,
+                            f"{typ if not typ.startswith('q_') else 'it'} has no member '{name}'")
+        obj._unknown = unknown
+        return obj
+
+    def _tag_type(self, desc: tuple[Any, ...]) -> str:
+        for m in desc[1]:
+            if m[0] == desc[2]:
+                return str(m[2])
+        return "tag"
+
+    def _alternate(self, typ: str, desc: tuple[Any, ...], value: JSON, path: str,
+                   strict: bool) -> Any:
+        kind = _json_kind(value)
+        for alt, _cond in desc[1]:
+            if self._takes(alt, kind):
+                return self._value(alt, value, path, strict)
+        raise _Fail(path, f"{_shown(value)} is not a {typ}")
+
+    def _takes(self, typ: str, kind: str) -> bool:
+        desc = self.types[typ]
+        if desc[0] == "builtin":
+            return {"str": "string", "number": "number", "bool": "boolean", "null": "null",
+                    "any": kind}.get(desc[1], "number") == kind
+        return {"enum": "string", "array": "array", "object": "object"}.get(desc[0]) == kind
+
+    # -- encoding --
+
+    def encode(self, what: str, typ: str | None, value: object, path: str) -> JSON:
+        """The JSON of *value* as a *typ*, checked against the schema."""
+        try:
+            if typ is None:
+                if value is not None:
+                    raise _Fail(path, f"{_shown(value)} where nothing is expected")
+                return None
+            return self._enc(typ, value, path)
+        except _Fail as fail:
+            raise EncodeError(what, fail.path, fail.problem) from None
+
+    def encode_members(self, what: str, typ: str, values: Mapping[str, object],
+                       extra: Mapping[str, object] | None = None) -> dict[str, JSON]:
+        """The JSON object of *typ*'s members given by Python name in *values* (None: absent);
+        *extra* wire members pass as they are (a command with ``'gen': false``)."""
+        try:
+            out = self._members(self.types[typ][1], values.get, "arguments", what)
+        except _Fail as fail:
+            raise EncodeError(what, fail.path, fail.problem) from None
+        if extra:
+            out.update(extra)       # type: ignore[arg-type]
+        return out
+
+    def _members(self, members: Sequence[tuple[Any, ...]], get: Callable[[str], object],
+                 path: str, what: str) -> dict[str, JSON]:
+        out: dict[str, JSON] = {}
+        for wire, py, mtyp, optional, _cond, feats in members:
+            v = get(py)
+            where = f"{path}.{wire}" if path else wire
+            if v is None:
+                if not optional:
+                    raise _Fail(path, f"member '{wire}' is missing")
+                continue
+            if feats:
+                _warn_features(feats, f"member '{wire}' of {what}")
+            out[wire] = self._enc(mtyp, v, where)
+        return out
+
+    def _enc(self, typ: str, value: object, path: str) -> JSON:
+        desc = self.types[typ]
+        kind = desc[0]
+        if kind == "builtin":
+            return self._enc_builtin(desc[1], value, path)
+        if kind == "enum":
+            for v, _cond, feats in desc[1]:
+                if v == value:
+                    if feats:
+                        _warn_features(feats, f"{typ} value '{v}'")
+                    return str(v)
+            raise _Fail(path, f"{_shown(value)} is not a {typ}")
+        if kind == "array":
+            if not isinstance(value, list | tuple):
+                raise _Fail(path, f"{_shown(value)} is not a list of {desc[1]}")
+            return [self._enc(desc[1], v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if kind == "object":
+            return self._enc_object(typ, desc, value, path)
+        for alt, _cond in desc[1]:
+            if self._accepts(alt, value):
+                return self._enc(alt, value, path)
+        raise _Fail(path, f"{_shown(value)} is not a {typ}")
+
+    def _enc_builtin(self, name: str, value: object, path: str) -> JSON:
+        if name == "str":
+            if isinstance(value, str):
+                return value
+        elif name in _INT_RANGES:
+            if isinstance(value, int) and not isinstance(value, bool):
+                low, high = _INT_RANGES[name]
+                if low <= value <= high:
+                    return value
+                raise _Fail(path, f"{value} is out of range for {name}")
+        elif name == "number":
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return value
+        elif name == "bool":
+            if isinstance(value, bool):
+                return value
+        elif name == "null":
+            if value is NULL:
+                return None
+        else:
+            return _checked_json(value, path)
+        raise _Fail(path, f"{_shown(value)} is not a {'boolean' if name == 'bool' else name}")
+
+    def _enc_object(self, typ: str, desc: tuple[Any, ...], value: object, path: str) -> JSON:
+        cls = self.classes[typ]
+        if not isinstance(value, cls):
+            raise _Fail(path, f"{_shown(value)} is not a {cls.__name__}")
+        members = desc[1]
+        tag = desc[2]
+        if tag is not None:
+            branch = self._branch(typ, type(value).__name__)
+            if branch is None:
+                raise _Fail(path, f"a {cls.__name__} must be one of its branch classes "
+                                  f"({cls.__name__}_...)")
+            value_tag, branch_typ = branch
+            members = members + self.types[branch_typ][1]
+            tag_py = next(m[1] for m in desc[1] if m[0] == tag)
+            given = getattr(value, tag_py, None)
+            if given is not None and given != value_tag:
+                raise _Fail(f"{path}.{tag}" if path else tag,
+                            f"{_shown(given)} is not the branch of {type(value).__name__}")
+            out = self._members(members, lambda py: (
+                value_tag if py == tag_py else getattr(value, py, None)), path, typ)
+            return out
+        return self._members(members, lambda py: getattr(value, py, None), path, typ)
+
+    def _branch(self, typ: str, class_name: str) -> tuple[str, str] | None:
+        table = self._branch_of.get(typ)
+        if table is None:
+            table = {}
+            for value, btyp, _cond in self.types[typ][3]:
+                cls = self.classes.get(f"{typ}/{value}")
+                if cls is not None:
+                    table[cls.__name__] = (value, btyp)
+            self._branch_of[typ] = table
+        return table.get(class_name)
+
+    def _accepts(self, typ: str, value: object) -> bool:
+        """Whether an alternate's branch *typ* is the one for Python *value*."""
+        desc = self.types[typ]
+        kind = desc[0]
+        if kind == "builtin":
+            name = desc[1]
+            if name == "str":
+                return isinstance(value, str)
+            if name == "bool":
+                return isinstance(value, bool)
+            if name == "null":
+                return value is NULL
+            if name == "number":
+                return isinstance(value, int | float) and not isinstance(value, bool)
+            if name == "any":
+                return True
+            return isinstance(value, int) and not isinstance(value, bool)
+        if kind == "enum":
+            return isinstance(value, str)
+        if kind == "array":
+            return isinstance(value, list | tuple)
+        return isinstance(value, Struct)
+
+
+def _checked_json(value: object, path: str) -> JSON:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_checked_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        out: dict[str, JSON] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise _Fail(path, f"key {_shown(k)} is not a string")
+            out[k] = _checked_json(v, f"{path}.{k}")
+        return out
+    raise _Fail(path, f"{_shown(value)} is not JSON")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def deprecated_marker(message: str) -> Callable[[F], F]:
+    """What ``@deprecated(...)`` is at run time in the generated client: nothing (type checkers
+    see ``typing_extensions.deprecated``; the client warns when the command is called)."""
+    def mark(func: F) -> F:
+        return func
+    return mark
