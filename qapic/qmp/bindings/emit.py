@@ -41,8 +41,15 @@ def _literal(value: object, indent: int) -> str:
     return open_ + "\n" + "\n".join(items) + "\n" + " " * indent + close
 
 
+#: Characters a linter takes for look-alikes of ASCII ones (ruff's RUF002), in doc comments.
+_LOOK_ALIKES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                              "\u2013": "-", "\u2010": "-", "\u2011": "-", "\u00a0": " ",
+                              "\u00d7": "x"})
+
+
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return (text.translate(_LOOK_ALIKES).replace("\\", "\\\\")
+            .replace('"""', '\\"\\"\\"'))
 
 
 def _fit(line: str, indent: int) -> list[str]:
@@ -145,7 +152,9 @@ def release_module(tables: ReleaseTables) -> str:
 
 
 def _alias(alias: PyAlias, all_releases: Sequence[str]) -> list[str]:
-    if alias.kind == "enum":
+    if alias.kind == "enum" and not alias.values:
+        lines = [f"{alias.name}: TypeAlias = Never"]
+    elif alias.kind == "enum":
         values = [repr(v).replace("'", '"') if '"' not in v else repr(v) for v in alias.values]
         one = f"{alias.name}: TypeAlias = Literal[{', '.join(values)}]"
         if len(one) <= WIDTH:
@@ -188,7 +197,7 @@ def _class(cls: PyClass, all_releases: Sequence[str]) -> list[str]:
     lines += docstring(_doc_parts(cls.doc, cls.members, cls.where, cls.releases, all_releases,
                                   cls.features), 4) or [f'    """{cls.qapi}."""']
     lines.append("")
-    own_slots = sorted(cls.own)
+    own_slots = sorted(cls.own, key=_natural)
     slots = ", ".join(f'"{p}"' for p in own_slots)
     lines.append(f"    __slots__ = ({slots}{',' if len(cls.own) == 1 else ''})"
                  if len(f"    __slots__ = ({slots})") <= WIDTH
@@ -220,6 +229,11 @@ def _class(cls: PyClass, all_releases: Sequence[str]) -> list[str]:
     return [*lines, "", ""]
 
 
+def _natural(name: str) -> list[int | str]:
+    """The order ruff wants ``__slots__`` in: digits compared as numbers (``s8`` < ``s16``)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
 def _tag(cls: PyClass) -> str:
     return cls.members[0].py if cls.members else "tag"
 
@@ -228,7 +242,9 @@ def types_module(b: Bindings) -> str:
     keys = [r.key for r in b.releases]
     lines = _header("The types of QEMU's QMP", keys)
     lines += ["from __future__ import annotations", "",
-              "from typing import ClassVar, Literal, TypeAlias", "",
+              "from typing import ClassVar, Literal, "
+              + ("Never, " if any(a.kind == "enum" and not a.values for a in b.aliases)
+                 else "") + "TypeAlias", "",
               "from ._runtime import JSON as JSON",
               "from ._runtime import Event, Struct",
               "from ._runtime import Null as Null", ""]

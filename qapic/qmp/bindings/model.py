@@ -40,7 +40,7 @@ from qapic.frontend import (
 #: Names the generated ``types`` module imports or defines itself: a schema type with one of
 #: these names gets a trailing underscore.
 RESERVED = frozenset({
-    "Any", "ClassVar", "Literal", "TypeAlias", "TYPE_CHECKING", "JSON", "NULL", "Null",
+    "Any", "ClassVar", "Literal", "Never", "TypeAlias", "TYPE_CHECKING", "JSON", "NULL", "Null",
     "Struct", "Event", "CLASSES", "annotations", "deprecated",
 })
 
@@ -238,7 +238,8 @@ class _Annotation(EntityVisitor[str]):
     """The Python annotation of a value of a type."""
 
     _BUILTINS: ClassVar[dict[str, str]] = {
-        "str": "str", "number": "float", "bool": "bool", "null": "Null", "any": "JSON"}
+        "str": "str", "number": "float", "bool": "bool", "null": "Null",
+        "any": "JSON | Null"}
 
     def visit_builtin(self, typ: BuiltinType) -> str:
         return self._BUILTINS.get(typ.name, "int")

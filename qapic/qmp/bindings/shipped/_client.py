@@ -81,9 +81,10 @@ class AsyncClient:
         self.server: ServerSchema | None = None
         self._codec: Codec | None = None
 
-    async def connect(self, address: Address) -> None:
+    async def connect(self, address: Address, *, target: str | None = None) -> None:
         """Connect to QEMU's QMP socket *address* (a path, ``(host, port)`` or a connected
-        socket) and learn what it has."""
+        socket) and learn what it has; *target* overrides what ``query-target`` says (a QMP
+        test harness whose ``query-target`` is a stand-in)."""
         await self.qmp.connect(address)
         try:
             version: Any = await self.qmp.execute("query-version")
@@ -91,8 +92,10 @@ class AsyncClient:
             self.version = (qemu["major"], qemu["minor"], qemu["micro"])
             self.release = RELEASES.for_version(qemu["major"], qemu["minor"])
             self._codec = RELEASES.codec(self.release)
-            target: Any = await self.qmp.execute("query-target")
-            self.target = target["arch"]
+            if target is None:
+                found: Any = await self.qmp.execute("query-target")
+                target = str(found["arch"])
+            self.target = target
             schema: Any = await self.qmp.execute("query-qmp-schema")
             self.server = ServerSchema(schema)
         except BaseException:
@@ -283,8 +286,8 @@ class SyncClient(Generic[A]):
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         return self._loop.run_until_complete(coro)
 
-    def connect(self, address: Address) -> None:
-        self._run(self._aio.connect(address))
+    def connect(self, address: Address, *, target: str | None = None) -> None:
+        self._run(self._aio.connect(address, target=target))
 
     def close(self) -> None:
         """Disconnect and close the event loop."""

@@ -40,8 +40,9 @@ Cond: TypeAlias = Any
 
 
 class Null:
-    """QAPI's ``null`` (a member of type ``'null'``, or the null branch of an alternate such as
-    ``StrOrNull``).  ``None`` means an absent optional member; :data:`NULL` means JSON null."""
+    """JSON null where QAPI's schema places a value: a ``'null'`` member or the null branch of an
+    alternate such as ``StrOrNull``, and a null ``'any'`` value (nulls *inside* an ``'any'``
+    value stay ``None``).  ``None`` means an absent optional member."""
 
     _instance: ClassVar[Null | None] = None
 
@@ -455,8 +456,8 @@ class Codec:
         elif name == "null":
             if value is None:
                 return NULL
-        else:       # any
-            return value
+        else:       # any: a null at its top is NULL, as for 'null' (None is an absent member)
+            return NULL if value is None else value
         raise _Fail(path, f"{_shown(value)} is not a {'boolean' if name == 'bool' else name}")
 
     def _object(self, typ: str, value: JSON, path: str, strict: bool, key: str) -> Any:
@@ -603,7 +604,7 @@ class Codec:
             if value is NULL:
                 return None
         else:
-            return _checked_json(value, path)
+            return None if value is NULL else _checked_json(value, path)
         raise _Fail(path, f"{_shown(value)} is not a {'boolean' if name == 'bool' else name}")
 
     def _enc_object(self, typ: str, desc: tuple[Any, ...], value: object, path: str) -> JSON:
