@@ -174,8 +174,8 @@ def _init(cls: PyClass, extra: Sequence[str] = (), assigns: Sequence[str] = ()) 
     params = ["self"]
     body = []
     for m in cls.members:
-        if cls.fixed is not None and m.py == cls.fixed[0]:
-            body.append(f'        self.{m.py} = "{cls.fixed[1]}"')
+        if m.py in cls.fixed:
+            body.append(f'        self.{m.py} = "{cls.fixed[m.py]}"')
             continue
         params.append(f"{m.py}: {m.annotation}" if m.required
                       else f"{m.py}: {m.annotation} | None = None")
@@ -310,12 +310,17 @@ def _method(cmd: PyCommand, names: frozenset[str], releases: Sequence[str],
                 ", ".join([*(f"{m.py}={m.py}" for m in cmd.params),
                            *(["**properties"] if cmd.extra else [])]))
         one = f"        return {call}{args}))"
-        if len(one) <= WIDTH:
+        # Calling the deprecated async method is no use of it: only mypy's optional
+        # 'deprecated' check would say so, and an ignore it does not need is an error.
+        pragma = ("  # type: ignore[deprecated, unused-ignore]"
+                  if "deprecated" in cmd.features else "")
+        if len(one) <= WIDTH and not pragma:
             lines.append(one)
         else:
             items = ["arguments"] if cmd.boxed is not None else [
                 *(f"{m.py}={m.py}" for m in cmd.params), *(["**properties"] if cmd.extra else [])]
-            lines += [f"        return {call}", *(f"            {a}," for a in items), "        ))"]
+            lines += [f"        return {call}{pragma}", *(f"            {a}," for a in items),
+                      "        ))"]
         return [*lines, ""]
     result = "None" if returns == "None" else None
     lead = "await " if result else "reply = await "

@@ -111,7 +111,7 @@ class PyClass:
     doc: Doc
     releases: list[str]
     features: list[str] = field(default_factory=list)
-    fixed: tuple[str, str] | None = None     # a branch's tag: (Python name, value)
+    fixed: dict[str, str] = field(default_factory=dict)  # a branch's tags: Python name: value
     where: str = ""
 
 
@@ -194,7 +194,10 @@ class _Table(EntityVisitor["tuple[object, ...]"]):
         return ("array", typ.element_type.name)
 
     def visit_object(self, typ: ObjectType) -> tuple[object, ...]:
-        members = tuple((m.name, python_name(m.name), m.type.name, m.optional, _cond(m.ifcond),
+        # A member with a condition may be missing even where it is required (a build or
+        # target without it): the client checks requests against the server's own schema.
+        members = tuple((m.name, python_name(m.name), m.type.name,
+                         m.optional or not m.ifcond.is_always, _cond(m.ifcond),
                          _features(m.features)) for m in typ.members)
         if typ.branches is None:
             return ("object", members, None, (), _features(typ.features))
@@ -365,8 +368,8 @@ class _Merger:
         if found is None:
             found = members[m.name] = PyMember(m.name, python_name(m.name), [], required,
                                                doc.members.get(m.name, ""))
-        else:
-            found.required = found.required and required
+        required = required and m.ifcond.is_always
+        found.required = found.required and required
         _add(found.annotations, [ANNOTATION.visit(m.type)])
         _add(found.features, [f.name for f in m.features if f.is_special()])
 
@@ -401,24 +404,26 @@ class _Merger:
         # A union: its base class, and one class per branch.
         base_forms = [(rel, [m for m in t.members], _doc(t.doc)) for rel, t in forms]
         base_members = self._merged(base_forms)
-        tag_wire = unions[-1][1].branches.tag_member.name  # type: ignore[union-attr]
         base = PyClass(class_name(name), name, name, "union", "Struct", base_members,
                        [m.py for m in base_members], doc, releases, features, where=where)
         self.classes[name] = base
-        branches: dict[str, list[tuple[LoadedRelease, Sequence[ObjectMember], Doc]]] = {}
+        branches: dict[tuple[tuple[str, str], ...],
+                       list[tuple[LoadedRelease, list[ObjectMember], Doc]]] = {}
         for rel, t in unions:
-            assert t.branches is not None
-            for v in t.branches.variants:
-                btype = v.union_type
-                branches.setdefault(v.name, []).append((rel, btype.members, _doc(btype.doc)))
+            for chain, added, bdoc in _branch_forms(t):
+                branches.setdefault(chain, []).append((rel, added, bdoc))
         known = {m.wire for m in base_members}
-        for value, bforms in branches.items():
-            members = [m for m in self._merged(bforms) if m.wire not in known]
-            tag = next(m for m in base_members if m.wire == tag_wire)
-            cls = PyClass(f"{base.name}_{python_name(value)}", f"{name}/{value}",
-                          f"{name} ({tag_wire}: '{value}')", "branch", base.name,
-                          base_members + members, [m.py for m in members], bforms[-1][2],
-                          [rel.key for rel, _m, _d in bforms], fixed=(tag.py, value))
+        for chain, bforms in branches.items():
+            merged = self._merged(bforms)
+            members = [m for m in merged if m.wire not in known]
+            by_wire = {m.wire: m for m in [*base_members, *merged]}
+            suffix = "_".join(python_name(value) for _tag, value in chain)
+            shown = ", ".join(f"{tag}: '{value}'" for tag, value in chain)
+            cls = PyClass(f"{base.name}_{suffix}", "/".join([name, *(v for _t, v in chain)]),
+                          f"{name} ({shown})", "branch", base.name, base_members + members,
+                          [m.py for m in members], bforms[-1][2],
+                          [rel.key for rel, _m, _d in bforms],
+                          fixed={by_wire[tag].py: value for tag, value in chain})
             self.classes[cls.key] = cls
 
     def _arguments(self, command: str, typ: str) -> None:
@@ -471,6 +476,24 @@ class _Merger:
             name + "_" if name in RESERVED else name, key, event.name, "event", "Event",
             members, [m.py for m in members], _doc(event.doc), [r.key for r, _m, _d in forms],
             features, where=_where(event.ifcond, rel))
+
+
+def _branch_forms(typ: ObjectType) -> list[tuple[tuple[tuple[str, str], ...],
+                                                   list[ObjectMember], Doc]]:
+    """Each way a union value can be: the tags and values that select it, with the members it
+    adds to the union's base (a branch whose type is a union itself is one way per branch of
+    that union: ``MigrationAddress`` with ``transport: 'socket'`` and ``type: 'inet'``)."""
+    assert typ.branches is not None
+    tag = typ.branches.tag_member.name
+    forms: list[tuple[tuple[tuple[str, str], ...], list[ObjectMember], Doc]] = []
+    for v in typ.branches.variants:
+        btype = v.union_type
+        if btype.branches is None:
+            forms.append((((tag, v.name),), list(btype.members), _doc(btype.doc)))
+            continue
+        for chain, members, doc in _branch_forms(btype):
+            forms.append((((tag, v.name), *chain), [*btype.members, *members], doc))
+    return forms
 
 
 def merge(releases: Sequence[LoadedRelease]) -> Bindings:

@@ -23,6 +23,7 @@ from ._runtime import (
     JSON,
     Codec,
     CommandNotAvailable,
+    EncodeError,
     Event,
     MemberNotAvailable,
     _warn_features,
@@ -188,16 +189,22 @@ class AsyncClient:
                       entry: dict[str, Any], value: dict[str, JSON], path: str) -> None:
         desc = codec.types[ours]
         mine = {m[0]: m[2] for m in desc[1]}
-        theirs = {m["name"]: m["type"] for m in entry["members"]}
-        tag = desc[2]
-        if tag is not None and tag in value:
+        members = list(entry["members"])
+        while desc[2] is not None and desc[2] in value:     # a union's branch, nested ones
+            tag = desc[2]
             btyp = next((b[1] for b in desc[3] if b[0] == value[tag]), None)
-            if btyp is not None:
-                mine.update((m[0], m[2]) for m in codec.types[btyp][1])
             case = next((v["type"] for v in entry.get("variants", ())
                          if v["case"] == value[tag]), None)
-            if case is not None:
-                theirs.update((m["name"], m["type"]) for m in server.entries[case]["members"])
+            if btyp is None or case is None:
+                break
+            desc = codec.types[btyp]
+            mine.update((m[0], m[2]) for m in desc[1])
+            entry = server.entries[case]
+            members += entry["members"]
+        theirs = {m["name"]: m["type"] for m in members}
+        for m in members:
+            if "default" not in m and m["name"] not in value:
+                raise EncodeError(what, path, f"member '{m['name']}' is missing")
         for key, v in value.items():
             where = f"{path}.{key}"
             if key not in theirs:

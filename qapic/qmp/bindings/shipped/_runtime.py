@@ -395,7 +395,7 @@ class Codec:
         self.release = release
         self.types = release.types
         self.classes = classes
-        self._branch_of: dict[str, dict[str, tuple[str, str]]] = {}
+        self._branch_of: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
 
     # -- decoding --
 
@@ -465,8 +465,8 @@ class Codec:
             raise _Fail(path, f"{_shown(value)} is not an object ({typ})")
         desc = self.types[typ]
         members = desc[1]
-        tag = desc[2]
-        if tag is not None:
+        while desc[2] is not None:      # a union (whose branch may be a union again)
+            tag = desc[2]
             tag_value = value.get(tag)
             branch = next((b for b in desc[3] if b[0] == tag_value), None)
             if branch is None:
@@ -475,8 +475,9 @@ class Codec:
                     raise _Fail(path, f"member '{tag}' is missing")
                 raise _Fail(where, f"{_shown(tag_value)} is not a "
                                    f"{self._tag_type(desc)}")
-            members = members + self.types[branch[1]][1]
-            key = f"{typ}/{branch[0]}"
+            desc = self.types[branch[1]]
+            members = members + desc[1]
+            key = f"{key}/{branch[0]}"
         cls = self.classes[key]
         obj = cls.__new__(cls)
         seen = 0
@@ -495,8 +496,11 @@ class Codec:
             unknown = {k: v for k, v in value.items() if k not in known}
             if strict:
                 name = next(iter(unknown))
-                raise _Fail(f"{path}.{name}" if path else name,
-                            f"{typ if not typ.startswith('q_') else 'it'} has no member '{name}'")
+                if typ.startswith("q_obj_") and typ.endswith("-arg"):
+                    problem = f"{typ[6:-4]} has no argument '{name}'"
+                else:
+                    problem = f"{typ} has no member '{name}'"
+                raise _Fail(f"{path}.{name}" if path else name, problem)
         obj._unknown = unknown
         return obj
 
@@ -533,6 +537,17 @@ class Codec:
             return self._enc(typ, value, path)
         except _Fail as fail:
             raise EncodeError(what, fail.path, fail.problem) from None
+
+    def encode_event(self, name: str, value: object) -> dict[str, JSON]:
+        """The ``data`` of event *name* whose value (an event class's instance) is *value*."""
+        typ = self.release.events[name][0]
+        if typ is None:
+            return self._kept(value, {})
+        try:
+            return self._kept(value, self._members(
+                self.types[typ][1], lambda py: getattr(value, py, None), "data", name))
+        except _Fail as fail:
+            raise EncodeError(name, fail.path, fail.problem) from None
 
     def encode_members(self, what: str, typ: str, values: Mapping[str, object],
                        extra: Mapping[str, object] | None = None) -> dict[str, JSON]:
@@ -611,35 +626,53 @@ class Codec:
         cls = self.classes[typ]
         if not isinstance(value, cls):
             raise _Fail(path, f"{_shown(value)} is not a {cls.__name__}")
+        if desc[2] is None:
+            return self._kept(value, self._members(
+                desc[1], lambda py: getattr(value, py, None), path, typ))
+        chain = self._branch(typ, type(value).__name__)
+        if chain is None:
+            raise _Fail(path, f"a {cls.__name__} must be one of its branch classes "
+                              f"({cls.__name__}_...)")
         members = desc[1]
-        tag = desc[2]
-        if tag is not None:
-            branch = self._branch(typ, type(value).__name__)
-            if branch is None:
-                raise _Fail(path, f"a {cls.__name__} must be one of its branch classes "
-                                  f"({cls.__name__}_...)")
-            value_tag, branch_typ = branch
-            members = members + self.types[branch_typ][1]
-            tag_py = next(m[1] for m in desc[1] if m[0] == tag)
+        tags: dict[str, str] = {}
+        for tag, tag_value, branch_typ in chain:
+            tag_py = next(m[1] for m in members if m[0] == tag)
             given = getattr(value, tag_py, None)
-            if given is not None and given != value_tag:
+            if given is not None and given != tag_value:
                 raise _Fail(f"{path}.{tag}" if path else tag,
                             f"{_shown(given)} is not the branch of {type(value).__name__}")
-            out = self._members(members, lambda py: (
-                value_tag if py == tag_py else getattr(value, py, None)), path, typ)
-            return out
-        return self._members(members, lambda py: getattr(value, py, None), path, typ)
+            tags[tag_py] = tag_value
+            members = members + self.types[branch_typ][1]
+        return self._kept(value, self._members(
+            members, lambda py: tags.get(py, getattr(value, py, None)), path, typ))
 
-    def _branch(self, typ: str, class_name: str) -> tuple[str, str] | None:
+    @staticmethod
+    def _kept(value: object, out: dict[str, JSON]) -> dict[str, JSON]:
+        """*out* with the members QEMU sent in *value* that the schema does not know (a
+        decoded reply encodes back to what was received)."""
+        unknown = getattr(value, "_unknown", None)
+        if unknown:
+            out.update(unknown)
+        return out
+
+    def _branch(self, typ: str, class_name: str) -> list[tuple[str, str, str]] | None:
+        """The tags, values and branch types that the branch class *class_name* of union
+        *typ* stands for."""
         table = self._branch_of.get(typ)
         if table is None:
-            table = {}
-            for value, btyp, _cond in self.types[typ][3]:
-                cls = self.classes.get(f"{typ}/{value}")
-                if cls is not None:
-                    table[cls.__name__] = (value, btyp)
-            self._branch_of[typ] = table
+            table = self._branch_of[typ] = {}
+            self._walk_branches(typ, typ, [], table)
         return table.get(class_name)
+
+    def _walk_branches(self, typ: str, key: str, chain: list[tuple[str, str, str]],
+                       table: dict[str, list[tuple[str, str, str]]]) -> None:
+        desc = self.types[typ]
+        for value, btyp, _cond in desc[3]:
+            step = [*chain, (desc[2], value, btyp)]
+            if self.types[btyp][2] is not None:
+                self._walk_branches(btyp, f"{key}/{value}", step, table)
+            elif (cls := self.classes.get(f"{key}/{value}")) is not None:
+                table[cls.__name__] = step
 
     def _accepts(self, typ: str, value: object) -> bool:
         """Whether an alternate's branch *typ* is the one for Python *value*."""

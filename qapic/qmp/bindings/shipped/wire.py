@@ -17,7 +17,7 @@ from ._registry import RELEASES
 from ._runtime import JSON, DecodeError, EncodeError, Event, Struct
 
 __all__ = ["DecodeError", "EncodeError", "decode_arguments", "decode_event",
-           "decode_return", "encode", "encode_arguments"]
+           "decode_return", "encode", "encode_arguments", "encode_return"]
 
 
 def _command(command: str, release: str | None) -> tuple[Any, ...]:
@@ -33,8 +33,7 @@ def encode(value: object, typ: str | None = None, *, release: str | None = None)
     codec = RELEASES.codec(release)
     if typ is None:
         if isinstance(value, Event):
-            desc = codec.release.events[type(value)._event_name]
-            return codec.encode(type(value)._event_name, desc[0], value, "data") or {}
+            return codec.encode_event(type(value)._event_name, value)
         if isinstance(value, list | tuple):
             return [encode(v, release=release) for v in value]
         if not isinstance(value, Struct):
@@ -57,6 +56,14 @@ def encode_arguments(command: str, arguments: Mapping[str, object] | Struct | No
         assert isinstance(out, dict)
         return out
     return codec.encode_members(command, arg_type, arguments or {})
+
+
+def encode_return(command: str, value: object, *, release: str | None = None) -> JSON:
+    """The JSON of *command*'s ``return`` value *value* (``{}`` for a command returning
+    nothing)."""
+    codec = RELEASES.codec(release)
+    ret_type = _command(command, release)[1]
+    return {} if ret_type is None else codec.encode(command, ret_type, value, "return")
 
 
 def decode_arguments(command: str, json: JSON, *, release: str | None = None) -> Any:
