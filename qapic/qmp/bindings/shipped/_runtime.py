@@ -383,18 +383,37 @@ def _json_kind(value: object) -> str:
 
 
 class _Fail(Exception):
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = path
+    """A value that breaks the schema, and where: the steps of its path are added as the
+    failure travels up (a value that is fine costs no path)."""
+
+    def __init__(self, problem: str) -> None:
         self.problem = problem
+        self.steps: list[str] = []
+
+    def at(self, step: str) -> _Fail:
+        self.steps.append(step)
+        return self
+
+    def path(self, base: str) -> str:
+        path = base + "".join(reversed(self.steps))
+        return path[1:] if path.startswith(".") else path
+
+
+Decoder = Callable[[JSON, bool], Any]
+
+_BUILTIN_NAMES = {"bool": "boolean"}
 
 
 class Codec:
-    """Python values to QMP JSON and back, by one release's tables."""
+    """Python values to QMP JSON and back, by one release's tables.  A decoder per type is made
+    on first use and kept: decoding a large reply (``query-qmp-schema``) runs no table lookup
+    per value."""
 
     def __init__(self, release: Release, classes: Mapping[str, Any]) -> None:
         self.release = release
         self.types = release.types
         self.classes = classes
+        self._decoders: dict[str, Decoder] = {}
         self._branch_of: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
 
     # -- decoding --
@@ -406,103 +425,142 @@ class Codec:
         try:
             if event is not None:
                 if typ is not None:
-                    return self._object(typ, value, path, strict, f"event:{event}")
+                    key = f"event:{event}"
+                    dec = self._decoders.get(key)
+                    if dec is None:
+                        dec = self._decoders[key] = self._object_decoder(typ, key)
+                    return dec(value, strict)
                 cls = self.classes[f"event:{event}"]
                 obj = cls.__new__(cls)
                 obj._unknown = dict(value) if isinstance(value, dict) and value else None
                 return obj
             if typ is None:
                 if value not in ({}, None):
-                    raise _Fail(path, f"{_shown(value)} where nothing is expected")
+                    raise _Fail(f"{_shown(value)} where nothing is expected")
                 return None
-            return self._value(typ, value, path, strict)
+            return self.decoder(typ)(value, strict)
         except _Fail as fail:
-            raise DecodeError(what, fail.path, fail.problem) from None
+            raise DecodeError(what, fail.path(path), fail.problem) from None
 
-    def _value(self, typ: str, value: JSON, path: str, strict: bool) -> Any:
+    def decoder(self, typ: str) -> Decoder:
+        """The decoder of type *typ*."""
+        found = self._decoders.get(typ)
+        if found is None:
+            found = self._decoders[typ] = self._make_decoder(typ)
+        return found
+
+    def _make_decoder(self, typ: str) -> Decoder:
         desc = self.types[typ]
         kind = desc[0]
         if kind == "builtin":
-            return self._builtin(desc[1], value, path)
+            return _builtin_decoder(desc[1])
         if kind == "enum":
-            if not isinstance(value, str) or not any(v[0] == value for v in desc[1]):
-                raise _Fail(path, f"{_shown(value)} is not a {typ}")
-            return value
-        if kind == "array":
-            if not isinstance(value, list):
-                raise _Fail(path, f"{_shown(value)} is not a list of {desc[1]}")
-            elem = desc[1]
-            return [self._value(elem, v, f"{path}[{i}]", strict) for i, v in enumerate(value)]
-        if kind == "object":
-            return self._object(typ, value, path, strict, typ)
-        return self._alternate(typ, desc, value, path, strict)
+            values = frozenset(v[0] for v in desc[1])
 
-    def _builtin(self, name: str, value: JSON, path: str) -> Any:
-        if name == "str":
-            if isinstance(value, str):
-                return value
-        elif name in _INT_RANGES:
-            if isinstance(value, int) and not isinstance(value, bool):
-                low, high = _INT_RANGES[name]
-                if low <= value <= high:
+            def enum(value: JSON, strict: bool) -> Any:
+                if value.__class__ is str and value in values:
                     return value
-                raise _Fail(path, f"{value} is out of range for {name}")
-        elif name == "number":
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return value
-        elif name == "bool":
-            if isinstance(value, bool):
-                return value
-        elif name == "null":
-            if value is None:
-                return NULL
-        else:       # any: a null at its top is NULL, as for 'null' (None is an absent member)
-            return NULL if value is None else value
-        raise _Fail(path, f"{_shown(value)} is not a {'boolean' if name == 'bool' else name}")
+                raise _Fail(f"{_shown(value)} is not a {typ}")
+            return enum
+        if kind == "array":
+            elem = desc[1]
 
-    def _object(self, typ: str, value: JSON, path: str, strict: bool, key: str) -> Any:
-        if not isinstance(value, dict):
-            raise _Fail(path, f"{_shown(value)} is not an object ({typ})")
+            def array(value: JSON, strict: bool) -> Any:
+                if value.__class__ is not list:
+                    raise _Fail(f"{_shown(value)} is not a list of {elem}")
+                dec = self.decoder(elem)
+                out = []
+                for i, v in enumerate(value):       # type: ignore[arg-type]
+                    try:
+                        out.append(dec(v, strict))
+                    except _Fail as fail:
+                        raise fail.at(f"[{i}]") from None
+                return out
+            return array
+        if kind == "object":
+            return self._object_decoder(typ, typ)
+        return self._alternate_decoder(typ, desc)
+
+    def _object_decoder(self, typ: str, key: str) -> Decoder:
         desc = self.types[typ]
-        members = desc[1]
-        while desc[2] is not None:      # a union (whose branch may be a union again)
-            tag = desc[2]
-            tag_value = value.get(tag)
-            branch = next((b for b in desc[3] if b[0] == tag_value), None)
-            if branch is None:
-                where = f"{path}.{tag}" if path else tag
-                if tag not in value:
-                    raise _Fail(path, f"member '{tag}' is missing")
-                raise _Fail(where, f"{_shown(tag_value)} is not a "
-                                   f"{self._tag_type(desc)}")
-            desc = self.types[branch[1]]
-            members = members + desc[1]
-            key = f"{key}/{branch[0]}"
-        cls = self.classes[key]
-        obj = cls.__new__(cls)
-        seen = 0
-        for wire, py, mtyp, optional, _cond, _feats in members:
-            if wire in value:
-                seen += 1
-                setattr(obj, py, self._value(mtyp, value[wire],
-                                             f"{path}.{wire}" if path else wire, strict))
-            elif optional:
-                setattr(obj, py, None)
-            else:
-                raise _Fail(path, f"member '{wire}' is missing")
-        unknown = None
-        if seen != len(value):
-            known = {m[0] for m in members}
-            unknown = {k: v for k, v in value.items() if k not in known}
-            if strict:
-                name = next(iter(unknown))
-                if typ.startswith("q_obj_") and typ.endswith("-arg"):
-                    problem = f"{typ[6:-4]} has no argument '{name}'"
+        if desc[2] is not None:
+            return self._union_decoder(typ, key)
+        return self._members_decoder(typ, desc[1], self.classes[key])
+
+    def _members_decoder(self, typ: str, members: Sequence[tuple[Any, ...]],
+                         cls: Any) -> Decoder:
+        plan = tuple((m[0], m[1], m[2], m[3]) for m in members)
+        known = frozenset(m[0] for m in members)
+        decoders = self._decoders
+        get_decoder = self.decoder
+        new = cls.__new__
+
+        def decode_object(value: JSON, strict: bool) -> Any:
+            if value.__class__ is not dict:
+                raise _Fail(f"{_shown(value)} is not an object ({typ})")
+            obj = new(cls)
+            seen = 0
+            for wire, py, mtyp, optional in plan:
+                if wire in value:      # type: ignore[operator]
+                    seen += 1
+                    dec = decoders.get(mtyp) or get_decoder(mtyp)
+                    try:
+                        setattr(obj, py, dec(value[wire], strict))  # type: ignore[index]
+                    except _Fail as fail:
+                        raise fail.at(f".{wire}") from None
+                elif optional:
+                    setattr(obj, py, None)
                 else:
-                    problem = f"{typ} has no member '{name}'"
-                raise _Fail(f"{path}.{name}" if path else name, problem)
-        obj._unknown = unknown
-        return obj
+                    raise _Fail(f"member '{wire}' is missing")
+            if seen != len(value):      # type: ignore[arg-type]
+                unknown = {k: v for k, v in value.items()  # type: ignore[union-attr]
+                           if k not in known}
+                if strict:
+                    name = next(iter(unknown))
+                    if typ.startswith("q_obj_") and typ.endswith("-arg"):
+                        problem = f"{typ[6:-4]} has no argument '{name}'"
+                    else:
+                        problem = f"{typ} has no member '{name}'"
+                    raise _Fail(problem).at(f".{name}")
+                obj._unknown = unknown
+            else:
+                obj._unknown = None
+            return obj
+        return decode_object
+
+    def _union_decoder(self, typ: str, key: str) -> Decoder:
+        """A union's value: its tag picks the branch (whose type may be a union again), each
+        branch's decoder made on first use."""
+        branches: dict[str, Decoder] = {}
+
+        def branch_decoder(value: dict[str, JSON]) -> Decoder:
+            desc = self.types[typ]
+            members = desc[1]
+            chain = []
+            while desc[2] is not None:
+                tag = desc[2]
+                tag_value = value.get(tag)
+                branch = next((b for b in desc[3] if b[0] == tag_value), None)
+                if branch is None:
+                    if tag not in value:
+                        raise _Fail(f"member '{tag}' is missing")
+                    raise _Fail(f"{_shown(tag_value)} is not a {self._tag_type(desc)}").at(
+                        f".{tag}")
+                chain.append(branch[0])
+                desc = self.types[branch[1]]
+                members = members + desc[1]
+            name = "/".join([key, *chain])
+            found = branches.get(name)
+            if found is None:
+                found = branches[name] = self._members_decoder(typ, members,
+                                                               self.classes[name])
+            return found
+
+        def decode_union(value: JSON, strict: bool) -> Any:
+            if value.__class__ is not dict:
+                raise _Fail(f"{_shown(value)} is not an object ({typ})")
+            return branch_decoder(value)(value, strict)  # type: ignore[arg-type]
+        return decode_union
 
     def _tag_type(self, desc: tuple[Any, ...]) -> str:
         for m in desc[1]:
@@ -510,13 +568,14 @@ class Codec:
                 return str(m[2])
         return "tag"
 
-    def _alternate(self, typ: str, desc: tuple[Any, ...], value: JSON, path: str,
-                   strict: bool) -> Any:
-        kind = _json_kind(value)
-        for alt, _cond in desc[1]:
-            if self._takes(alt, kind):
-                return self._value(alt, value, path, strict)
-        raise _Fail(path, f"{_shown(value)} is not a {typ}")
+    def _alternate_decoder(self, typ: str, desc: tuple[Any, ...]) -> Decoder:
+        def alternate(value: JSON, strict: bool) -> Any:
+            kind = _json_kind(value)
+            for alt, _cond in desc[1]:
+                if self._takes(alt, kind):
+                    return self.decoder(alt)(value, strict)
+            raise _Fail(f"{_shown(value)} is not a {typ}")
+        return alternate
 
     def _takes(self, typ: str, kind: str) -> bool:
         desc = self.types[typ]
@@ -532,11 +591,11 @@ class Codec:
         try:
             if typ is None:
                 if value is not None:
-                    raise _Fail(path, f"{_shown(value)} where nothing is expected")
+                    raise _Fail(f"{_shown(value)} where nothing is expected")
                 return None
-            return self._enc(typ, value, path)
+            return self._enc(typ, value)
         except _Fail as fail:
-            raise EncodeError(what, fail.path, fail.problem) from None
+            raise EncodeError(what, fail.path(path), fail.problem) from None
 
     def encode_event(self, name: str, value: object) -> dict[str, JSON]:
         """The ``data`` of event *name* whose value (an event class's instance) is *value*."""
@@ -545,61 +604,69 @@ class Codec:
             return self._kept(value, {})
         try:
             return self._kept(value, self._members(
-                self.types[typ][1], lambda py: getattr(value, py, None), "data", name))
+                self.types[typ][1], lambda py: getattr(value, py, None), name))
         except _Fail as fail:
-            raise EncodeError(name, fail.path, fail.problem) from None
+            raise EncodeError(name, fail.path("data"), fail.problem) from None
 
     def encode_members(self, what: str, typ: str, values: Mapping[str, object],
                        extra: Mapping[str, object] | None = None) -> dict[str, JSON]:
         """The JSON object of *typ*'s members given by Python name in *values* (None: absent);
         *extra* wire members pass as they are (a command with ``'gen': false``)."""
         try:
-            out = self._members(self.types[typ][1], values.get, "arguments", what)
+            out = self._members(self.types[typ][1], values.get, what)
         except _Fail as fail:
-            raise EncodeError(what, fail.path, fail.problem) from None
+            raise EncodeError(what, fail.path("arguments"), fail.problem) from None
         if extra:
             out.update(extra)       # type: ignore[arg-type]
         return out
 
     def _members(self, members: Sequence[tuple[Any, ...]], get: Callable[[str], object],
-                 path: str, what: str) -> dict[str, JSON]:
+                 what: str) -> dict[str, JSON]:
         out: dict[str, JSON] = {}
         for wire, py, mtyp, optional, _cond, feats in members:
             v = get(py)
-            where = f"{path}.{wire}" if path else wire
             if v is None:
                 if not optional:
-                    raise _Fail(path, f"member '{wire}' is missing")
+                    raise _Fail(f"member '{wire}' is missing")
                 continue
             if feats:
                 _warn_features(feats, f"member '{wire}' of {what}")
-            out[wire] = self._enc(mtyp, v, where)
+            try:
+                out[wire] = self._enc(mtyp, v)
+            except _Fail as fail:
+                raise fail.at(f".{wire}") from None
         return out
 
-    def _enc(self, typ: str, value: object, path: str) -> JSON:
+    def _enc(self, typ: str, value: object) -> JSON:
         desc = self.types[typ]
         kind = desc[0]
         if kind == "builtin":
-            return self._enc_builtin(desc[1], value, path)
+            return self._enc_builtin(desc[1], value)
         if kind == "enum":
             for v, _cond, feats in desc[1]:
                 if v == value:
                     if feats:
                         _warn_features(feats, f"{typ} value '{v}'")
                     return str(v)
-            raise _Fail(path, f"{_shown(value)} is not a {typ}")
+            raise _Fail(f"{_shown(value)} is not a {typ}")
         if kind == "array":
             if not isinstance(value, list | tuple):
-                raise _Fail(path, f"{_shown(value)} is not a list of {desc[1]}")
-            return [self._enc(desc[1], v, f"{path}[{i}]") for i, v in enumerate(value)]
+                raise _Fail(f"{_shown(value)} is not a list of {desc[1]}")
+            out = []
+            for i, v in enumerate(value):
+                try:
+                    out.append(self._enc(desc[1], v))
+                except _Fail as fail:
+                    raise fail.at(f"[{i}]") from None
+            return out
         if kind == "object":
-            return self._enc_object(typ, desc, value, path)
+            return self._enc_object(typ, desc, value)
         for alt, _cond in desc[1]:
             if self._accepts(alt, value):
-                return self._enc(alt, value, path)
-        raise _Fail(path, f"{_shown(value)} is not a {typ}")
+                return self._enc(alt, value)
+        raise _Fail(f"{_shown(value)} is not a {typ}")
 
-    def _enc_builtin(self, name: str, value: object, path: str) -> JSON:
+    def _enc_builtin(self, name: str, value: object) -> JSON:
         if name == "str":
             if isinstance(value, str):
                 return value
@@ -608,7 +675,7 @@ class Codec:
                 low, high = _INT_RANGES[name]
                 if low <= value <= high:
                     return value
-                raise _Fail(path, f"{value} is out of range for {name}")
+                raise _Fail(f"{value} is out of range for {name}")
         elif name == "number":
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return value
@@ -619,32 +686,32 @@ class Codec:
             if value is NULL:
                 return None
         else:
-            return None if value is NULL else _checked_json(value, path)
-        raise _Fail(path, f"{_shown(value)} is not a {'boolean' if name == 'bool' else name}")
+            return None if value is NULL else _checked_json(value)
+        raise _Fail(f"{_shown(value)} is not a {_BUILTIN_NAMES.get(name, name)}")
 
-    def _enc_object(self, typ: str, desc: tuple[Any, ...], value: object, path: str) -> JSON:
+    def _enc_object(self, typ: str, desc: tuple[Any, ...], value: object) -> JSON:
         cls = self.classes[typ]
         if not isinstance(value, cls):
-            raise _Fail(path, f"{_shown(value)} is not a {cls.__name__}")
+            raise _Fail(f"{_shown(value)} is not a {cls.__name__}")
         if desc[2] is None:
             return self._kept(value, self._members(
-                desc[1], lambda py: getattr(value, py, None), path, typ))
+                desc[1], lambda py: getattr(value, py, None), typ))
         chain = self._branch(typ, type(value).__name__)
         if chain is None:
-            raise _Fail(path, f"a {cls.__name__} must be one of its branch classes "
-                              f"({cls.__name__}_...)")
+            raise _Fail(f"a {cls.__name__} must be one of its branch classes "
+                        f"({cls.__name__}_...)")
         members = desc[1]
         tags: dict[str, str] = {}
         for tag, tag_value, branch_typ in chain:
             tag_py = next(m[1] for m in members if m[0] == tag)
             given = getattr(value, tag_py, None)
             if given is not None and given != tag_value:
-                raise _Fail(f"{path}.{tag}" if path else tag,
-                            f"{_shown(given)} is not the branch of {type(value).__name__}")
+                raise _Fail(f"{_shown(given)} is not the branch of "
+                            f"{type(value).__name__}").at(f".{tag}")
             tags[tag_py] = tag_value
             members = members + self.types[branch_typ][1]
         return self._kept(value, self._members(
-            members, lambda py: tags.get(py, getattr(value, py, None)), path, typ))
+            members, lambda py: tags.get(py, getattr(value, py, None)), typ))
 
     @staticmethod
     def _kept(value: object, out: dict[str, JSON]) -> dict[str, JSON]:
@@ -698,19 +765,52 @@ class Codec:
         return isinstance(value, Struct)
 
 
-def _checked_json(value: object, path: str) -> JSON:
+def _builtin_decoder(name: str) -> Decoder:
+    shown = _BUILTIN_NAMES.get(name, name)
+    if name in _INT_RANGES:
+        low, high = _INT_RANGES[name]
+
+        def integer(value: JSON, strict: bool) -> Any:
+            if value.__class__ is int:
+                if low <= value <= high:       # type: ignore[operator]
+                    return value
+                raise _Fail(f"{value} is out of range for {name}")
+            raise _Fail(f"{_shown(value)} is not a {shown}")
+        return integer
+    accepted: tuple[type, ...] = {"str": (str,), "number": (int, float), "bool": (bool,),
+                                  "null": (type(None),)}.get(name, ())
+
+    def builtin(value: JSON, strict: bool) -> Any:
+        if not accepted:        # any: a null at its top is NULL (None is an absent member)
+            return NULL if value is None else value
+        if value.__class__ in accepted:
+            return NULL if value is None else value
+        raise _Fail(f"{_shown(value)} is not a {shown}")
+    return builtin
+
+
+def _checked_json(value: object) -> JSON:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple):
-        return [_checked_json(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(_checked_json(v))
+            except _Fail as fail:
+                raise fail.at(f"[{i}]") from None
+        return out
     if isinstance(value, dict):
-        out: dict[str, JSON] = {}
+        obj: dict[str, JSON] = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise _Fail(path, f"key {_shown(k)} is not a string")
-            out[k] = _checked_json(v, f"{path}.{k}")
-        return out
-    raise _Fail(path, f"{_shown(value)} is not JSON")
+                raise _Fail(f"key {_shown(k)} is not a string")
+            try:
+                obj[k] = _checked_json(v)
+            except _Fail as fail:
+                raise fail.at(f".{k}") from None
+        return obj
+    raise _Fail(f"{_shown(value)} is not JSON")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
