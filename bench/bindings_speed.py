@@ -113,7 +113,8 @@ async def _calls(pkg_dir: Path, harness: Path, calls: int, schema_calls: int
     sys.path.insert(0, str(pkg_dir))
     client = importlib.import_module("qmp_bench.client")
     ours, theirs = socket.socketpair()
-    proc = subprocess.Popen([str(harness), *HARNESS_ARGS], stdin=theirs, stdout=theirs)
+    proc = subprocess.Popen([str(harness), *HARNESS_ARGS], stdin=theirs.fileno(),
+                            stdout=theirs.fileno())
     theirs.close()
     qmp: Any = client.QMP()
     await qmp.connect(ours, target="x86_64")
