@@ -227,6 +227,7 @@ def _lenient_hint(args: argparse.Namespace) -> bool:
     if getattr(args, "lenient_docs", True):
         return False
     schemas = [getattr(args, a) for a in ("schema", "old", "new") if getattr(args, a, None)]
+    schemas += getattr(args, "schemas", None) or []
     conditions = getattr(args, "conditions", None)
     return bool(schemas) and all(lenient_docs_would_accept(str(s), conditions) for s in schemas)
 

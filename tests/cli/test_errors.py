@@ -73,6 +73,7 @@ SCHEMA_COMMANDS = {
     "docs": ["docs", "BAD", "-o", "out"],
     "generate": ["generate", "-o", "out", "BAD"],
     "carry-conditions": ["carry-conditions", "s.json", "BAD", "-o", "out.json"],
+    "bindings": ["bindings", "BAD", "-o", "out"],
 }
 
 

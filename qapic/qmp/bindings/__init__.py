@@ -37,7 +37,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help=f"the package's import name (default: {DEFAULT_PACKAGE})")
     p.add_argument("--conditions", metavar="FILE", action="append", default=[],
                    dest="condition_files",
-                   help=OPTION_HELP + " Give it once per SCHEMA, in the same order ('-' for "
+                   help=OPTION_HELP + ". Give it once per SCHEMA, in the same order ('-' for "
                    "none), or once for a single SCHEMA.")
     p.add_argument("--lenient-docs", action="store_true",
                    help="accept doc comments written for older QEMU (e.g. 7.2); interface "
