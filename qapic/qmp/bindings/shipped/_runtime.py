@@ -470,7 +470,7 @@ class Codec:
                     raise _Fail(f"{_shown(value)} is not a list of {elem}")
                 dec = self.decoder(elem)
                 out = []
-                for i, v in enumerate(value):       # type: ignore[arg-type]
+                for i, v in enumerate(value):
                     try:
                         out.append(dec(v, strict))
                     except _Fail as fail:
@@ -501,19 +501,19 @@ class Codec:
             obj = new(cls)
             seen = 0
             for wire, py, mtyp, optional in plan:
-                if wire in value:      # type: ignore[operator]
+                if wire in value:
                     seen += 1
                     dec = decoders.get(mtyp) or get_decoder(mtyp)
                     try:
-                        setattr(obj, py, dec(value[wire], strict))  # type: ignore[index]
+                        setattr(obj, py, dec(value[wire], strict))
                     except _Fail as fail:
                         raise fail.at(f".{wire}") from None
                 elif optional:
                     setattr(obj, py, None)
                 else:
                     raise _Fail(f"member '{wire}' is missing")
-            if seen != len(value):      # type: ignore[arg-type]
-                unknown = {k: v for k, v in value.items()  # type: ignore[union-attr]
+            if seen != len(value):
+                unknown = {k: v for k, v in value.items()
                            if k not in known}
                 if strict:
                     name = next(iter(unknown))
@@ -559,7 +559,7 @@ class Codec:
         def decode_union(value: JSON, strict: bool) -> Any:
             if value.__class__ is not dict:
                 raise _Fail(f"{_shown(value)} is not an object ({typ})")
-            return branch_decoder(value)(value, strict)  # type: ignore[arg-type]
+            return branch_decoder(value)(value, strict)
         return decode_union
 
     def _tag_type(self, desc: tuple[Any, ...]) -> str:
@@ -772,7 +772,7 @@ def _builtin_decoder(name: str) -> Decoder:
 
         def integer(value: JSON, strict: bool) -> Any:
             if value.__class__ is int:
-                if low <= value <= high:       # type: ignore[operator]
+                if low <= value <= high:
                     return value
                 raise _Fail(f"{value} is out of range for {name}")
             raise _Fail(f"{_shown(value)} is not a {shown}")
