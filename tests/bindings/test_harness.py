@@ -78,16 +78,21 @@ async def _call(qmp: Any, cmd: Command, args: Any, builder: Builder) -> Any:
 
 
 async def _target(release: str, binary: Path, target: str, sch: Schema,
-                  plan: Plan) -> tuple[Counter[str], list[str]]:
-    pkg = load(release)
-    client = load(release, "client")
-    wire = load(release, "wire")
-    types = load(release, "types")
+                  plan: Plan, kind: str | None = None) -> tuple[Counter[str], list[str]]:
+    """*target*'s harness of QEMU *release* through the package of *kind* (default: the
+    package of that release alone)."""
+    kind = kind or release
+    pkg = load(kind)
+    client = load(kind, "client")
+    wire = load(kind, "wire")
+    types = load(kind, "types")
     builder = Builder(pkg, types.CLASSES)
     commands = {c.name: c for c in entities_of(sch.entities, Command)}
     outcome: Counter[str] = Counter()
     problems: list[str] = []
     async with connected(client.QMP, binary, target) as (qmp, pump):
+        if qmp.release != release:
+            return Counter(), [f"the client took QEMU {qmp.release} for {release}"]
         have = qmp.server.commands
         for name, args in plan.entries:
             if name not in have or name in EXEMPT:
@@ -131,7 +136,7 @@ async def _target(release: str, binary: Path, target: str, sch: Schema,
                                 f"{replies[-1]['error']}")
                 continue
             outcome["sent, accepted"] += 1
-            back = wire.encode_return(name, result)
+            back = wire.encode_return(name, result, release=qmp.release)
             if back != replies[-1]["return"]:
                 problems.append(f"{name}: reply {json.dumps(replies[-1]['return'])[:300]} "
                                 f"decoded and encoded is {json.dumps(back)[:300]}")
@@ -165,7 +170,7 @@ async def _target(release: str, binary: Path, target: str, sch: Schema,
                 event = await asyncio.wait_for(stream.get(), 10)
                 outcome["events"] += 1
                 if type(event)._event_name != raw["event"] or \
-                        wire.encode(event) != raw.get("data", {}):
+                        wire.encode(event, release=qmp.release) != raw.get("data", {}):
                     problems.append(f"event {raw['event']}: {raw} became {event!r}")
         if not raw_events:
             problems.append("no event emitted")
@@ -209,6 +214,24 @@ def test_every_target_10_0(harnesses: Result) -> None:
 
 def test_every_target_10_2_with_the_shipped_conditions(harnesses_10_2: Result) -> None:
     _run("10.2", harnesses_10_2, OUT_10_2)
+
+
+@pytest.mark.parametrize("release", ["10.0", "10.2"])
+def test_one_package_of_three_releases(release: str, request: pytest.FixtureRequest) -> None:
+    """The package of 7.2, 10.0 and 10.2 picks the harness's release from query-version and
+    passes the same checks as that release's own package, on three targets."""
+    result: Result = request.getfixturevalue("harnesses" if release == "10.0"
+                                             else "harnesses_10_2")
+    sch = _schema(release)
+    plan = Plan(entities_of(sch.entities, Command))
+    failures = {}
+    for target in ("x86_64", "s390x", "aarch64"):
+        outcome, problems = asyncio.run(_target(release, result.per_target[target], target,
+                                                sch, plan, kind="all"))
+        assert outcome["sent, accepted"] > 300, outcome
+        if problems:
+            failures[target] = problems[:20]
+    assert not failures, json.dumps(failures, indent=1)[:20000]
 
 
 @pytest.mark.parametrize("release", ["10.0", "10.2"])
