@@ -66,6 +66,7 @@ def package(kind: str) -> tuple[Path, str]:
     """The output directory and import name of the package of *kind* (generated once)."""
     with _lock:
         if kind not in _made:
+            assert kind in KINDS, kind
             out = _root / kind
             name = package_name(kind)
             t0 = time.monotonic()
@@ -76,6 +77,25 @@ def package(kind: str) -> tuple[Path, str]:
                 sys.path.insert(0, str(out))
             _made[kind] = (out, name)
         return _made[kind]
+
+
+def mutant(kind: str, name: str, path: str, old: str, new: str) -> str:
+    """A copy of the package of *kind* under the import name *name*, with *old* replaced by
+    *new* in its file *path* (a planted fault); returns the kind to ``load`` it by."""
+    import shutil
+
+    out, base = package(kind)
+    dest = _root / f"mutant-{name}"
+    with _lock:
+        if name not in _made:
+            shutil.copytree(out / base, dest / name)
+            target = dest / name / path
+            text = target.read_text()
+            assert text.count(old) >= 1, (path, old)
+            target.write_text(text.replace(old, new))
+            sys.path.insert(0, str(dest))
+            _made[name] = (dest, name)
+    return name
 
 
 def load(kind: str, module: str = "") -> ModuleType:

@@ -155,6 +155,8 @@ async def _target(release: str, binary: Path, target: str, sch: Schema,
                     await method(*([None] if commands[name].boxed else []))
                 except (pkg.CommandNotAvailable, TypeError):
                     outcome["not available"] += 1
+            except Exception as err:
+                problems.append(f"{name}: missing on {target}, not refused: {err}")
             else:
                 problems.append(f"{name}: missing on {target}, not refused")
             await pump.settle()
