@@ -89,7 +89,8 @@ def _doc_parts(doc: Doc, members: Iterable[PyMember] = (), where: str = "",
     listed = [m for m in members if m.doc]
     if listed:
         parts.append("Members:\n" + "\n".join(
-            f"    {m.py}: " + textwrap.indent(m.doc, "        ").lstrip() for m in listed))
+            f"    {m.py}: " + textwrap.indent(_hanging(m.doc), "        ").lstrip()
+            for m in listed))
     for kind, text in doc.sections:
         parts.append(f"{kind}: {text}" if kind else text)
     for name in features:
@@ -101,6 +102,13 @@ def _doc_parts(doc: Doc, members: Iterable[PyMember] = (), where: str = "",
         parts.append(f"In QEMU {', '.join(releases)} (not in "
                      f"{', '.join(r for r in all_releases if r not in releases)}).")
     return parts
+
+
+def _hanging(text: str) -> str:
+    """A member's description with its continuation lines dedented (the doc comment indents
+    them under the ``@name:``)."""
+    first, _, rest = text.partition("\n")
+    return first + ("\n" + textwrap.dedent(rest) if rest else "")
 
 
 def _qualified(annotation: str, names: frozenset[str]) -> str:
