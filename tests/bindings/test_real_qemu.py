@@ -170,8 +170,10 @@ def test_query_commands_decode(build: str, target: str, qemu_binary: Binary,
     report = run(call_queries(PACKAGE[build], start_qemu(program)))
     print(f"{build} qemu-system-{target}: {report.line()} in {time.monotonic() - t0:.2f} s")
     assert report.problems == []
-    called = len(report.decoded) + len(report.errors)
-    assert len(report.decoded) >= 0.75 * called, report.line()
+    # Most decode: with -machine none, a QEMU error is the exception (no ACPI, no balloon, no
+    # SEV or SGX, and upstream 10.2's x86 and s390x commands on the other targets).
+    assert len(report.decoded) >= 2 * len(report.errors), report.line()
+    assert not any(c == "CommandNotFound" for c, _d in report.errors.values()), report.errors
     assert "query-version" in report.decoded and "query-qmp-schema" in report.decoded
 
 
@@ -216,53 +218,67 @@ def test_stop_cont_events(build: str, target: str, qemu_binary: Binary,
 
 # --- 3. query-sev on s390x: QEMU's answer, or refused before sending ------------------------
 
-async def query_sev(kind: str, sock: socket.socket) -> tuple[BaseException, Wiretap, Any]:
+@dataclass
+class SevCall:
+    error: BaseException            # what qmp.query_sev() raised
+    sent: list[dict[str, Any]]      # the messages written to the socket during the call
+    received: list[dict[str, Any]]  # ... and read from it
+    qemu_says: Any                  # QEMU's own answer to query-sev, asked without the bindings
+    query_sev_sent: int             # how many query-sev went over the socket in the session
+
+
+async def query_sev(kind: str, sock: socket.socket) -> SevCall:
     qmp, tap = await connect(kind, sock)
     try:
-        sent = len(tap.sent)
-        received = len(tap.received)
+        sent, received = len(tap.sent), len(tap.received)
         try:
             await qmp.query_sev()
         except Exception as err:
             caught: BaseException = err
         else:
             raise AssertionError("query-sev answered on s390x")
-        new = tap.sent[sent:], tap.received[received:]
+        during = tap.sent[sent:], tap.received[received:]
         # The connection still works (nothing half-sent, no reply left pending).
         status = await qmp.query_status()
         assert status.status == "prelaunch"
-        # What the binary itself says of query-sev, asked without the bindings.
         try:
             await tap.execute("query-sev")
             qemu_says: Any = "a return"
         except ExecuteError as err:
             qemu_says = (err.error_class, str(err))
-        return caught, tap, (new, qemu_says)
+        count = sum(m.get("execute") == "query-sev" for m in tap.sent)
+        return SevCall(caught, *during, qemu_says, count)
     finally:
         await qmp.disconnect()
 
 
 def test_query_sev_reaches_upstream_s390x(qemu_binary: Binary, start_qemu: Start) -> None:
-    err, _tap, ((sent, received), qemu_says) = run(
-        query_sev("10.2-upstream", start_qemu(qemu_binary("10.2-upstream", "s390x"))))
+    """Upstream 10.2.2 lists query-sev on every target; the typed client sends it and QEMU's
+    error reaches the caller as it is."""
+    call = run(query_sev("10.2-upstream", start_qemu(qemu_binary("10.2-upstream", "s390x"))))
+    err = call.error
     assert type(err) is ExecuteError, repr(err)
-    assert [m.get("execute") for m in sent] == ["query-sev"]
-    assert [set(m) for m in received] == [{"id", "error"}]
-    assert (err.error_class, str(err)) == (received[0]["error"]["class"],
-                                          received[0]["error"]["desc"])
+    assert [m.get("execute") for m in call.sent] == ["query-sev"]
+    assert [set(m) for m in call.received] == [{"id", "error"}]
+    assert (err.error_class, str(err)) == (call.received[0]["error"]["class"],
+                                          call.received[0]["error"]["desc"])
     assert err.error_class == "GenericError"
-    assert (err.error_class, str(err)) == qemu_says
+    assert (err.error_class, str(err)) == call.qemu_says
+    assert call.query_sev_sent == 2
     print(f"upstream 10.2.2 qemu-system-s390x: query-sev -> {err.error_class}: {err}")
 
 
 def test_query_sev_refused_on_qapic_s390x(qemu_binary: Binary, start_qemu: Start) -> None:
+    """qapic's 10.2.2 s390x (built with the conditions) has no query-sev: the "10.2" package
+    refuses it before anything is sent, and the binary confirms it lacks the command."""
     pkg = packages.load("10.2")
-    err, _tap, ((sent, received), qemu_says) = run(
-        query_sev("10.2", start_qemu(qemu_binary("10.2-single", "s390x"))))
-    assert type(err) is pkg.CommandNotAvailable, repr(err)
-    assert err.name == "query-sev"
-    assert sent == [] and received == []
-    assert qemu_says == ("CommandNotFound", "The command query-sev has not been found")
+    call = run(query_sev("10.2", start_qemu(qemu_binary("10.2-single", "s390x"))))
+    assert type(call.error) is pkg.CommandNotAvailable, repr(call.error)
+    assert call.error.name == "query-sev"
+    assert call.sent == [] and call.received == []
+    assert call.query_sev_sent == 1           # only the test's own question, afterwards
+    assert call.qemu_says == ("CommandNotFound", "The command query-sev has not been found")
+    print(f"qapic 10.2.2 qemu-system-s390x: query-sev refused locally: {call.error}")
 
 
 # --- 4. exists() against what each binary lists ---------------------------------------------
