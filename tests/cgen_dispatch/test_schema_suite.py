@@ -23,7 +23,7 @@ def _valid_schemas() -> list[str]:
                           and p.with_suffix(".err").read_text().strip()))
 
 
-@pytest.mark.parametrize("name", _valid_schemas())
+@pytest.mark.parametrize_from("name", _valid_schemas)
 def test_suite_schema(name: str, qemu_10_0: Path, tmp_path: Path) -> None:
     schema = qemu_10_0 / "tests" / "qapi-schema" / name
     up, ours = tmp_path / "upstream", tmp_path / "qapic"

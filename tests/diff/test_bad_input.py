@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -100,15 +99,6 @@ def test_schema_outside_a_tree(tmp_path: Path, good: Path) -> None:
     _check(proc.stderr, proc.returncode, str(schema))
 
 
-def _frontend_ready() -> bool:
-    try:
-        frontend = importlib.import_module("qapic.frontend")
-    except ImportError:
-        return False
-    return hasattr(frontend, "load_schema") and hasattr(frontend, "QAPIError")
-
-
-@pytest.mark.skipif(not _frontend_ready(), reason="qapic.frontend is not finished yet")
 def test_through_qapic_cli(tmp_path: Path, good: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("[1]")
