@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 BINDIR = Path("/usr/bin")
+#: Installs the binaries, pinned to QEMU 7.2.
+INSTALL_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "qemu-72-binaries"
 
 # Debian 12 builds every softmmu target of QEMU 7.2 (debian/rules: system_targets).
 LIVE_TARGETS = [
@@ -62,9 +64,10 @@ class InstallError(Exception):
 
 
 def ensure_installed(targets: list[str]) -> list[str]:
-    """Install the packages of the *targets* whose binaries are missing (apt-get, as root or
-    through passwordless sudo).  Returns the packages installed; raises InstallError when it
-    cannot, or when a binary is still missing afterwards (the message says why)."""
+    """When a binary of the *targets* is missing, run scripts/qemu-72-binaries (as root or
+    through passwordless sudo): it installs the missing qemu-system-* packages at QEMU 7.2, or
+    refuses.  Returns the packages of the missing binaries; raises InstallError when it cannot,
+    or when a binary is still missing afterwards (the message says why)."""
     missing = sorted({package_of(t) for t in targets if not binary(t).exists()})
     if not missing:
         return []
@@ -77,19 +80,21 @@ def ensure_installed(targets: list[str]) -> list[str]:
         raise InstallError(f"{', '.join(missing)} not installed, and not root (nor sudo -n)")
     if shutil.which("apt-get") is None:
         raise InstallError(f"{', '.join(missing)} not installed, and no apt-get here")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]):
-        proc = subprocess.run(prefix + cmd, capture_output=True, text=True, env=env,
-                              check=False)
-        if proc.returncode != 0:
-            raise InstallError(f"`{' '.join(cmd)}` failed ({proc.returncode}):\n"
-                               f"{proc.stderr[-2000:]}")
+    proc = subprocess.run([*prefix, str(INSTALL_SCRIPT)], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise InstallError(f"`scripts/qemu-72-binaries` failed ({proc.returncode}):\n"
+                           f"{proc.stderr[-2000:]}")
     still = [str(binary(t)) for t in targets if not binary(t).exists()]
     if still:
         raise InstallError(f"installed {', '.join(missing)}, but still missing: "
                            f"{', '.join(still)}")
     return missing
+
+
+#: The first line of ``--version`` of Debian's QEMU 7.2 (any Debian revision of it, as
+#: scripts/qemu-72-binaries installs).
+VERSION_7_2 = re.compile(r"QEMU emulator version 7\.2(\.\d+)? \(Debian 1:7\.2\+dfsg-[^ )]+\)")
 
 
 def version_of(target: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.live import debian_config
-from tests.live.qemu_binaries import LIVE_TARGETS, LiveSchema, live_schema
+from tests.live.qemu_binaries import LIVE_TARGETS, VERSION_7_2, LiveSchema, live_schema
 from tests.oracle.diff import describe
 from tests.oracle.qapic_run import Prefetch, QapicFailed, run_introspect, selected_params
 from tests.oracle.targets import softmmu_targets, target_symbols
@@ -38,11 +38,14 @@ SCHEMA = "qapi/qapi-schema.json"
 @pytest.fixture(scope="session")
 def live_schemas(live_installed: list[str]) -> dict[str, LiveSchema]:
     """query-qmp-schema of every installed qemu-system-<target> (from the cache when the
-    binary's version is unchanged)."""
+    binary's version is unchanged).  Each binary must be Debian's QEMU 7.2 (any Debian revision
+    of it): its ``--version`` says so, and so does its QMP greeting."""
     out = {t: live_schema(t, "7.2") for t in live_installed}
-    wrong = {t: s.qemu for t, s in out.items() if s.qemu[:2] != (7, 2)}
+    wrong = {t: s.version for t, s in out.items()
+             if not VERSION_7_2.fullmatch(s.version) or s.qemu[:2] != (7, 2)}
     if wrong:
-        pytest.skip(f"the installed QEMU is not 7.2 (this machine is not Debian 12?): {wrong}")
+        pytest.fail(f"the installed binaries are not Debian's QEMU 7.2 (1:7.2+dfsg-*; "
+                    f"scripts/qemu-72-binaries installs them): {wrong}", pytrace=False)
     return out
 
 
