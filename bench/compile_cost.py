@@ -5,12 +5,12 @@ What is compiled is what QEMU's build compiles, read from the cached upstream bu
 ``compile_commands.json`` (``scripts/qemu-build``): the generated ``qapi/*.c`` that go into
 ``libqemuutil.a`` are the *common part* (compiled once), those that go into
 ``libqemu-X-softmmu.a`` are the *per-target part* (compiled once per target).  Each file is
-compiled with that build directory's flags (``qapic.harness.build.QemuBuildDir``), our generated
-``qapi/`` first on the include path; a per-target file also gets ``-DCOMPILING_PER_TARGET`` and a
-``CONFIG_TARGET`` header with the target's ``TARGET_*`` symbols (``CONFIG_KVM`` by QEMU's host
-rule), as the QMP harness builds them.  The single-binary output (``qapic generate
---single-binary``) is compiled once, every ``.c`` QEMU compiles plus ``qapi-targets.c``, with the
-common flags.
+compiled with that build directory's flags (``qapic.proof.harness.builddir.QemuBuildDir``), our
+generated ``qapi/`` first on the include path; a per-target file also gets
+``-DCOMPILING_PER_TARGET`` and a ``CONFIG_TARGET`` header with the target's ``TARGET_*``
+symbols (``CONFIG_KVM`` by QEMU's host rule), as the QMP harness builds them.  The
+single-binary output (``qapic generate --single-binary``) is compiled once, every ``.c`` QEMU
+compiles plus ``qapi-targets.c``, with the common flags.
 
 CPU seconds are user+sys of the compiler processes (``wait4``: the driver with its cc1 and as),
 not wall time, so a busy machine or ``-j`` changes them little.  Sizes are ``size``'s
@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Final
 
 from qapic.conditions import TargetTable
-from qapic.harness.builddir import QemuBuildDir
-from qapic.harness.generation import config_target_header
+from qapic.proof.harness.builddir import QemuBuildDir
+from qapic.proof.harness.generation import config_target_header
 
 REPO = Path(__file__).resolve().parent.parent
 P2_GOAL = 1.2

@@ -2,7 +2,7 @@
 
 The two query-qmp-schema values come from QEMU's own generator (tests/oracle, run once, not
 timed) and are written to files.  Timed: reading both files, validating, comparing and rendering
-the text report, in this process (best of N), and the whole ``python -m qapic.backends.diff``
+the text report, in this process (best of N), and the whole ``python -m qapic.qmp.diff``
 process (interpreter start-up included, best of N).  Goal: under 0.5 s.
 
     .venv/bin/python bench/diff_speed.py [--runs N] [--schema-key 10.0] [--a x86_64] [--b aarch64]
@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qapic.backends import diff  # noqa: E402
+from qapic.qmp import diff  # noqa: E402
 from tests.oracle.targets import target_symbols  # noqa: E402
 from tests.oracle.upstream import UpstreamOracle  # noqa: E402
 
@@ -68,7 +68,7 @@ def main() -> int:
         whole = float("inf")
         for _ in range(args.runs):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "qapic.backends.diff", *map(str, files)],
+            subprocess.run([sys.executable, "-m", "qapic.qmp.diff", *map(str, files)],
                            cwd=REPO, check=False, stdout=subprocess.DEVNULL)
             whole = min(whole, time.perf_counter() - start)
 

@@ -2,7 +2,7 @@
 (issue 4, P4: goal at most 1.05x), over 1000 calls.
 
 Both sides are QEMU 10.0.x's QAPI code as the QMP harness builds it against the cached upstream
-QEMU build (``qapic.harness.build``, its own output directory, objects from the shared cache):
+QEMU build (``qapic.proof.harness.build``, its own output directory, objects from the shared cache):
 the per-target objects compiled for one target (default x86_64) against the single-binary
 objects with that target active.
 
@@ -52,10 +52,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.compile_cost import QEMU_FLAGS, upstream_build_dir, with_qemu_flags  # noqa: E402
-from qapic.harness.base import cache_dir  # noqa: E402
-from qapic.harness.build import build  # noqa: E402
-from qapic.harness.builddir import QemuBuildDir, support_objects  # noqa: E402
-from qapic.harness.linking import link_args  # noqa: E402
+from qapic.proof.harness.base import cache_dir  # noqa: E402
+from qapic.proof.harness.build import build  # noqa: E402
+from qapic.proof.harness.builddir import QemuBuildDir, support_objects  # noqa: E402
+from qapic.proof.harness.linking import link_args  # noqa: E402
 
 DRIVER = Path(__file__).resolve().parent / "c" / "qmp_latency.c"
 P4_GOAL = 1.05

@@ -125,7 +125,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     schema = _load(args)
     if args.conditions is None:
         return 0
-    from qapic.backends.carry import conflicts
+    from qapic.qmp.carry import conflicts
 
     table = _target_table(args, "--conditions is checked against its targets")
     found = conflicts(schema, table, SymbolClasses())
@@ -137,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_introspect(args: argparse.Namespace) -> int:
     import json
 
-    from qapic.backends.introspect import introspect
+    from qapic.schema_info import introspect
 
     defined = set(args.define)
     if args.target:
@@ -157,7 +157,7 @@ def cmd_introspect(args: argparse.Namespace) -> int:
 
 
 def cmd_targets(args: argparse.Namespace) -> int:
-    from qapic.backends.targets import availability, render_json, render_table
+    from qapic.qmp.targets import availability, render_json, render_table
 
     table = _target_table(args, "the targets are read from it")
     classes = (SymbolClasses.parse(args.runtime_symbols) if args.runtime_symbols is not None
@@ -189,13 +189,13 @@ COMMANDS = {"check": cmd_check, "introspect": cmd_introspect, "targets": cmd_tar
 # Commands that live in their own module: each has HELP, DESCRIPTION, configure(parser) and
 # run(args) -> exit status.
 PLUGGED_COMMANDS = {
-    "carry-conditions": "qapic.backends.carry",
-    "diff": "qapic.backends.diff",
-    "docs": "qapic.backends.docs",
-    "fuzz": "qapic.fuzz",
-    "generate": "qapic.backends.c.main",
-    "harness": "qapic.harness",
-    "qemu-setup": "qapic.qemu_setup",
+    "carry-conditions": "qapic.qmp.carry",
+    "diff": "qapic.qmp.diff",
+    "docs": "qapic.qmp.docs",
+    "fuzz": "qapic.proof.fuzz",
+    "generate": "qapic.qemu.generate.main",
+    "harness": "qapic.proof.harness",
+    "qemu-setup": "qapic.qemu.setup",
 }
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qapic.backends import diff
+from qapic.qmp import diff
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def run_text(*argv: str | Path) -> tuple[int, str]:
 
 
 def run_cli(*argv: str | Path,
-            module: str = "qapic.backends.diff") -> subprocess.CompletedProcess[str]:
+            module: str = "qapic.qmp.diff") -> subprocess.CompletedProcess[str]:
     """``qapic diff`` as a separate process (``python -m MODULE ARGV``)."""
     return subprocess.run([sys.executable, "-m", module, *map(str, argv)], cwd=REPO,
                           capture_output=True, text=True, check=False)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from qapic.harness.build import Result, build
+from qapic.proof.harness.build import Result, build
 from tests.harness.helpers import OUT, OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
 from tests.oracle.fixtures import oracle_10_0
 from tests.qemu import QemuBuild

@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-from qapic.harness.base import cache_dir
-from qapic.harness.build import Result
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import Result
 
 #: Where the harnesses are kept between sessions (objects are cached separately, by content).
 OUT = cache_dir() / "harness" / "upstream"

@@ -42,8 +42,8 @@ from qapic.frontend import (
     Type,
     load_schema,
 )
-from qapic.harness.base import cache_dir
-from qapic.harness.build import Result, build, defines_in_effect
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import Result, build, defines_in_effect
 from tests.harness.mutant import relink_single
 from tests.oracle.targets import host_cpu_family, kvm_targets
 from tests.qemu import QemuBuild

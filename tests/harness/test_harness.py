@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from qapic.harness.build import Result, build, defines_in_effect
-from qapic.harness.generation import runtime_dependent
-from qapic.harness.linking import REPLACED_MEMBERS
+from qapic.proof.harness.build import Result, build, defines_in_effect
+from qapic.proof.harness.generation import runtime_dependent
+from qapic.proof.harness.linking import REPLACED_MEMBERS
 from tests.harness.helpers import OUT
 from tests.harness.helpers import single as _single
 from tests.harness.requests import extra_corpus

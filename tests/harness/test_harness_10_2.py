@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qapic.harness.base import cache_dir
-from qapic.harness.build import Result, build, defines_in_effect
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import Result, build, defines_in_effect
 from tests.carry.fixtures import SHIPPED_10_2, schema_10_2_with_conditions
 from tests.harness.helpers import assert_clean, run_fuzz
 from tests.harness.requests import extra_corpus

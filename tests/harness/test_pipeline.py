@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from qapic.backends.c.single import PER_TARGET, GuardPolicy, SingleBinaryPolicy
 from qapic.conditions import SymbolClasses
 from qapic.frontend import load_schema
-from qapic.harness.base import cache_dir
-from qapic.harness.build import build
-from qapic.harness.generation import qapic_files
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import build
+from qapic.proof.harness.generation import qapic_files
+from qapic.qemu.generate.single import PER_TARGET, GuardPolicy, SingleBinaryPolicy
 from qapic.qemu_tree import read_targets_with_kvm
 from tests.cli.helpers import QAPIC
 from tests.qemu import QemuBuild

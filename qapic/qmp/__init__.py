@@ -1,0 +1,1 @@
+"""The QMP users' tools: targets, diff, docs, carried conditions (and bindings)."""
