@@ -25,8 +25,9 @@ from qapic.frontend import (
     Type,
     load_schema,
 )
-from qapic.proof.fuzz.generate import Generator, Obj, Request
+from qapic.proof.fuzz.generate import Generator
 from qapic.proof.fuzz.plan import Plan
+from qapic.proof.fuzz.request import Obj, Request
 from tests.fuzz.test_qmp_generator import MODULE, json_kind
 from tests.support import SYSTEM_SCHEMA
 

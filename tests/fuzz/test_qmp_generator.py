@@ -22,7 +22,8 @@ from qapic.frontend import (
     Type,
     load_schema,
 )
-from qapic.proof.fuzz.generate import RESET, Generator, Obj, Raw, Request, corpus_line, wire
+from qapic.proof.fuzz.generate import Generator, corpus_line
+from qapic.proof.fuzz.request import RESET, Obj, Raw, Request, wire
 from tests.qmp.runner import load_file
 
 MODULE = Path(__file__).resolve().parents[1] / "harness" / "schemas" / "target-conditions.json"

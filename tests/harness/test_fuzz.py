@@ -26,7 +26,8 @@ import pytest
 
 from qapic.frontend import load_schema
 from qapic.proof.fuzz.coverage import Reach, input_only_lines, reachable
-from qapic.proof.fuzz.generate import Generator, corpus_line, render
+from qapic.proof.fuzz.generate import Generator, corpus_line
+from qapic.proof.fuzz.request import render
 from qapic.proof.fuzz.run import Finding, Pair, Session, candidates, classify, run_target
 from qapic.proof.harness.base import cache_dir
 from qapic.proof.harness.build import Result

@@ -21,9 +21,9 @@ on other targets only are sent too):
 
 A request's text is a ``str``; bytes that are not UTF-8 are carried as Python's
 ``surrogateescape`` characters (U+DC80..U+DCFF stand for the bytes 0x80..0xFF, see
-:func:`wire`).  A raw mutation ends with the byte 0xFF, which QMP's JSON lexer takes as "reset
-to a known-good state" (QEMU's ``docs/interop/qmp-spec.rst``): what follows it is parsed afresh
-whatever the mutation left open.
+:func:`.request.wire`).  A raw mutation ends with the byte 0xFF, which QMP's JSON lexer takes
+as "reset to a known-good state" (QEMU's ``docs/interop/qmp-spec.rst``): what follows it is
+parsed afresh whatever the mutation left open.
 """
 
 from __future__ import annotations
@@ -31,9 +31,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import random
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TypeAlias
+from collections.abc import Iterator, Sequence
 
 from qapic.frontend import (
     AlternateType,
@@ -46,14 +44,13 @@ from qapic.frontend import (
     Schema,
     Type,
 )
+from qapic.proof.fuzz.plan import Plan
+from qapic.proof.fuzz.request import RESET, Node, Obj, Raw, Request, render
 
 #: Commands never sent: they end the process.
 NEVER_SENT = frozenset({"quit"})
 #: Below this depth values stay small (optional members absent, lists empty).
 MAX_DEPTH = 6
-#: The byte that resets QMP's JSON lexer, as a surrogateescape character.
-RESET = "\udcff"
-
 INT_BOUNDS = {
     "int": (-(2**63), 2**63 - 1), "int64": (-(2**63), 2**63 - 1),
     "int8": (-(2**7), 2**7 - 1), "int16": (-(2**15), 2**15 - 1),
@@ -61,71 +58,6 @@ INT_BOUNDS = {
     "uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),
     "uint64": (0, 2**64 - 1), "size": (0, 2**64 - 1),
 }
-
-
-class Obj:
-    """A JSON object as its members in order (so a key may appear twice)."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, items: Iterable[tuple[str, Node]] = ()) -> None:
-        self.items: list[tuple[str, Node]] = list(items)
-
-    def __iter__(self) -> Iterator[tuple[str, Node]]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Obj) and other.items == self.items
-
-    def __hash__(self) -> int:
-        return hash(tuple(k for k, _ in self.items))
-
-    def __repr__(self) -> str:
-        return f"Obj({self.items!r})"
-
-
-@dataclass(frozen=True)
-class Raw:
-    """JSON text written as is (numbers no Python value spells, e.g. ``1e999``, ``-0``)."""
-
-    text: str
-
-
-Node: TypeAlias = "bool | int | float | str | Raw | Obj | list[Node] | None"
-
-
-def render(node: Node) -> str:
-    """Compact JSON text of *node* (non-ASCII characters written as themselves)."""
-    if isinstance(node, Obj):
-        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + render(v)
-                              for k, v in node) + "}"
-    if isinstance(node, list):
-        return "[" + ",".join(render(v) for v in node) + "]"
-    if isinstance(node, Raw):
-        return node.text
-    return json.dumps(node, ensure_ascii=False)
-
-
-def wire(text: str) -> bytes:
-    """The bytes sent for a request's *text* (surrogateescape characters become raw bytes)."""
-    return text.encode("utf-8", "surrogateescape")
-
-
-@dataclass(frozen=True)
-class Request:
-    """One generated request: its text and, unless it is a raw mutation, its tree."""
-
-    index: int
-    kind: str           # "command", "event", "raw"
-    text: str
-    tree: Node = None
-
-    @staticmethod
-    def of(index: int, kind: str, tree: Node) -> Request:
-        return Request(index, kind, render(tree), tree)
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -360,8 +292,6 @@ class Generator:
     def __init__(self, schema: Schema, seed: int, commands: Sequence[str] = (),
                  raw_share: float = 0.1, event_share: float = 0.03,
                  systematic: bool = True) -> None:
-        from qapic.proof.fuzz.plan import Plan
-
         self.seed = seed
         self.commands: list[Command] = [
             c for c in schema.commands()

@@ -37,7 +37,7 @@ from qapic.frontend import (
     ObjectType,
     Type,
 )
-from qapic.proof.fuzz.generate import Node, Obj, render
+from qapic.proof.fuzz.request import Node, Obj, render
 
 #: Past this nesting depth values take their smallest form.
 DEPTH = 8

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from qapic.proof.fuzz.generate import RESET, Node, Obj, Raw, Request, render
+from qapic.proof.fuzz.request import RESET, Node, Obj, Raw, Request, render
 from qapic.proof.fuzz.session import Answer, Failure, Harness
 
 #: Requests per pipelined batch.

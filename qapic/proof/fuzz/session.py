@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from qapic.proof.fuzz.generate import wire
+from qapic.proof.fuzz.request import wire
 
 SYNC = b'{"execute":"query-name","id":"qapic-fuzz-sync-%d"}\n'
 _SYNC_RE = re.compile(rb'^\{"return": .*"id": "qapic-fuzz-sync-(\d+)"\}$')
