@@ -25,18 +25,20 @@ shares the rest of the static tree.
 
 from __future__ import annotations
 
-from qapic.schema_info import Guarded
+from qapic.frontend import Schema
+from qapic.schema_info import Guarded, schema_info
 
-from .common import INDENT, Emitter
-from .introspect_c import QLitRenderer
-from .output import CFile, HFile
-from .single import ALL_TARGETS, SingleBinaryPolicy
+from .common import INDENT, Emitter, GenContext
+from .introspect_c import introspect_files
+from .output import OutputSet
+from .qlit import QLitRenderer
+from .single import ALL_TARGETS, GuardPolicy
 
 MAX_MASKS = 256             # a mask index is a uint8_t
 
 
 class _Renderer(QLitRenderer):
-    def __init__(self, policy: SingleBinaryPolicy, prefix: str) -> None:
+    def __init__(self, policy: GuardPolicy, prefix: str) -> None:
         super().__init__()
         self.policy = policy
         self.prefix = prefix
@@ -83,9 +85,11 @@ class _Renderer(QLitRenderer):
         return self.masks.index(mask)
 
 
-def generate_single(tree: list[Guarded], c_file: CFile, h_file: HFile,
-                    policy: SingleBinaryPolicy, prefix: str) -> None:
-    """The single-binary ``qapi-introspect.c``: see the module's docstring."""
+def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
+    """The single-binary ``qapi-introspect.[ch]``: see the module's docstring."""
+    c_file, h_file, prefix = introspect_files(out, ctx)
+    policy = ctx.guards
+    tree = schema_info(schema, ctx.unmask)
     variable = f"{prefix}qmp_schema_qlit"
     if prefix:      # unprefixed, it is declared in qapi-targets.h (its API)
         h_file.body.line(f"QObject *{prefix}qapi_introspect_qobject(void);")

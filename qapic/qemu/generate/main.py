@@ -33,10 +33,19 @@ from qapic.userio import (
     write_error,
 )
 
-from . import commands, events, features, introspect_c, targets_c, types, visit
+from . import (
+    commands,
+    events,
+    features,
+    introspect_c,
+    introspect_single,
+    targets_c,
+    types,
+    visit,
+)
 from .common import DEFAULT_QEMU_VERSION, GenContext
 from .output import OutputSet
-from .single import PER_TARGET, SingleBinaryPolicy
+from .single import PER_TARGET, GuardPolicy, SingleBinaryPolicy
 
 HELP = "generate QEMU's C code from a schema (drop-in for scripts/qapi-gen.py)"
 DESCRIPTION = ("Generate C code from a QAPI schema: types, visitors, commands, events, "
@@ -45,10 +54,20 @@ DESCRIPTION = ("Generate C code from a QAPI schema: types, visitors, commands, e
 
 Backend = Callable[[Schema, OutputSet, GenContext], None]
 
-#: The C backends, run in this order (each module's ``generate(schema, out, ctx)``).
+#: The C backends of per-target code, run in this order (each module's
+#: ``generate(schema, out, ctx)``).
 BACKENDS: tuple[Backend, ...] = (types.generate, visit.generate, commands.generate,
-                                 events.generate, introspect_c.generate, features.generate,
-                                 targets_c.generate)
+                                 events.generate, introspect_c.generate, features.generate)
+#: ``--single-binary``: query-qmp-schema filtered at run time, and qapi-targets.[ch] last (it
+#: includes its header where the files written before use it).
+SINGLE_BINARY_BACKENDS: tuple[Backend, ...] = (
+    types.generate, visit.generate, commands.generate, events.generate,
+    introspect_single.generate, features.generate, targets_c.generate)
+
+
+def backends(guards: GuardPolicy) -> tuple[Backend, ...]:
+    """The backends for code under *guards*: per target or for a single binary."""
+    return SINGLE_BINARY_BACKENDS if guards.single_binary else BACKENDS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +124,7 @@ def generate(schema: Schema, ctx: GenContext) -> OutputSet:
     """Every generated file for *schema*, in memory."""
     main_module = os.path.basename(schema.fname)
     out = OutputSet(ctx, main_module)
-    for backend in BACKENDS:
+    for backend in backends(ctx.guards):
         backend(schema, out, ctx)
     return out
 

@@ -1,34 +1,14 @@
-"""``PREFIXqapi-introspect.[ch]``: the value of query-qmp-schema as a QLit initialiser.
-
-The value itself is built once, by :func:`qapic.schema_info.schema_info`, with the
-condition of every list element; this module only spells that tree in C::
-
-    const QLitObject qmp_schema_qlit = QLIT_QLIST(((QLitObject[]) {
-        QLIT_QDICT(((QLitDictEntry[]) {
-            { "arg-type", QLIT_QSTR("0"), },
-            ...
-            {}
-        })),
-        ...
-        {}
-    }));
-
-A conditional element is wrapped in the emitter's guard; a masked type name gets a comment with
-its real name, for people reading the file.  A single binary's file is written by
-:mod:`.introspect_single`.
+"""QLit, the C spelling of a query-qmp-schema tree: :class:`QLitRenderer` writes a tree of
+:func:`qapic.schema_info.schema_info` as a QLit initialiser, each conditional element under the
+emitter's guard.  Per target (:mod:`.introspect_c`) it is used as is; a single binary's
+renderer (:mod:`.introspect_single`) writes the lists it filters at run time as named arrays.
 """
 
 from __future__ import annotations
 
-from qapic.frontend import Schema
-from qapic.naming import c_name
-from qapic.schema_info import Guarded, Tree, schema_info
+from qapic.schema_info import Guarded, Tree
 
-from .common import INDENT, Emitter, GenContext, c_string
-from .output import OutputSet
-from .single import SingleBinaryPolicy
-
-BLURB = "QAPI/QMP schema introspection"
+from .common import INDENT, Emitter, c_string
 
 
 def _scalar(value: Tree) -> str | None:
@@ -107,22 +87,3 @@ class QLitRenderer:
             e.appender()(f"{indent}/* {self.quote(str(element.value.get('name')))} = "
                          f"{element.comment} */")
         self.write(e, element.value, "", ",", indent)
-
-
-def generate(schema: Schema, out: OutputSet, ctx: GenContext) -> None:
-    prefix = c_name(ctx.prefix, protect=False)
-    variable = f"{prefix}qmp_schema_qlit"
-    c_file = out.c_file(ctx.prefix + "qapi-introspect.c", BLURB)
-    h_file = out.h_file(ctx.prefix + "qapi-introspect.h", BLURB)
-
-    h_file.preamble.line('#include "qobject/qlit.h"')
-    h_file.body.line(f"extern const QLitObject {variable};")
-
-    c_file.preamble.line('#include "qemu/osdep.h"')
-    c_file.preamble.line(f'#include "{ctx.prefix}qapi-introspect.h"')
-    if isinstance(ctx.guards, SingleBinaryPolicy):
-        from .introspect_single import generate_single
-        generate_single(schema_info(schema, ctx.unmask), c_file, h_file, ctx.guards, prefix)
-        return
-    QLitRenderer().value(c_file.body, schema_info(schema, ctx.unmask),
-                         f"const QLitObject {variable} = ", ";")
