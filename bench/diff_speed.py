@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qapic.qmp import diff  # noqa: E402
+from qapic.cli import command_main  # noqa: E402
 from tests.oracle.targets import target_symbols  # noqa: E402
 from tests.oracle.upstream import UpstreamOracle  # noqa: E402
 
@@ -61,7 +61,7 @@ def main() -> int:
             out = io.StringIO()
             start = time.perf_counter()
             with contextlib.redirect_stdout(out):
-                status = diff.main([str(files[0]), str(files[1])])
+                status = command_main("diff", [str(files[0]), str(files[1])])
             best = min(best, time.perf_counter() - start)
         summary = out.getvalue().strip().splitlines()[-1] if out.getvalue() else "no changes"
 

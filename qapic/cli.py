@@ -312,3 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted\n")
         return 130
+
+
+def command_main(command: str, argv: Sequence[str] | None = None) -> int:
+    """``qapic COMMAND ARGV``: one command on its own (``python -m qapic.qmp.diff``, ``python -m
+    qapic.qmp.docs``, ``python -m qapic.proof.harness``); *argv* defaults to sys.argv[1:]."""
+    return main([command, *(sys.argv[1:] if argv is None else argv)])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qapic.frontend import Schema, load_schema
-from qapic.qmp.docs import main
+from tests.docs.helpers import main
 from tests.docs.htmltree import HtmlTree
 from tests.support import SYSTEM_SCHEMA
 

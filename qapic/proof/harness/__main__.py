@@ -2,6 +2,6 @@
 
 import sys
 
-from qapic.cli import main
+from qapic.cli import command_main
 
-sys.exit(main(["harness", *sys.argv[1:]]))
+sys.exit(command_main("harness"))

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -239,10 +238,3 @@ def run(args: argparse.Namespace) -> int:
         write_stdout(render_text(shown) or f"{n} change{'s' * (n != 1)}, none breaking: "
                      "B is compatible with A.\n")
     return 1 if any(c.breaking for c in changes) else 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``qapic diff`` on its own (the arguments after ``diff``)."""
-    from qapic.cli import main as qapic_main
-
-    return qapic_main(["diff", *(sys.argv[1:] if argv is None else argv)])

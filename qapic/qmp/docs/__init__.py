@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
 from qapic.conditions import TargetTable
@@ -191,10 +189,3 @@ def run(args: argparse.Namespace) -> int:
     except OSError as err:
         raise write_error(args.output, err) from None
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``qapic docs`` on its own (the arguments after ``docs``)."""
-    from qapic.cli import main as qapic_main
-
-    return qapic_main(["docs", *(sys.argv[1:] if argv is None else argv)])

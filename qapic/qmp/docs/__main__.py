@@ -2,6 +2,6 @@
 
 import sys
 
-from . import main
+from qapic.cli import command_main
 
-sys.exit(main())
+sys.exit(command_main("docs"))
