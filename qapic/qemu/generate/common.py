@@ -480,6 +480,19 @@ class Emitter:
                         self.lines(otherwise)
                 self.line("}")
 
+    def target_masks(self, cond: Condition) -> Iterator[str]:
+        """For a table of targets with an entry per thing under *cond*: each exclusive
+        build-time case of *cond* opened in its guard in turn, giving the C mask of the targets
+        on which *cond* then holds (``QAPI_TARGETS_ALL`` where it holds on every target, and
+        per target always).  The caller writes the entry in the loop's body::
+
+            for mask in e.target_masks(value.ifcond):
+                e.line(f"[{const}] = {mask},")
+        """
+        for case, mask in self.guards.mask_cases(cond):
+            with self.guarded(case):
+                yield mask
+
     def unless_visible(self, cond: Condition, action: str) -> None:
         """``if (!visible) { action }``: for code inside ``guarded(cond)`` that must stop
         where *cond* does not hold for the active targets.  Nothing per target."""

@@ -63,9 +63,8 @@ class _Renderer(QLitRenderer):
         masks = Emitter(self.policy)
         with masks.indent():
             for element in elements:
-                for case, mask in self.policy.mask_cases(element.ifcond):
-                    with masks.guarded(case):
-                        masks.line(f"{self.mask_index(mask)},")
+                for mask in masks.target_masks(element.ifcond):
+                    masks.line(f"{self.mask_index(mask)},")
         d = self.defs
         d.blank()
         d.line(f"static QLitObject {name}[] = {{")

@@ -148,9 +148,8 @@ class _VisitModule(ModuleFiles):
         c = self.defs
         with c.block(f"static const QapiTargetMask {name}_targets[{enum_max(typ)}] =", "};"):
             for value in typ.members:
-                for case, mask in c.guards.mask_cases(value.ifcond):
-                    with c.guarded(case):
-                        c.line(f"[{c_enum_const(typ.name, value.name, typ.prefix)}] = {mask},")
+                for mask in c.target_masks(value.ifcond):
+                    c.line(f"[{c_enum_const(typ.name, value.name, typ.prefix)}] = {mask},")
         c.blank()
         self._define(proto, f"""
             {{
