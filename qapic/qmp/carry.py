@@ -20,8 +20,8 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from qapic import options
 from qapic.conditions import (
     Condition,
     SymbolClasses,
@@ -51,7 +51,7 @@ from qapic.frontend.overlay import PARTS as _PARTS
 from qapic.frontend.parser import Definition as ParsedDefinition
 from qapic.frontend.parser import Value
 from qapic.frontend.schema import definitions_of, parse_checked
-from qapic.userio import target_table, write_file, write_stdout
+from qapic.userio import write_file, write_stdout
 
 HELP = "derive a conditions file carrying OLD's target conditions to NEW"
 DESCRIPTION = (
@@ -68,13 +68,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("new", metavar="NEW_SCHEMA", help="the schema to carry them to")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the conditions file here (default: standard output)")
-    parser.add_argument("--runtime-symbols", metavar="GLOB,...", default=None,
-                        help="symbols decided per target (default: TARGET_*,CONFIG_KVM)")
-    parser.add_argument("--qemu-src", metavar="DIR", type=Path,
-                        help="QEMU tree whose targets the consistency check uses "
-                        "(default: the tree containing NEW_SCHEMA)")
-    parser.add_argument("--lenient-docs", action="store_true",
-                        help="accept doc comments written for older QEMU (e.g. 7.2)")
+    options.add_runtime_symbols(parser)
+    options.add_qemu_src(parser, help="QEMU tree whose targets the consistency check uses "
+                         "(default: the tree containing NEW_SCHEMA)")
+    options.add_lenient_docs(parser)
 
 
 # --- what is carried ----------------------------------------------------------------------
@@ -442,10 +439,9 @@ def carry(old: str, new: str, classes: SymbolClasses, table: TargetTable,
 def run(args: argparse.Namespace) -> int:
     """Problems are raised (QAPIError for a schema, qapic.userio's errors for the rest) and
     reported by :func:`qapic.cli.main`."""
-    classes = (SymbolClasses.parse(args.runtime_symbols) if args.runtime_symbols is not None
-               else SymbolClasses())
-    table = target_table(args.new, args.qemu_src, "the targets are read from it")
-    text, problems = carry(args.old, args.new, classes, table, args.lenient_docs)
+    table = options.target_table(args, "the targets are read from it", schema=args.new)
+    text, problems = carry(args.old, args.new, options.symbol_classes(args), table,
+                           args.lenient_docs)
     if args.output is None or args.output == "-":
         write_stdout(text)
     else:

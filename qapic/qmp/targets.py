@@ -7,13 +7,60 @@ For each command and event, every target's run-time symbols are decided by the c
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qapic import conditions
+from qapic import conditions, options
 from qapic.conditions import SymbolClasses, TargetTable
 from qapic.frontend import Command, Event, Schema, entities_of
+from qapic.userio import UsageError, warn_unused_symbols, write_stdout
+
+HELP = "which commands and events exist on which targets"
+DESCRIPTION = ("Show which commands and events of SCHEMA exist on which of QEMU's targets. "
+               "Build-time symbols not given with --define stay open and are shown as "
+               "conditions.")
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    options.add_schema_options(p)
+    options.add_qemu_src(p)
+    p.add_argument("-D", "--define", metavar="SYM", action="append", default=[],
+                   help="a build-time symbol the build defines (repeatable)")
+    p.add_argument("--exact", action="store_true",
+                   help="the --define list is the whole build configuration: others are undefined")
+    p.add_argument("--kvm", metavar="TARGETS",
+                   help="comma-separated targets built with CONFIG_KVM ('none' for none); "
+                   "default: CONFIG_KVM stays an open condition")
+    options.add_runtime_symbols(p)
+    p.add_argument("--all", action="store_true", help="list items that are everywhere too")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args: argparse.Namespace) -> int:
+    table = options.target_table(args, "the targets are read from it")
+    classes = options.symbol_classes(args)
+    defined = frozenset(args.define)
+    kvm_known = args.kvm is not None
+    if kvm_known:
+        kvm = set() if args.kvm == "none" else {t.strip() for t in args.kvm.split(",") if t.strip()}
+        unknown = kvm - set(table.names())
+        if unknown:
+            raise UsageError(f"unknown target(s) in --kvm: {', '.join(sorted(unknown))}")
+        table = TargetTable(tuple(t.with_kvm(t.name in kvm) for t in table))
+
+    def build_known(sym: str) -> bool | None:
+        if sym in defined:
+            return True
+        return False if args.exact else None
+
+    schema = options.load_schema(args)
+    warn_unused_symbols("targets", schema, args.define)
+    items = availability(schema, table, classes, build_known, kvm_known)
+    out = render_json(items, table) if args.json else render_table(items, table, args.all)
+    write_stdout(out)
+    return 0
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from qapic.conditions import SymbolClasses
-from qapic.frontend import Schema, load_schema
-from qapic.frontend.overlay import OPTION_HELP, load_optional
+from qapic import options
+from qapic.frontend import Schema
 from qapic.qemu_tree import (
     QemuTreeError,
     find_tree,
@@ -83,9 +82,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="code generator: 'c' (the default) is the only one")
     parser.add_argument("--suppress-tracing", action="store_true",
                         help="suppress adding trace events to qmp marshals")
-    parser.add_argument("--lenient-docs", action="store_true",
-                        help="accept doc comments written for older QEMU (e.g. 7.2)")
-    parser.add_argument("--conditions", metavar="FILE", help=OPTION_HELP)
+    options.add_lenient_docs(parser)
+    options.add_conditions(parser)
     parser.add_argument("--qemu-version", metavar="MAJOR.MINOR", default=None,
                         help="follow the C structure of this QEMU release's generator where "
                         "releases differ (default: the VERSION of the QEMU tree that contains "
@@ -95,8 +93,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "at run time, for the targets set active (qapi-targets.h)")
     single.add_argument("--single-binary", action="store_true",
                         help="no run-time symbol in any #if; also write qapi-targets.[ch]")
-    single.add_argument("--runtime-symbols", metavar="GLOB,...", default=None,
-                        help="symbols decided at run time (default: TARGET_*,CONFIG_KVM)")
+    options.add_runtime_symbols(single)
     single.add_argument("--upstream-stubs", action="store_true",
                         help="the QEMU tree defines every command's handler on every target and "
                         "uses every QAPI declaration (QEMU 10.1 and later: stubs/monitor-*.c): "
@@ -104,7 +101,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     single.add_argument("--targets-from", metavar="QEMU_SRC_OR_BUILD", default=None,
                         help="QEMU source tree or build directory to read the targets from "
                         "(default: the QEMU tree containing SCHEMA)")
-    parser.add_argument("schema", metavar="SCHEMA", help="the main schema file")
+    options.add_schema(parser)
 
 
 _PREFIX = re.compile(r"([A-Za-z_.-][A-Za-z0-9_.-]*)?")
@@ -139,9 +136,7 @@ def _single_binary_policy(args: argparse.Namespace) -> SingleBinaryPolicy:
             raise UsageError(f"{args.schema} is not inside a QEMU source tree (--single-binary "
                              "reads its targets): name one with --targets-from QEMU_SRC_OR_BUILD")
         tree = found
-    classes = (SymbolClasses() if args.runtime_symbols is None
-               else SymbolClasses.parse(args.runtime_symbols))
-    return SingleBinaryPolicy(read_targets_with_kvm(tree), classes,
+    return SingleBinaryPolicy(read_targets_with_kvm(tree), options.symbol_classes(args),
                               upstream_stubs=args.upstream_stubs)
 
 
@@ -190,8 +185,7 @@ def run(args: argparse.Namespace) -> int:
                      schema_name=os.path.basename(args.schema), guards=guards,
                      qemu_version=qemu_version)
     with _no_cycle_collection():
-        schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
-                             overlay=load_optional(args.conditions))
+        schema = options.load_schema(args)
         out = generate(schema, ctx)
         outdir = args.output_dir or "."
         problem = output_dir_problem(outdir)

@@ -51,6 +51,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qapic import options
 from qapic.qmp.diff.compare import Change, compare
 from qapic.qmp.diff.load import BuildOptions, DiffInputError, load
 from qapic.userio import CommandError, write_stdout
@@ -112,8 +113,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                        "containing the schema)")
         g.add_argument(f"--{side}conditions", dest=f"{dest}conditions", metavar="FILE",
                        help=f"a conditions file applied to {which} (see qapic/frontend/overlay.py)")
-    g.add_argument("--lenient-docs", action="store_true",
-                   help="accept doc comments written for older QEMU (e.g. 7.2)")
+    options.add_lenient_docs(g)
 
 
 def _options(args: argparse.Namespace, side: str) -> BuildOptions:

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from qapic import options
 from qapic.conditions import TargetTable
 from qapic.qemu_tree import find_tree
 from qapic.userio import (
@@ -27,7 +28,6 @@ from qapic.userio import (
     UsageError,
     new_directories_removed_on_error,
     output_dir_problem,
-    target_table,
     unknown_target,
     warn_unused_symbols,
     write_error,
@@ -61,24 +61,19 @@ FORMATS = {"html": html.render, "rst": rst.render}
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("schema", metavar="SCHEMA",
-                   help="the main schema file, e.g. qapi/qapi-schema.json")
+    options.add_schema(p)
     p.add_argument("-o", "--output", metavar="DIR", required=True, type=Path,
                    help="the directory to write (created, or its files replaced)")
     p.add_argument("-t", "--target", metavar="NAME",
                    help="document one build for target NAME (e.g. x86_64)")
     p.add_argument("-D", "--define", metavar="SYM", action="append", default=[],
                    help="document one build defining SYM (repeatable), e.g. CONFIG_SPICE")
-    p.add_argument("--qemu-src", metavar="DIR", type=Path,
-                   help="QEMU source tree to read targets from (default: the tree containing "
-                   "SCHEMA)")
+    options.add_qemu_src(p)
     p.add_argument("--format", default="html", metavar="FMT[,FMT]",
                    help="html, rst or both (comma-separated); default html")
     p.add_argument("--title", default="QMP Reference", help="the document's title")
-    p.add_argument("--lenient-docs", action="store_true",
-                   help="accept doc comments written for older QEMU (e.g. 7.2)")
-    from qapic.frontend.overlay import OPTION_HELP
-    p.add_argument("--conditions", metavar="FILE", help=OPTION_HELP)
+    options.add_lenient_docs(p)
+    options.add_conditions(p)
 
 
 def _formats(text: str) -> list[str]:
@@ -94,7 +89,7 @@ def _table(args: argparse.Namespace) -> TargetTable | None:
     if args.qemu_src is None and find_tree(Path(args.schema).parent) is None \
             and not args.target:
         return None
-    return target_table(args.schema, args.qemu_src, f"to find target '{args.target}'")
+    return options.target_table(args, f"to find target '{args.target}'")
 
 
 def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
@@ -121,14 +116,10 @@ def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
 
 def generate(args: argparse.Namespace) -> dict[str, str]:
     """The output files (name -> content) for the parsed command line *args*."""
-    from qapic.frontend import load_schema
-
     formats = _formats(args.format)
     table = _table(args)
     build = _build(args, table)
-    from qapic.frontend.overlay import load_optional
-    schema = load_schema(args.schema, lenient_docs=args.lenient_docs,
-                         overlay=load_optional(args.conditions))
+    schema = options.load_schema(args)
     warn_unused_symbols("docs", schema, args.define)
     view: View = build_view(schema, table, build, title=args.title)
     files: dict[str, str] = {}
