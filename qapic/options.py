@@ -79,10 +79,37 @@ def symbol_classes(args: argparse.Namespace) -> SymbolClasses:
     return SymbolClasses.parse(args.runtime_symbols)
 
 
+def qemu_tree(args: argparse.Namespace, schema: str | None = None) -> Path | None:
+    """The QEMU source tree of the command: ``--qemu-src`` (which must be a directory), else
+    the tree that contains *schema* (default ``args.schema``), else None."""
+    from qapic.qemu_tree import find_tree
+    from qapic.userio import check_input_dir
+
+    if args.qemu_src is not None:
+        check_input_dir(args.qemu_src)
+        return Path(args.qemu_src)
+    return find_tree(Path(args.schema if schema is None else schema).parent)
+
+
+def read_targets(tree: Path | None, schema: str, needed_for: str = "") -> TargetTable:
+    """The targets of *tree* (found by :func:`qemu_tree` for *schema*).  No tree: a usage
+    error (the command line must name one; *needed_for* says why); a tree that cannot be read:
+    exit 1."""
+    from qapic.qemu_tree import QemuTreeError, read_target_table
+    from qapic.userio import CommandError, UsageError
+
+    if tree is None:
+        raise UsageError(f"{schema} is not inside a QEMU source tree"
+                         + (f" ({needed_for})" if needed_for else "")
+                         + ": name one with --qemu-src DIR")
+    try:
+        return read_target_table(tree)
+    except (QemuTreeError, OSError) as err:
+        raise CommandError(str(err)) from None
+
+
 def target_table(args: argparse.Namespace, needed_for: str = "",
                  schema: str | None = None) -> TargetTable:
-    """The targets of ``--qemu-src``, else of the QEMU tree that contains *schema* (default
-    ``args.schema``); *needed_for* says why, when there is no tree."""
-    from qapic.userio import target_table as read
-
-    return read(args.schema if schema is None else schema, args.qemu_src, needed_for)
+    """The targets of :func:`qemu_tree`, for *schema* (default ``args.schema``)."""
+    schema = args.schema if schema is None else schema
+    return read_targets(qemu_tree(args, schema), schema, needed_for)

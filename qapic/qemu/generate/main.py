@@ -126,12 +126,13 @@ def generate(schema: Schema, ctx: GenContext) -> OutputSet:
     return out
 
 
-def _single_binary_policy(args: argparse.Namespace) -> SingleBinaryPolicy:
+def _single_binary_policy(args: argparse.Namespace, found: Path | None) -> SingleBinaryPolicy:
+    """The policy of --single-binary, with the targets of --targets-from, else of *found*
+    (the QEMU tree that contains the schema)."""
     if args.targets_from is not None:
         tree = Path(args.targets_from)
         check_input_dir(tree)
     else:
-        found = find_tree(Path(args.schema).parent)
         if found is None:
             raise UsageError(f"{args.schema} is not inside a QEMU source tree (--single-binary "
                              "reads its targets): name one with --targets-from QEMU_SRC_OR_BUILD")
@@ -140,21 +141,25 @@ def _single_binary_policy(args: argparse.Namespace) -> SingleBinaryPolicy:
                               upstream_stubs=args.upstream_stubs)
 
 
-def _qemu_version(args: argparse.Namespace) -> tuple[int, int]:
-    """The release named by --qemu-version, else that of the tree holding the schema."""
+def _qemu_version(args: argparse.Namespace, found: Path | None) -> tuple[int, int]:
+    """The release named by --qemu-version, else that of *found*, the tree holding the
+    schema."""
     if args.qemu_version is not None:
         try:
             return parse_version(args.qemu_version)
         except ValueError as err:
             raise UsageError(f"--qemu-version: {err}") from None
-    return schema_release(args.schema)
+    return _release(found)
+
+
+def _release(tree: Path | None) -> tuple[int, int]:
+    return DEFAULT_QEMU_VERSION if tree is None else read_version(tree)
 
 
 def schema_release(schema: str | os.PathLike[str]) -> tuple[int, int]:
     """The VERSION of the QEMU tree that contains *schema*, else :data:`DEFAULT_QEMU_VERSION`
     (raises QemuTreeError for an unreadable VERSION)."""
-    tree = find_tree(Path(schema).parent)
-    return DEFAULT_QEMU_VERSION if tree is None else read_version(tree)
+    return _release(find_tree(Path(schema).parent))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,10 +171,11 @@ def run(args: argparse.Namespace) -> int:
     funny = _funny_prefix_char(args.prefix)
     if funny is not None:
         raise UsageError(f"funny character '{funny}' in argument of --prefix")
+    tree = find_tree(Path(args.schema).parent)      # the QEMU tree holding the schema, if any
     guards = PER_TARGET
     if args.single_binary:
         try:
-            guards = _single_binary_policy(args)
+            guards = _single_binary_policy(args, tree)
         except QemuTreeError as err:
             raise CommandError(str(err)) from None
     elif (args.runtime_symbols is not None or args.targets_from is not None
@@ -177,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--runtime-symbols, --targets-from and --upstream-stubs need "
                          "--single-binary")
     try:
-        qemu_version = _qemu_version(args)
+        qemu_version = _qemu_version(args, tree)
     except QemuTreeError as err:
         raise CommandError(str(err)) from None
     ctx = GenContext(prefix=args.prefix, builtins=args.builtins, unmask=args.unmask,

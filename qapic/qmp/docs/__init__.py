@@ -22,7 +22,6 @@ from pathlib import Path
 
 from qapic import options
 from qapic.conditions import TargetTable
-from qapic.qemu_tree import find_tree
 from qapic.userio import (
     CommandError,
     UsageError,
@@ -86,10 +85,10 @@ def _formats(text: str) -> list[str]:
 
 
 def _table(args: argparse.Namespace) -> TargetTable | None:
-    if args.qemu_src is None and find_tree(Path(args.schema).parent) is None \
-            and not args.target:
+    tree = options.qemu_tree(args)
+    if tree is None and not args.target:
         return None
-    return options.target_table(args, f"to find target '{args.target}'")
+    return options.read_targets(tree, args.schema, f"to find target '{args.target}'")
 
 
 def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
