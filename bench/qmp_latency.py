@@ -53,7 +53,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.compile_cost import QEMU_FLAGS, upstream_build_dir, with_qemu_flags  # noqa: E402
 from qapic.proof.harness.base import cache_dir  # noqa: E402
-from qapic.proof.harness.build import build  # noqa: E402
+from qapic.proof.harness.build import HarnessOptions, build  # noqa: E402
 from qapic.proof.harness.builddir import QemuBuildDir, support_objects  # noqa: E402
 from qapic.proof.harness.linking import link_args  # noqa: E402
 
@@ -217,12 +217,12 @@ def main() -> int:
                                    else f"qmp-latency-{args.qemu}")
     t0 = time.monotonic()
     conditions = CARRIED.get(args.qemu)
-    harness = build(qemu, out, targets=[args.target], single=conditions is None,
-                    cflags=QEMU_FLAGS)
+    harness = build(qemu, out, HarnessOptions(targets=[args.target], single=conditions is None,
+                                              cflags=QEMU_FLAGS))
     single_harness = harness
     if conditions is not None:
-        single_harness = build(qemu, out.with_name(out.name + "-carried"), targets=[args.target],
-                               conditions=conditions, cflags=QEMU_FLAGS)
+        single_harness = build(qemu, out.with_name(out.name + "-carried"), HarnessOptions(
+            targets=[args.target], conditions=conditions, cflags=QEMU_FLAGS))
     assert single_harness.single is not None  # built with single=True
     exes = build_drivers(qb, out, args.target,
                          None if conditions is None else out.with_name(out.name + "-carried"))

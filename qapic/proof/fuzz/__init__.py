@@ -247,7 +247,7 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
                      progress: _Progress) -> _Harnesses:
     from qapic.proof.fuzz import coverage
     from qapic.proof.harness.base import HarnessError
-    from qapic.proof.harness.build import build
+    from qapic.proof.harness.build import HarnessOptions, build
     from qapic.userio import CommandError, UsageError
 
     targets = None if args.targets == "all" else [
@@ -255,24 +255,25 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
     t0 = time.monotonic()
     covered: Path | None = None
     try:
-        normal = build(args.qemu_build, _harness_dir(args), targets, args.schema,
-                       jobs=jobs, conditions=args.conditions,
-                       reference_schema=args.reference_schema, progress=progress.line.count)
+        normal_options = HarnessOptions(targets, args.schema, jobs=jobs,
+                                        conditions=args.conditions,
+                                        reference_schema=args.reference_schema)
+        normal = build(args.qemu_build, _harness_dir(args), normal_options,
+                       progress=progress.line.count)
         progress.say(f"harnesses built: single and {len(normal.per_target)} per target "
                      f"({normal.stats.compiled} compiles, {time.monotonic() - t0:.0f} s)")
         single = normal.single
         if sanitize:
-            sanitized = build(args.qemu_build, _harness_dir(args, "sanitized"), normal.targets,
-                              args.schema, per_target=False, jobs=jobs,
-                              sanitize=sanitize, conditions=args.conditions,
-                              progress=progress.line.count)
+            sanitized = build(args.qemu_build, _harness_dir(args, "sanitized"), HarnessOptions(
+                normal.targets, args.schema, per_target=False, jobs=jobs, sanitize=sanitize,
+                conditions=args.conditions), progress=progress.line.count)
             single = sanitized.single
             progress.say(f"sanitized single harness built ({', '.join(sanitize)})")
         if args.coverage:
             covdir = _harness_dir(args, "coverage")
-            with_coverage = build(args.qemu_build, covdir, normal.targets, args.schema,
-                                  per_target=False, jobs=jobs, cflags=coverage.FLAGS,
-                                  conditions=args.conditions, progress=progress.line.count)
+            with_coverage = build(args.qemu_build, covdir, HarnessOptions(
+                normal.targets, args.schema, per_target=False, jobs=jobs, cflags=coverage.FLAGS,
+                conditions=args.conditions), progress=progress.line.count)
             single = with_coverage.single
             covered = covdir / "work" / "obj-single"
             coverage.reset(covered)

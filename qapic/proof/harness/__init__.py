@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     compiled and linked (n of m); when it is a pipe or a file, nothing.  A failed build into a
     new directory leaves no directory behind; into an existing one, no report."""
     from qapic.proof.harness.base import HarnessError
-    from qapic.proof.harness.build import build
+    from qapic.proof.harness.build import HarnessOptions, build
     from qapic.userio import (
         CommandError,
         StatusLine,
@@ -81,13 +81,12 @@ def run(args: argparse.Namespace) -> int:
     status = StatusLine()
     try:
         with new_tree_removed_on_error(args.output):
-            build(args.qemu_build, args.output, targets, args.schema,
-                  single=not args.no_single, per_target=not args.no_per_target,
-                  jobs=args.jobs, log=status.say,
-                  progress=status.count,
-                  sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
-                  conditions=args.conditions, reference=args.reference,
-                  reference_schema=args.reference_schema)
+            build(args.qemu_build, args.output, HarnessOptions(
+                targets, args.schema, single=not args.no_single,
+                per_target=not args.no_per_target, jobs=args.jobs,
+                sanitize=[s.strip() for s in args.sanitize.split(",") if s.strip()],
+                conditions=args.conditions, reference=args.reference,
+                reference_schema=args.reference_schema), log=status.say, progress=status.count)
     except KeyError as e:
         raise UsageError(f"unknown target {e}") from None
     except HarnessError as e:
