@@ -23,9 +23,11 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from qapic.frontend.visitor import EntityVisitor
+
 if TYPE_CHECKING:
     from qapic.conditions import Condition, TargetTable
-    from qapic.frontend import Schema, Type
+    from qapic.frontend import AlternateType, ArrayType, ObjectType, Schema, Type
 
 KINDS = {"visit": re.compile(r"^qapi-visit-.*\.c$"),
          "commands": re.compile(r"^qapi-commands-.*\.c$"),
@@ -73,7 +75,7 @@ def reachable(schema: Schema, table: TargetTable, targets: Collection[str],
     scalar alternative's or a result's value); an input visitor runs only the types a
     command's arguments reach; a command with ``'gen': false`` has no generated marshaller."""
     from qapic.conditions import SymbolClasses, holds_on
-    from qapic.frontend import AlternateType, ArrayType, Command, Event, ObjectType, entities_of
+    from qapic.frontend import Command, Event, entities_of
     from qapic.naming import c_name
 
     classes = SymbolClasses()
@@ -92,32 +94,49 @@ def reachable(schema: Schema, table: TargetTable, targets: Collection[str],
             if typ.name in seen:
                 continue
             seen.add(typ.name)
-            if isinstance(typ, ObjectType):
-                todo += [(m.type, True) for m in typ.members if exists(m.ifcond)]
-                if typ.base is not None:
-                    todo.append((typ.base, False))
-                if typ.branches is not None:
-                    todo += [(v.type, False) for v in typ.branches.variants if exists(v.ifcond)]
-            elif isinstance(typ, AlternateType):   # an object alternative: its members only
-                todo += [(v.type, not isinstance(v.type, ObjectType))
-                         for v in typ.branches.variants if exists(v.ifcond)]
-            elif isinstance(typ, ArrayType):
-                todo.append((typ.element_type, True))
+            todo += parts.visit(typ)
         return seen, values
 
+    parts = _Parts(exists)
     # A command with 'gen': false has no marshaller: QEMU's own code takes its arguments.
-    ents = [e for e in entities_of(schema.entities, Command, Event)
-            if exists(e.ifcond) and not (isinstance(e, Command) and not e.gen)]
-    args = [(e.arg_type, False) for e in ents if e.arg_type is not None]
-    results = [(e.ret_type, True) for e in ents
-               if isinstance(e, Command) and e.ret_type is not None]
+    commands = [c for c in entities_of(schema.entities, Command) if exists(c.ifcond) and c.gen]
+    events = [e for e in entities_of(schema.entities, Event) if exists(e.ifcond)]
+    args = [(e.arg_type, False) for e in [*commands, *events] if e.arg_type is not None]
+    results = [(c.ret_type, True) for c in commands if c.ret_type is not None]
     seen, values = walk([*args, *results])
-    inputs, _ = walk([(e.arg_type, False) for e in ents
-                      if isinstance(e, Command) and e.arg_type is not None])
+    inputs, _ = walk([(c.arg_type, False) for c in commands if c.arg_type is not None])
 
     def names(which: set[str]) -> frozenset[str]:
         return frozenset(c_name(n) for n in which)
     return Reach(names(seen), names(values), names(inputs))
+
+
+class _Parts(EntityVisitor["list[tuple[Type, bool]]"]):
+    """The types inside a type that exist (*exists* of their condition), each with whether it
+    is visited as a value (``visit_type_T``) or by its members alone: a struct's members,
+    base and branches, an alternate's alternatives (an object alternative: its members only),
+    a list's elements."""
+
+    def __init__(self, exists: Callable[[Condition], bool]) -> None:
+        self.exists = exists
+
+    def visit_type(self, typ: Type) -> list[tuple[Type, bool]]:
+        return []
+
+    def visit_object(self, typ: ObjectType) -> list[tuple[Type, bool]]:
+        parts = [(m.type, True) for m in typ.members if self.exists(m.ifcond)]
+        if typ.base is not None:
+            parts.append((typ.base, False))
+        if typ.branches is not None:
+            parts += [(v.type, False) for v in typ.branches.variants if self.exists(v.ifcond)]
+        return parts
+
+    def visit_alternate(self, typ: AlternateType) -> list[tuple[Type, bool]]:
+        return [(v.type, v.object_type is None)
+                for v in typ.branches.variants if self.exists(v.ifcond)]
+
+    def visit_array(self, typ: ArrayType) -> list[tuple[Type, bool]]:
+        return [(typ.element_type, True)]
 
 
 def _visited_type(function: str) -> str | None:

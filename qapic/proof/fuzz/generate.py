@@ -38,6 +38,7 @@ from qapic.frontend import (
     ArrayType,
     BuiltinType,
     Command,
+    EntityVisitor,
     EnumType,
     Event,
     ObjectType,
@@ -71,53 +72,97 @@ def _nodes(*values: Node) -> list[Node]:
     return list(values)
 
 
+def _wrong_pool(json_type: str) -> list[Node]:
+    """Values of every JSON type but *json_type* (made afresh: a caller may change one)."""
+    pool: list[Node] = [None, True, 0, -7, 2.5, "wrong", [], Obj(), [1, "a"], Obj([("k", 1)])]
+    keep = {"string": (str,), "int": (int,), "number": (int, float), "boolean": (bool,),
+            "null": (type(None),), "array": (list,), "object": (Obj,)}.get(json_type, ())
+    return [v for v in pool if not (isinstance(v, keep) and
+                                    not (isinstance(v, bool) and json_type in ("int", "number")))]
+
+
+class _Wrong(EntityVisitor[Node]):
+    """A value a type does not accept: mostly a wrong JSON type; for an enum, an integer type
+    or a struct, often one of the right JSON type that is still wrong."""
+
+    def __init__(self, values: _Values) -> None:
+        self.values = values
+        self.rng = values.rng
+
+    def visit_type(self, typ: Type) -> Node:
+        pool = _wrong_pool(typ.json_type())
+        return self.rng.choice(pool) if pool else None
+
+    def visit_enum(self, typ: EnumType) -> Node:
+        r = self.rng
+        if r.random() < 0.6:
+            return r.choice(["", "nonesuch", (typ.members[0].name.upper()
+                                              if typ.members else "X"), " " + (
+                typ.members[0].name if typ.members else ""), "\u00e9"])
+        return self.visit_type(typ)
+
+    def visit_builtin(self, typ: BuiltinType) -> Node:
+        r = self.rng
+        if typ.name in INT_BOUNDS and r.random() < 0.6:
+            lo, hi = INT_BOUNDS[typ.name]
+            return r.choice(_nodes(lo - 1, hi + 1, hi * 2 + 1, -(2**64), 2**64, 2**70,
+                             Raw("1e999"), Raw("-1e999"), Raw("1" * 40), Raw("-0")))
+        return self.visit_type(typ)
+
+    def visit_object(self, typ: ObjectType) -> Node:
+        if self.rng.random() < 0.5:
+            return self.values.object(typ, 0, broken=True)
+        return self.visit_type(typ)
+
+
+class _Right(EntityVisitor[Node]):
+    """A value of a type at one depth (:meth:`_Values.value` keeps one per depth)."""
+
+    def __init__(self, values: _Values, depth: int) -> None:
+        self.values = values
+        self.depth = depth
+
+    def visit_builtin(self, typ: BuiltinType) -> Node:
+        return self.values.builtin(typ, self.depth)
+
+    def visit_enum(self, typ: EnumType) -> Node:
+        v = self.values
+        if not typ.members or v.chance(0.03):
+            return v.rng.choice(["nonesuch", ""])
+        return v.rng.choice(typ.members).name
+
+    def visit_array(self, typ: ArrayType) -> Node:
+        return self.values.array(typ, self.depth)
+
+    def visit_alternate(self, typ: AlternateType) -> Node:
+        return self.values.alternate(typ, self.depth)
+
+    def visit_object(self, typ: ObjectType) -> Node:
+        return self.values.object(typ, self.depth)
+
+
 class _Values:
     def __init__(self, rng: random.Random, err: float) -> None:
         self.rng = rng
         self.err = err
+        self._wrong = _Wrong(self)
+        self._right: dict[int, _Right] = {}
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
 
-    # -- wrong values --
     def wrong(self, typ: Type) -> Node:
-        """A value *typ* does not accept (mostly: a wrong JSON type)."""
-        r = self.rng
-        pool: list[Node] = [None, True, 0, -7, 2.5, "wrong", [], Obj(), [1, "a"],
-                            Obj([("k", 1)])]
-        jt = typ.json_type()
-        keep = {"string": (str,), "int": (int,), "number": (int, float), "boolean": (bool,),
-                "null": (type(None),), "array": (list,), "object": (Obj,)}.get(jt, ())
-        pool = [v for v in pool if not (isinstance(v, keep) and
-                                        not (isinstance(v, bool) and jt in ("int", "number")))]
-        if isinstance(typ, EnumType) and r.random() < 0.6:
-            return r.choice(["", "nonesuch", (typ.members[0].name.upper()
-                                              if typ.members else "X"), " " + (
-                typ.members[0].name if typ.members else ""), "\u00e9"])
-        if isinstance(typ, BuiltinType) and typ.name in INT_BOUNDS and r.random() < 0.6:
-            lo, hi = INT_BOUNDS[typ.name]
-            return r.choice(_nodes(lo - 1, hi + 1, hi * 2 + 1, -(2**64), 2**64, 2**70,
-                             Raw("1e999"), Raw("-1e999"), Raw("1" * 40), Raw("-0")))
-        if isinstance(typ, ObjectType) and r.random() < 0.5:
-            return self.object(typ, 0, broken=True)
-        return r.choice(pool) if pool else None
+        """A value *typ* does not accept (see :class:`_Wrong`)."""
+        return typ.accept(self._wrong)
 
-    # -- right values --
     def value(self, typ: Type, depth: int) -> Node:
+        """A value of *typ* at *depth*, now and then a wrong one (*err*)."""
         if self.err and self.chance(self.err):
             return self.wrong(typ)
-        if isinstance(typ, BuiltinType):
-            return self.builtin(typ, depth)
-        if isinstance(typ, EnumType):
-            if not typ.members or self.chance(0.03):
-                return self.rng.choice(["nonesuch", ""])
-            return self.rng.choice(typ.members).name
-        if isinstance(typ, ArrayType):
-            return self.array(typ, depth)
-        if isinstance(typ, AlternateType):
-            return self.alternate(typ, depth)
-        assert isinstance(typ, ObjectType), typ
-        return self.object(typ, depth)
+        right = self._right.get(depth)
+        if right is None:
+            right = self._right[depth] = _Right(self, depth)
+        return typ.accept(right)
 
     def builtin(self, typ: BuiltinType, depth: int) -> Node:
         r = self.rng
@@ -176,7 +221,7 @@ class _Values:
         branches = typ.branches.variants
         if depth >= MAX_DEPTH:
             # A scalar branch ends recursion.
-            scalar = [b for b in branches if not isinstance(b.type, (ObjectType, ArrayType))]
+            scalar = [b for b in branches if b.type.json_type() not in ("object", "array")]
             branches = scalar or branches
         return self.value(r.choice(branches).type, depth + 1)
 
@@ -188,8 +233,8 @@ class _Values:
         tag_value: str | None = None
         for m in typ.members:
             if m is tag:
-                assert isinstance(m.type, EnumType)
-                members = m.type.members
+                assert typ.branches is not None
+                members = typ.branches.tag_type.members
                 if members and not (self.err and self.chance(self.err)):
                     tag_value = r.choice(members).name
                     out.items.append((m.name, tag_value))
@@ -204,9 +249,7 @@ class _Values:
         if typ.branches is not None and tag_value is not None:
             branch = next((b for b in typ.branches.variants if b.name == tag_value), None)
             if branch is not None:
-                btype = branch.type
-                assert isinstance(btype, ObjectType)
-                for m in btype.members:
+                for m in branch.union_type.members:
                     if m.optional and not self.chance(optional_p):
                         continue
                     out.items.append((m.name, self.value(m.type, depth + 1)))

@@ -33,6 +33,7 @@ from qapic.frontend import (
     ArrayType,
     BuiltinType,
     Command,
+    EntityVisitor,
     EnumType,
     ObjectType,
     Type,
@@ -54,18 +55,29 @@ _WRONG_FOR_JSON: dict[str, Node] = {
 Path = tuple[int, ...]
 
 
-def wrong_value(typ: Type) -> tuple[bool, Node]:
-    """A value of a JSON type *typ* does not accept, if there is one (``any`` takes all)."""
-    if isinstance(typ, AlternateType):
+class _WrongValue(EntityVisitor[tuple[bool, Node]]):
+    """See :func:`wrong_value`."""
+
+    def visit_type(self, typ: Type) -> tuple[bool, Node]:
+        jt = typ.json_type()
+        if jt not in _WRONG_FOR_JSON:
+            return False, None
+        return True, _WRONG_FOR_JSON[jt]
+
+    def visit_alternate(self, typ: AlternateType) -> tuple[bool, Node]:
         taken = {b.type.alternate_qtype() for b in typ.branches.variants}
         for qtype, v in _BY_QTYPE:
             if qtype not in taken:
                 return True, Obj() if isinstance(v, Obj) else [] if isinstance(v, list) else v
         return False, None
-    jt = typ.json_type()
-    if jt not in _WRONG_FOR_JSON:
-        return False, None
-    return True, _WRONG_FOR_JSON[jt]
+
+
+_WRONG_VALUE = _WrongValue()
+
+
+def wrong_value(typ: Type) -> tuple[bool, Node]:
+    """A value of a JSON type *typ* does not accept, if there is one (``any`` takes all)."""
+    return typ.accept(_WRONG_VALUE)
 
 
 class _Whole:
@@ -82,20 +94,9 @@ class _Whole:
         self.members: list[tuple[Path, str, Type]] = []     # (path, 'Owner.member', type)
 
     def value(self, typ: Type, path: Path, stack: tuple[str, ...]) -> Node:
+        """The value of *typ* at *path*, inside the types *stack*."""
         small = typ.name in stack or len(stack) >= DEPTH
-        stack = (*stack, typ.name)
-        if isinstance(typ, BuiltinType):
-            return _builtin(typ, self.k)
-        if isinstance(typ, EnumType):
-            common = [m for m in typ.members if m.ifcond.is_always] or typ.members
-            return common[self.k % len(common)].name if common else "nonesuch"
-        self.sites.append((path, typ))
-        if isinstance(typ, ArrayType):
-            return [] if small else [self.value(typ.element_type, (*path, 0), stack)]
-        if isinstance(typ, AlternateType):
-            return self.alternate(typ, path, stack, small)
-        assert isinstance(typ, ObjectType), typ
-        return self.object(typ, path, stack, small)
+        return typ.accept(_WholeValue(self, path, (*stack, typ.name), small))
 
     def choose(self, owner: str, branches: Sequence[tuple[str, Type]], small: bool) -> int:
         """The branch to take: the first one not taken before, else the first one with a
@@ -127,7 +128,7 @@ class _Whole:
                   small: bool) -> Node:
         branches = list(typ.branches.variants)
         if small:
-            scalar = [b for b in branches if not isinstance(b.type, (ObjectType, ArrayType))]
+            scalar = [b for b in branches if b.type.json_type() not in ("object", "array")]
             branches = scalar or branches
         b = branches[self.choose(typ.name, [(b.name, b.type) for b in branches], small)]
         return self.value(b.type, path, stack)
@@ -154,21 +155,77 @@ class _Whole:
         return out
 
 
-def _choices(typ: Type) -> list[tuple[str, Type]]:
-    """The branches of a union or the alternatives of an alternate, with their types."""
-    if isinstance(typ, AlternateType):
+class _WholeValue(EntityVisitor[Node]):
+    """:meth:`_Whole.value` of one type at *path* (*small*: in its smallest form); a struct,
+    list or alternate is a site of :attr:`_Whole.sites`."""
+
+    def __init__(self, whole: _Whole, path: Path, stack: tuple[str, ...], small: bool) -> None:
+        self.whole = whole
+        self.path = path
+        self.stack = stack
+        self.small = small
+
+    def visit_builtin(self, typ: BuiltinType) -> Node:
+        return _builtin(typ, self.whole.k)
+
+    def visit_enum(self, typ: EnumType) -> Node:
+        common = [m for m in typ.members if m.ifcond.is_always] or typ.members
+        return common[self.whole.k % len(common)].name if common else "nonesuch"
+
+    def visit_array(self, typ: ArrayType) -> Node:
+        self.whole.sites.append((self.path, typ))
+        if self.small:
+            return []
+        return [self.whole.value(typ.element_type, (*self.path, 0), self.stack)]
+
+    def visit_alternate(self, typ: AlternateType) -> Node:
+        self.whole.sites.append((self.path, typ))
+        return self.whole.alternate(typ, self.path, self.stack, self.small)
+
+    def visit_object(self, typ: ObjectType) -> Node:
+        self.whole.sites.append((self.path, typ))
+        return self.whole.object(typ, self.path, self.stack, self.small)
+
+
+class _Choices(EntityVisitor[list[tuple[str, Type]]]):
+    """The branches of a union or the alternatives of an alternate, with their types (none
+    for other types)."""
+
+    def visit_type(self, typ: Type) -> list[tuple[str, Type]]:
+        return []
+
+    def visit_alternate(self, typ: AlternateType) -> list[tuple[str, Type]]:
         return [(b.name, b.type) for b in typ.branches.variants]
-    if isinstance(typ, ObjectType) and typ.branches is not None \
-            and typ.branches.tag_member is not None:
-        return [(b.name, b.union_type) for b in typ.branches.variants]
-    return []
+
+    def visit_object(self, typ: ObjectType) -> list[tuple[str, Type]]:
+        if typ.branches is not None and typ.branches.tag_member is not None:
+            return [(b.name, b.union_type) for b in typ.branches.variants]
+        return []
+
+
+class _Inside(EntityVisitor[list[Type]]):
+    """The types of a struct's members and of a list's elements (none for other types)."""
+
+    def visit_type(self, typ: Type) -> list[Type]:
+        return []
+
+    def visit_object(self, typ: ObjectType) -> list[Type]:
+        return [m.type for m in typ.members]
+
+    def visit_array(self, typ: ArrayType) -> list[Type]:
+        return [typ.element_type]
+
+
+_CHOICES = _Choices()
+_INSIDE = _Inside()
+
+
+def _choices(typ: Type) -> list[tuple[str, Type]]:
+    return typ.accept(_CHOICES)
 
 
 def _inside(typ: Type) -> list[Type]:
-    """The types of a struct's members and of a list's elements."""
-    if isinstance(typ, ObjectType):
-        return [m.type for m in typ.members]
-    return [typ.element_type] if isinstance(typ, ArrayType) else []
+    return typ.accept(_INSIDE)
 
 
 def _builtin(typ: BuiltinType, k: int) -> Node:
@@ -255,11 +312,30 @@ class Plan:
             ok, wrong = wrong_value(typ)
             if ok and self._once(group, "type", typ.name):
                 yield _replaced(tree, path, wrong)
-            node = _at(tree, path)
-            if isinstance(typ, ObjectType) and isinstance(node, Obj) \
-                    and self._once(group, "unknown", typ.name):
-                yield _replaced(tree, path, Obj([*node.items, ("x-nonesuch", 1)]))
-            if isinstance(typ, ArrayType) and node and self._once(group, "element", typ.name):
-                ok, wrong = wrong_value(typ.element_type)
-                if ok:
-                    yield _replaced(tree, (*path, 0), wrong)
+            yield from typ.accept(_Breaks(self, group, tree, path))
+
+
+class _Breaks(EntityVisitor[Iterator[Obj]]):
+    """What else breaks a site of a whole value *tree* (at *path*), by its kind: a struct
+    given an unknown key, a list an element of a wrong type (each once per *group*)."""
+
+    def __init__(self, plan: Plan, group: str, tree: Obj, path: Path) -> None:
+        self.plan = plan
+        self.group = group
+        self.tree = tree
+        self.path = path
+
+    def visit_type(self, typ: Type) -> Iterator[Obj]:
+        return iter(())
+
+    def visit_object(self, typ: ObjectType) -> Iterator[Obj]:
+        node = _at(self.tree, self.path)
+        if isinstance(node, Obj) and self.plan._once(self.group, "unknown", typ.name):
+            yield _replaced(self.tree, self.path, Obj([*node.items, ("x-nonesuch", 1)]))
+
+    def visit_array(self, typ: ArrayType) -> Iterator[Obj]:
+        node = _at(self.tree, self.path)
+        if node and self.plan._once(self.group, "element", typ.name):
+            ok, wrong = wrong_value(typ.element_type)
+            if ok:
+                yield _replaced(self.tree, (*self.path, 0), wrong)
