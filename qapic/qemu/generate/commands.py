@@ -38,12 +38,11 @@ from .common import (
     has_args,
     need_has,
     params,
-    placeholder,
     type_c_name,
     visitor,
 )
 from .features import feature_mask
-from .output import OutputSet, user_modules
+from .output import OutputSet, placeholder, user_modules
 
 BLURB = "Schema-defined QAPI/QMP commands"
 INIT_BLURB = "QAPI Commands initialization"

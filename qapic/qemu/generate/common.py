@@ -3,8 +3,8 @@
 The C names are part of QEMU's API (hand-written code uses them), so they follow QEMU's rules
 exactly: ``c_name`` for identifiers (:mod:`qapic.naming`, shared with the frontend),
 ``camel_to_upper`` and ``c_enum_const`` for enum constants, ``c_type`` for the C type of a value;
-``declaration``, ``params``, ``visitor`` and ``placeholder`` are the C pieces several backends
-write.
+``declaration``, ``params`` and ``visitor`` are the C pieces several backends write (the
+placeholder of an empty ``.c`` is :func:`.output.placeholder`).
 
 The emitter writes C the way it reads: ``line()`` for a line, ``with block(opening):`` for a
 braced block, ``lines(template)`` for a run of fixed lines, ``with guarded(cond):`` for code that
@@ -35,7 +35,6 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import cache
-from typing import TYPE_CHECKING
 
 from qapic.conditions import NEVER, Condition, to_c_preprocessor
 from qapic.frontend import (
@@ -51,9 +50,6 @@ from qapic.frozen import Frozen
 from qapic.naming import c_name
 
 from .single import PER_TARGET, GuardPolicy
-
-if TYPE_CHECKING:
-    from .output import CFile
 
 #: The QEMU release followed for a schema outside any QEMU tree (see GenContext.qemu_version).
 DEFAULT_QEMU_VERSION = (10, 0)
@@ -508,17 +504,6 @@ class Emitter:
     def text(self) -> str:
         """The lines, each ending in a newline."""
         return "\n".join(self._lines) + "\n" if self._lines else ""
-
-
-def placeholder(c_file: CFile) -> None:
-    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
-    if c_file.body.is_empty():
-        c_file.body.line(f"char qapi_dummy_{c_name_of_file(c_file.name)};")
-
-
-def c_name_of_file(name: str) -> str:
-    """The identifier made of a generated file's name, for its placeholder definition."""
-    return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
 class _Nothing:

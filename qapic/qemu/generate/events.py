@@ -26,11 +26,10 @@ from .common import (
     has_args,
     need_has,
     params,
-    placeholder,
     type_c_name,
     visitor,
 )
-from .output import OutputSet, user_modules
+from .output import OutputSet, placeholder, user_modules
 
 BLURB = "Schema-defined QAPI/QMP events"
 EMIT_BLURB = "QAPI Events"

@@ -22,8 +22,8 @@ from qapic.frontend import (
     entities_of,
 )
 
-from .common import GenContext, c_enum_const, placeholder
-from .output import OutputSet
+from .common import GenContext, c_enum_const
+from .output import OutputSet, placeholder
 
 BLURB = "Schema-defined QAPI features"
 

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from qapic.frontend import BUILTIN_MODULE, Entity, EntityVisitor, Include, Module, Schema
 
-from .common import Emitter, GenContext, placeholder
+from .common import Emitter, GenContext
 
 GENERATOR = "qapic"
 LICENSE = ("This work is licensed under the terms of the GNU LGPL, version 2.1 or later.\n"
@@ -289,3 +289,14 @@ def _has_content(path: str, data: bytes) -> bool:
         return b"".join(chunks) == data
     finally:
         os.close(fd)
+
+
+def placeholder(c_file: CFile) -> None:
+    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
+    if c_file.body.is_empty():
+        c_file.body.line(f"char qapi_dummy_{c_name_of_file(c_file.name)};")
+
+
+def c_name_of_file(name: str) -> str:
+    """The identifier made of a generated file's name, for its placeholder definition."""
+    return "".join(ch if ch.isalnum() else "_" for ch in name)
