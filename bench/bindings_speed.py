@@ -40,7 +40,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qapic.harness.base import cache_dir  # noqa: E402
+from qapic.proof.harness.base import cache_dir  # noqa: E402
 
 HARNESS_ARGS = ("-machine", "none", "-nodefaults", "-display", "none", "-S", "-qmp", "stdio")
 

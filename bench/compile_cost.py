@@ -5,12 +5,12 @@ What is compiled is what QEMU's build compiles, read from the cached upstream bu
 ``compile_commands.json`` (``scripts/qemu-build``): the generated ``qapi/*.c`` that go into
 ``libqemuutil.a`` are the *common part* (compiled once), those that go into
 ``libqemu-X-softmmu.a`` are the *per-target part* (compiled once per target).  Each file is
-compiled with that build directory's flags (``qapic.harness.build.QemuBuildDir``), our generated
-``qapi/`` first on the include path; a per-target file also gets ``-DCOMPILING_PER_TARGET`` and a
-``CONFIG_TARGET`` header with the target's ``TARGET_*`` symbols (``CONFIG_KVM`` by QEMU's host
-rule), as the QMP harness builds them.  The single-binary output (``qapic generate
---single-binary``) is compiled once, every ``.c`` QEMU compiles plus ``qapi-targets.c``, with the
-common flags.
+compiled with that build directory's flags (``qapic.proof.harness.builddir.QemuBuildDir``), our
+generated ``qapi/`` first on the include path; a per-target file also gets
+``-DCOMPILING_PER_TARGET`` and a ``CONFIG_TARGET`` header with the target's ``TARGET_*``
+symbols (``CONFIG_KVM`` by QEMU's host rule), as the QMP harness builds them.  The
+single-binary output (``qapic generate --single-binary``) is compiled once, every ``.c`` QEMU
+compiles plus ``qapi-targets.c``, with the common flags.
 
 CPU seconds are user+sys of the compiler processes (``wait4``: the driver with its cc1 and as),
 not wall time, so a busy machine or ``-j`` changes them little.  Sizes are ``size``'s
@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Final
 
 from qapic.conditions import TargetTable
-from qapic.harness.builddir import QemuBuildDir
-from qapic.harness.generation import config_target_header
+from qapic.proof.harness.builddir import QemuBuildDir
+from qapic.proof.harness.generation import config_target_header
 
 REPO = Path(__file__).resolve().parent.parent
 P2_GOAL = 1.2
@@ -175,7 +175,7 @@ def target_list(spec: str, table: TargetTable) -> list[str]:
     return names
 
 
-def main() -> int:
+def _arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--targets", default="all",
                     help="per-target builds to compile: 'all' (default) or a list X,Y")
@@ -185,39 +185,66 @@ def main() -> int:
     ap.add_argument("--build-dir", type=Path,
                     help="a built QEMU 10.0 build directory (default: scripts/qemu-build's)")
     ap.add_argument("--keep", type=Path, help="keep the generated files and objects here")
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    build = (args.build_dir or upstream_build_dir()).resolve()
-    qb = QemuBuildDir.read(build)
-    table = qb.target_table()
-    targets = target_list(args.targets, table)
+
+Cost = tuple[float, Size]       # CPU seconds, object sizes
+
+
+@dataclass
+class Costs:
+    """What compiling the QAPI code costs: the common part, each target's part and its full
+    build (common + part), the single build."""
+
+    targets: list[str]
+    n_common: int                   # files of the common part
+    target_names: set[str]          # files of each target's part
+    n_single: int                   # files of the single build
+    common: Cost
+    single: Cost
+    part: dict[str, Cost]
+    full: dict[str, Cost]
+    version: str                    # of the QEMU source
+    cc: str                         # the compiler's --version line
+
+
+def _jobs(qb: QemuBuildDir, table: TargetTable, targets: list[str], work: Path,
+          common_names: set[str], target_names: set[str]
+          ) -> tuple[list[Job], list[Job], dict[str, list[Job]]]:
+    """The compiles of the single build, of the common part, and of each target's part."""
     schema = qb.source / "qapi" / "qapi-schema.json"
-    common_names, target_names = qemu_split(build)
+    gen_t = generate(schema, work / "gen-target", [])
+    gen_s = generate(schema, work / "gen-single",
+                     ["--single-binary", "--targets-from", str(qb.source)])
+    missing = (common_names | target_names) - {p.name for p in gen_t.glob("*.c")}
+    if missing:
+        raise SystemExit(f"qapic generate did not write {sorted(missing)}")
+    single_names = sorted((common_names | target_names | {"qapi-targets.c"})
+                          & {p.name for p in gen_s.glob("*.c")})
 
+    jobs_common = [Job(gen_t / n, work / "obj" / "common" / f"{n}.o",
+                       compile_argv(qb, gen_t.parent)) for n in sorted(common_names)]
+    jobs_target: dict[str, list[Job]] = {}
+    for t in targets:
+        cfg = work / "config" / f"{t}-config-target.h"
+        cfg.parent.mkdir(parents=True, exist_ok=True)
+        cfg.write_text(config_target_header(table, t))
+        argv = compile_argv(qb, gen_t.parent,
+                            ["-DCOMPILING_PER_TARGET", f'-DCONFIG_TARGET="{cfg}"'])
+        jobs_target[t] = [Job(gen_t / n, work / "obj" / t / f"{n}.o", argv)
+                          for n in sorted(target_names)]
+    jobs_single = [Job(gen_s / n, work / "obj" / "single" / f"{n}.o",
+                       compile_argv(qb, gen_s.parent)) for n in single_names]
+    return jobs_single, jobs_common, jobs_target
+
+
+def _measure(args: argparse.Namespace, qb: QemuBuildDir, table: TargetTable,
+             targets: list[str]) -> Costs:
+    common_names, target_names = qemu_split(qb.path)
     with tempfile.TemporaryDirectory(prefix="qapic-compile-cost-") as tmp:
         work = (args.keep or Path(tmp)).resolve()
-        gen_t = generate(schema, work / "gen-target", [])
-        gen_s = generate(schema, work / "gen-single",
-                         ["--single-binary", "--targets-from", str(qb.source)])
-        missing = (common_names | target_names) - {p.name for p in gen_t.glob("*.c")}
-        if missing:
-            raise SystemExit(f"qapic generate did not write {sorted(missing)}")
-        single_names = sorted((common_names | target_names | {"qapi-targets.c"})
-                              & {p.name for p in gen_s.glob("*.c")})
-
-        jobs_common = [Job(gen_t / n, work / "obj" / "common" / f"{n}.o",
-                           compile_argv(qb, gen_t.parent)) for n in sorted(common_names)]
-        jobs_target: dict[str, list[Job]] = {}
-        for t in targets:
-            cfg = work / "config" / f"{t}-config-target.h"
-            cfg.parent.mkdir(parents=True, exist_ok=True)
-            cfg.write_text(config_target_header(table, t))
-            argv = compile_argv(qb, gen_t.parent,
-                                ["-DCOMPILING_PER_TARGET", f'-DCONFIG_TARGET="{cfg}"'])
-            jobs_target[t] = [Job(gen_t / n, work / "obj" / t / f"{n}.o", argv)
-                              for n in sorted(target_names)]
-        jobs_single = [Job(gen_s / n, work / "obj" / "single" / f"{n}.o",
-                           compile_argv(qb, gen_s.parent)) for n in single_names]
+        jobs_single, jobs_common, jobs_target = _jobs(qb, table, targets, work, common_names,
+                                                      target_names)
         all_jobs = [*jobs_single, *jobs_common, *(j for t in targets for j in jobs_target[t])]
         # Interleaved in a fixed order, so a change of load on a shared machine falls on
         # the single build and the per-target builds alike.
@@ -230,35 +257,42 @@ def main() -> int:
         cpu = {obj: statistics.median(v) for obj, v in samples.items()}
         size = sizes([j.obj for j in all_jobs])
 
-        def cost(jobs: Sequence[Job]) -> tuple[float, Size]:
+        def cost(jobs: Sequence[Job]) -> Cost:
             return (sum(cpu[j.obj] for j in jobs),
                     sum((size[j.obj] for j in jobs), ZERO))
 
         c_cpu, c_size = cost(jobs_common)
-        s_cpu, s_size = cost(jobs_single)
         part = {t: cost(jobs_target[t]) for t in targets}
-        full = {t: (c_cpu + part[t][0], c_size + part[t][1]) for t in targets}
         version = (qb.source / "VERSION").read_text().strip()
         cc = subprocess.run([qb.cflags[0], "--version"], stdout=subprocess.PIPE,
                             text=True).stdout.splitlines()[0]
+        return Costs(targets, len(jobs_common), target_names, len(jobs_single),
+                     (c_cpu, c_size), cost(jobs_single), part,
+                     {t: (c_cpu + part[t][0], c_size + part[t][1]) for t in targets},
+                     version, cc)
 
-    print(f"schema: QEMU {version} qapi/qapi-schema.json; flags of the upstream build "
-          f"directory; {cc}; -j {args.jobs}; CPU = user+sys of the compiler processes"
+
+def _print_builds(args: argparse.Namespace, c: Costs) -> None:
+    print(f"schema: QEMU {c.version} qapi/qapi-schema.json; flags of the upstream build "
+          f"directory; {c.cc}; -j {args.jobs}; CPU = user+sys of the compiler processes"
           + (f", median of {args.repeat} runs" if args.repeat > 1 else ""))
-    print(f"common part: {len(jobs_common)} files in libqemuutil.a, compiled once; "
-          f"per-target part: {len(target_names)} files per target "
-          f"({', '.join(sorted(target_names))})")
+    print(f"common part: {c.n_common} files in libqemuutil.a, compiled once; "
+          f"per-target part: {len(c.target_names)} files per target "
+          f"({', '.join(sorted(c.target_names))})")
     print()
     print(f"{'per-target build':<18} {'part CPU s':>10} {'part size':>10} "
           f"{'build CPU s':>11} {'build size':>11} {'build bytes':>12}")
-    for t in targets:
-        print(f"{t:<18} {part[t][0]:10.2f} {part[t][1].total:10,} "
-              f"{full[t][0]:11.2f} {full[t][1].total:11,} {full[t][1].file:12,}")
+    for t in c.targets:
+        part, full = c.part[t], c.full[t]
+        print(f"{t:<18} {part[0]:10.2f} {part[1].total:10,} "
+              f"{full[0]:11.2f} {full[1].total:11,} {full[1].file:12,}")
     print("(size = text+data+bss of the QAPI objects; bytes = their file size; "
           "build = common part + the target's part)")
     print()
 
-    ref = "x86_64" if "x86_64" in targets else targets[0]
+
+def _print_groups(c: Costs, table: TargetTable, ref: str) -> None:
+    targets = c.targets
     groups: list[tuple[str, list[str]]] = [(f"1 target ({ref})", [ref])]
     default: list[str] = [t for t in ("aarch64", "x86_64") if t in targets]
     if len(default) == 2:
@@ -266,15 +300,20 @@ def main() -> int:
     if len(targets) > 2 or (len(targets) == 2 and len(default) < 2):
         groups.append((f"{len(targets)} targets" + (" (all)" if len(targets) == len(
             table.names()) else ""), targets))
+    s_cpu = c.single[0]
     print(f"{'QAPI code compiled for':<40} {'files':>6} {'CPU s':>8} {'single / this':>14}")
     for label, ts in groups:
-        sec = c_cpu + sum(part[t][0] for t in ts)
-        files = len(jobs_common) + len(target_names) * len(ts)
+        sec = c.common[0] + sum(c.part[t][0] for t in ts)
+        files = c.n_common + len(c.target_names) * len(ts)
         print(f"{'per target, ' + label:<40} {files:6} {sec:8.2f} {s_cpu / sec:14.2f}")
-    print(f"{'single binary, once':<40} {len(jobs_single):6} {s_cpu:8.2f} {1:14.2f}")
+    print(f"{'single binary, once':<40} {c.n_single:6} {s_cpu:8.2f} {1:14.2f}")
     print()
 
-    largest = max(targets, key=lambda t: (full[t][1].total, t == ref))  # ties: ref
+
+def _print_sizes_and_goals(c: Costs, ref: str) -> None:
+    full = c.full
+    s_cpu, s_size = c.single
+    largest = max(c.targets, key=lambda t: (full[t][1].total, t == ref))  # ties: ref
     print(f"{'QAPI objects':<34} {'text':>10} {'data':>8} {'bss':>6} {'text+data+bss':>14} "
           f"{'file bytes':>11}")
     rows = [(f"per target, {largest} (largest)", full[largest][1])]
@@ -296,6 +335,19 @@ def main() -> int:
         print(f"P3: single QAPI objects / per-target {t}: text+data+bss {p3:.3f}x "
               f"(+{s_size.total - full[t][1].total:,} bytes), file bytes {p3_file:.3f}x "
               f"(goal <= {P3_GOAL}x) -> {'met' if p3 <= P3_GOAL else 'NOT met'}")
+
+
+def main() -> int:
+    args = _arguments()
+    build = (args.build_dir or upstream_build_dir()).resolve()
+    qb = QemuBuildDir.read(build)
+    table = qb.target_table()
+    targets = target_list(args.targets, table)
+    costs = _measure(args, qb, table, targets)
+    _print_builds(args, costs)
+    ref = "x86_64" if "x86_64" in targets else targets[0]
+    _print_groups(costs, table, ref)
+    _print_sizes_and_goals(costs, ref)
     return 0
 
 

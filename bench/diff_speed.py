@@ -2,7 +2,7 @@
 
 The two query-qmp-schema values come from QEMU's own generator (tests/oracle, run once, not
 timed) and are written to files.  Timed: reading both files, validating, comparing and rendering
-the text report, in this process (best of N), and the whole ``python -m qapic.backends.diff``
+the text report, in this process (best of N), and the whole ``python -m qapic.qmp.diff``
 process (interpreter start-up included, best of N).  Goal: under 0.5 s.
 
     .venv/bin/python bench/diff_speed.py [--runs N] [--schema-key 10.0] [--a x86_64] [--b aarch64]
@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qapic.backends import diff  # noqa: E402
+from qapic.cli import command_main  # noqa: E402
 from tests.oracle.targets import target_symbols  # noqa: E402
 from tests.oracle.upstream import UpstreamOracle  # noqa: E402
 
@@ -61,14 +61,14 @@ def main() -> int:
             out = io.StringIO()
             start = time.perf_counter()
             with contextlib.redirect_stdout(out):
-                status = diff.main([str(files[0]), str(files[1])])
+                status = command_main("diff", [str(files[0]), str(files[1])])
             best = min(best, time.perf_counter() - start)
         summary = out.getvalue().strip().splitlines()[-1] if out.getvalue() else "no changes"
 
         whole = float("inf")
         for _ in range(args.runs):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "qapic.backends.diff", *map(str, files)],
+            subprocess.run([sys.executable, "-m", "qapic.qmp.diff", *map(str, files)],
                            cwd=REPO, check=False, stdout=subprocess.DEVNULL)
             whole = min(whole, time.perf_counter() - start)
 

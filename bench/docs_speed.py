@@ -2,7 +2,7 @@
 
 Timed, best of N: loading the schema, building the documentation view (availability of every
 entry, member, value, branch and feature over all targets), rendering HTML and rST, in this
-process; and the whole ``python -m qapic.backends.docs`` process writing the output directory
+process; and the whole ``python -m qapic.qmp.docs`` process writing the output directory
 (interpreter start-up included).  Goal: under 2 s.
 
     .venv/bin/python bench/docs_speed.py [--runs N] [--schema-key 10.0] [--format html,rst]
@@ -20,10 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from qapic.backends.docs import html, rst  # noqa: E402
-from qapic.backends.docs.model import Entry, build_view  # noqa: E402
 from qapic.frontend import load_schema  # noqa: E402
 from qapic.qemu_tree import read_target_table  # noqa: E402
+from qapic.qmp.docs import html, rst  # noqa: E402
+from qapic.qmp.docs.model import Entry, build_view  # noqa: E402
 
 GOAL = 2.0
 
@@ -72,7 +72,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "qapic.backends.docs", str(schema_path),
+            subprocess.run([sys.executable, "-m", "qapic.qmp.docs", str(schema_path),
                             "-o", str(Path(tmp) / f"out{i}"), "--format", args.format],
                            check=True, cwd=REPO)
             process = min(process, time.perf_counter() - t)

@@ -2,7 +2,7 @@
 (issue 4, P4: goal at most 1.05x), over 1000 calls.
 
 Both sides are QEMU 10.0.x's QAPI code as the QMP harness builds it against the cached upstream
-QEMU build (``qapic.harness.build``, its own output directory, objects from the shared cache):
+QEMU build (``qapic.proof.harness.build``, its own output directory, objects from the shared cache):
 the per-target objects compiled for one target (default x86_64) against the single-binary
 objects with that target active.
 
@@ -52,10 +52,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.compile_cost import QEMU_FLAGS, upstream_build_dir, with_qemu_flags  # noqa: E402
-from qapic.harness.base import cache_dir  # noqa: E402
-from qapic.harness.build import build  # noqa: E402
-from qapic.harness.builddir import QemuBuildDir, support_objects  # noqa: E402
-from qapic.harness.linking import link_args  # noqa: E402
+from qapic.proof.harness.base import cache_dir  # noqa: E402
+from qapic.proof.harness.build import HarnessOptions, build  # noqa: E402
+from qapic.proof.harness.builddir import QemuBuildDir, support_objects  # noqa: E402
+from qapic.proof.harness.linking import link_args  # noqa: E402
 
 DRIVER = Path(__file__).resolve().parent / "c" / "qmp_latency.c"
 P4_GOAL = 1.05
@@ -194,7 +194,7 @@ def over_qmp(argv: Sequence[str], calls: int, starts: int) -> tuple[dict[str, li
             "qmp query-qmp-schema": per_call, "qmp query-qmp-schema cpu": [per_call_cpu]}, reply
 
 
-def main() -> int:
+def _arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--target", default="x86_64")
     ap.add_argument("--calls", type=int, default=1000)
@@ -209,27 +209,19 @@ def main() -> int:
     ap.add_argument("--build-dir", type=Path,
                     help="a built QEMU build directory of that release (default: "
                     "scripts/qemu-build's)")
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    qemu = (args.build_dir or upstream_build_dir(args.qemu)).resolve()
-    qb = QemuBuildDir.read(qemu)
-    out = cache_dir() / "bench" / ("qmp-latency" if args.qemu == "10.0"
-                                   else f"qmp-latency-{args.qemu}")
-    t0 = time.monotonic()
-    conditions = CARRIED.get(args.qemu)
-    harness = build(qemu, out, targets=[args.target], single=conditions is None,
-                    cflags=QEMU_FLAGS)
-    single_harness = harness
-    if conditions is not None:
-        single_harness = build(qemu, out.with_name(out.name + "-carried"), targets=[args.target],
-                               conditions=conditions, cflags=QEMU_FLAGS)
-    assert single_harness.single is not None  # built with single=True
-    exes = build_drivers(qb, out, args.target,
-                         None if conditions is None else out.with_name(out.name + "-carried"))
-    built = time.monotonic() - t0
-    qmp_argv = {"per-target": [str(harness.per_target[args.target])],
-                "single": [str(single_harness.single), "-target", args.target]}
 
+@dataclass
+class _Measured:
+    samples: dict[str, Samples]
+    commands: dict[str, set[int]]       # the commands each side's processes registered
+    replies: dict[str, bytes]           # each side's query-qmp-schema reply
+
+
+def _measure(args: argparse.Namespace, exes: dict[str, Path],
+             qmp_argv: dict[str, list[str]]) -> _Measured:
+    """Every measure of both sides, the sides alternating from round to round."""
     samples = {side: Samples({}, {}, {}) for side in SIDES}
     commands: dict[str, set[int]] = {side: set() for side in SIDES}
     replies: dict[str, bytes] = {}
@@ -251,32 +243,10 @@ def main() -> int:
             res, replies[side] = over_qmp(qmp_argv[side], args.calls, args.starts)
             for measure, ns in res.items():
                 samples[side].add(measure, ns)
+    return _Measured(samples, commands, replies)
 
-    if conditions is None:
-        if len(commands["per-target"] | commands["single"]) != 1:
-            raise SystemExit(f"the two sides register different numbers of commands: {commands}")
-        if replies["per-target"] != replies["single"]:
-            raise SystemExit("the two harnesses' query-qmp-schema replies differ")
-    else:
-        # The single side against its per-target twin with the same conditions.
-        _, twin_reply = over_qmp([str(single_harness.per_target[args.target])], 1, 0)
-        if twin_reply != replies["single"]:
-            raise SystemExit("the single harness's query-qmp-schema reply differs from the "
-                             "per-target harness built with the same conditions")
 
-    print(f"QEMU {(qb.source / 'VERSION').read_text().strip()}, target {args.target}: "
-          f"per-target harness objects vs single-binary objects (-target {args.target}); "
-          f"{args.calls} calls per process, {args.rounds} rounds, sides alternating; "
-          + ("" if conditions is None else f"single with {conditions.name}; ")
-          + f"commands registered {sorted(commands['per-target'])[0]} / "
-          f"{sorted(commands['single'])[0]}, reply {len(replies['per-target']):,} / "
-          f"{len(replies['single']):,} bytes (per-target / single); "
-          f"harness and drivers ready in {built:.1f} s")
-    print("figures: median over processes of each process's median (mean) per call, and the "
-          "fastest call, microseconds; ratio of the medians. wall = elapsed; cpu = the "
-          "thread's CPU time (in process) or the harness's user+sys (QMP: per call the "
-          "process's total / calls, so no median; start: start-up and exit)")
-    print()
+def _print_table(samples: dict[str, Samples]) -> None:
     labels: list[tuple[str, str, bool]] = []
     for measure, label in (("register", "registration: qmp_init_marshal()"),
                            ("introspect first", "first introspection value + free"),
@@ -303,6 +273,57 @@ def main() -> int:
     for label, ratio in verdicts:
         print(f"P4: {label}: single / per-target = {ratio:.2f}x (goal <= {P4_GOAL}x) -> "
               f"{'met' if ratio <= P4_GOAL else 'NOT met'}")
+
+
+def main() -> int:
+    args = _arguments()
+    qemu = (args.build_dir or upstream_build_dir(args.qemu)).resolve()
+    qb = QemuBuildDir.read(qemu)
+    out = cache_dir() / "bench" / ("qmp-latency" if args.qemu == "10.0"
+                                   else f"qmp-latency-{args.qemu}")
+    t0 = time.monotonic()
+    conditions = CARRIED.get(args.qemu)
+    harness = build(qemu, out, HarnessOptions(targets=[args.target], single=conditions is None,
+                                              cflags=QEMU_FLAGS))
+    single_harness = harness
+    if conditions is not None:
+        single_harness = build(qemu, out.with_name(out.name + "-carried"), HarnessOptions(
+            targets=[args.target], conditions=conditions, cflags=QEMU_FLAGS))
+    assert single_harness.single is not None  # built with single=True
+    exes = build_drivers(qb, out, args.target,
+                         None if conditions is None else out.with_name(out.name + "-carried"))
+    built = time.monotonic() - t0
+    qmp_argv = {"per-target": [str(harness.per_target[args.target])],
+                "single": [str(single_harness.single), "-target", args.target]}
+
+    m = _measure(args, exes, qmp_argv)
+    commands, replies = m.commands, m.replies
+    if conditions is None:
+        if len(commands["per-target"] | commands["single"]) != 1:
+            raise SystemExit(f"the two sides register different numbers of commands: {commands}")
+        if replies["per-target"] != replies["single"]:
+            raise SystemExit("the two harnesses' query-qmp-schema replies differ")
+    else:
+        # The single side against its per-target twin with the same conditions.
+        _, twin_reply = over_qmp([str(single_harness.per_target[args.target])], 1, 0)
+        if twin_reply != replies["single"]:
+            raise SystemExit("the single harness's query-qmp-schema reply differs from the "
+                             "per-target harness built with the same conditions")
+
+    print(f"QEMU {(qb.source / 'VERSION').read_text().strip()}, target {args.target}: "
+          f"per-target harness objects vs single-binary objects (-target {args.target}); "
+          f"{args.calls} calls per process, {args.rounds} rounds, sides alternating; "
+          + ("" if conditions is None else f"single with {conditions.name}; ")
+          + f"commands registered {sorted(commands['per-target'])[0]} / "
+          f"{sorted(commands['single'])[0]}, reply {len(replies['per-target']):,} / "
+          f"{len(replies['single']):,} bytes (per-target / single); "
+          f"harness and drivers ready in {built:.1f} s")
+    print("figures: median over processes of each process's median (mean) per call, and the "
+          "fastest call, microseconds; ratio of the medians. wall = elapsed; cpu = the "
+          "thread's CPU time (in process) or the harness's user+sys (QMP: per call the "
+          "process's total / calls, so no median; start: start-up and exit)")
+    print()
+    _print_table(m.samples)
     return 0
 
 

@@ -18,7 +18,7 @@ import shutil
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -403,27 +403,6 @@ LENIENT_HINT = ("--lenient-docs accepts this schema: its doc comments follow an 
 
 
 # --- QEMU trees -----------------------------------------------------------------------------
-
-def target_table(schema: str, qemu_src: Path | None, needed_for: str = "",
-                 reader: Callable[[Path], TargetTable] | None = None) -> TargetTable:
-    """The targets of the QEMU tree *qemu_src*, else of the tree containing *schema*.  No tree:
-    a usage error (the command line must name one); a tree that cannot be read: exit 1."""
-    from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
-
-    tree = qemu_src
-    if tree is None:
-        tree = find_tree(Path(schema).parent)
-        if tree is None:
-            raise UsageError(f"{schema} is not inside a QEMU source tree"
-                             + (f" ({needed_for})" if needed_for else "")
-                             + ": name one with --qemu-src DIR")
-    else:
-        check_input_dir(tree)
-    try:
-        return (reader or read_target_table)(tree)
-    except (QemuTreeError, OSError) as err:
-        raise CommandError(str(err)) from None
-
 
 def unknown_target(name: str, table: TargetTable) -> UsageError:
     return UsageError(f"unknown target '{name}' (known: {', '.join(table.names())})")

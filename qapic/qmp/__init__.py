@@ -1,1 +1,2 @@
-"""The tools for QMP users: what a QEMU build exposes, and typed clients for it."""
+"""The tools for QMP users: what a QEMU build exposes (targets, introspect, diff, docs, carried
+conditions) and typed Python clients that know it (bindings)."""

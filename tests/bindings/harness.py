@@ -26,7 +26,7 @@ from qapic.frontend import (
     ObjectType,
     Type,
 )
-from qapic.fuzz.generate import Obj
+from qapic.proof.fuzz.request import Obj
 
 _DECODER = json.JSONDecoder()
 BASE_ARGS = ("-machine", "none", "-nodefaults", "-display", "none", "-S", "-qmp", "stdio")

@@ -2,7 +2,7 @@
 harnesses (QEMU 10.0 from upstream's generator; QEMU 10.2.2 from upstream's generator on the
 schema with qapic's shipped conditions written in), with QEMU's own code as the judge.
 
-For every command the target has, each request of the fuzz plan (``qapic/fuzz/plan.py``: every
+For every command the target has, each request of the fuzz plan (``qapic/proof/fuzz/plan.py``: every
 command's arguments whole, each union and alternate taking each branch, then each member made
 wrong alone, unknown keys, wrong list elements) is built as a user builds it, from Python
 values (the generated classes' constructors, keyword arguments), and called through the typed
@@ -33,9 +33,9 @@ import pytest
 
 from qapic.frontend import Command, Schema, entities_of, load_schema
 from qapic.frontend.overlay import load_optional
-from qapic.fuzz.generate import render
-from qapic.fuzz.plan import Plan
-from qapic.harness.build import Result, defines_in_effect
+from qapic.proof.fuzz.plan import Plan
+from qapic.proof.fuzz.request import render
+from qapic.proof.harness.build import Result, defines_in_effect
 from tests.bindings.harness import Builder, Unbuildable, connected, plain, python_name
 from tests.bindings.packages import CARRIED_10_2, load, schema
 from tests.carry.fixtures import schema_10_2_with_conditions

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from qapic.frontend import Command, entities_of
-from qapic.fuzz.plan import Plan
-from qapic.harness.build import Result, defines_in_effect
+from qapic.proof.fuzz.plan import Plan
+from qapic.proof.harness.build import Result, defines_in_effect
 from tests.bindings.packages import load, mutant
 from tests.bindings.test_harness import _listed, _schema, _target
 from tests.harness.conftest import harnesses

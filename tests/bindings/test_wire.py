@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from qapic.harness.build import Result
+from qapic.proof.harness.build import Result
 from tests.bindings.harness import connected
 from tests.bindings.packages import load
 from tests.harness.conftest import harnesses

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from qapic.backends.introspect import introspect
 from qapic.frontend import load_overlay, load_schema
+from qapic.schema_info import introspect
 from tests.carry.fixtures import SHIPPED_10_2
 from tests.carry.qapi_text import top_level
 from tests.carry.rewrite import kind_of

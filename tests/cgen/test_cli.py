@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qapic.backends.c.common import GenContext
-from qapic.backends.c.output import OutputSet
+from qapic.qemu.generate.common import GenContext
+from qapic.qemu.generate.output import OutputSet
 from tests.cgen.helpers import files, run_qapic, run_upstream
 from tests.cgen_dispatch.csource import code
 from tests.support import REPO, qemu_source

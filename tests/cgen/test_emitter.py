@@ -7,7 +7,7 @@ import textwrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qapic.backends.c.common import Emitter, _block_lines, _general_block_lines
+from qapic.qemu.generate.common import Emitter, _block_lines, _general_block_lines
 
 # Lines made of what makes dedenting differ: spaces, tabs and other control characters, '#',
 # empty lines, and ordinary text.

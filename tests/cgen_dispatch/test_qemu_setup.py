@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qapic import qemu_setup
+from qapic.qemu import setup as qemu_setup
 from tests.support import REPO
 from tests.treestate import tree_state, without_times
 
@@ -101,7 +101,7 @@ def test_launcher_follows_qapic_changes(tree: Path, tmp_path: Path) -> None:
     # Bytecode written by running qapic is no change of qapic.
     assert _setup(tree, pythonpath=copy).returncode == 0
     assert tree_state(tree) == first_state
-    output = copy / "qapic" / "backends" / "c" / "output.py"
+    output = copy / "qapic" / "qemu" / "generate" / "output.py"
     output.write_text(output.read_text().replace('GENERATOR = "qapic"', 'GENERATOR = "qapic 2"'))
     proc = _setup(tree, pythonpath=copy)
     assert proc.returncode == 0, proc.stderr

@@ -1,4 +1,4 @@
-"""The compatibility rule of ``qapic diff`` (module docstring of qapic/backends/diff.py, after
+"""The compatibility rule of ``qapic diff`` (module docstring of qapic/qmp/diff/__init__.py, after
 docs/devel/qapi-code-gen.rst "Compatibility considerations"), on small hand-written values."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qapic.backends import diff
+from qapic.cli import command_main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,19 +25,19 @@ def run_json(*argv: str | Path) -> tuple[int, dict[str, Any]]:
     """``qapic diff --json ARGV`` in this process: (exit status, parsed output)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        status = diff.main(["--json", *map(str, argv)])
+        status = command_main("diff", ["--json", *map(str, argv)])
     return status, json.loads(out.getvalue())
 
 
 def run_text(*argv: str | Path) -> tuple[int, str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        status = diff.main([*map(str, argv)])
+        status = command_main("diff", [*map(str, argv)])
     return status, out.getvalue()
 
 
 def run_cli(*argv: str | Path,
-            module: str = "qapic.backends.diff") -> subprocess.CompletedProcess[str]:
+            module: str = "qapic.qmp.diff") -> subprocess.CompletedProcess[str]:
     """``qapic diff`` as a separate process (``python -m MODULE ARGV``)."""
     return subprocess.run([sys.executable, "-m", module, *map(str, argv)], cwd=REPO,
                           capture_output=True, text=True, check=False)

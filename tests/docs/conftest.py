@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qapic.backends.docs import main
 from qapic.frontend import Schema, load_schema
+from tests.docs.helpers import main
 from tests.docs.htmltree import HtmlTree
 from tests.support import SYSTEM_SCHEMA
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qapic.backends.docs import main
-from qapic.backends.docs.model import anchor
+from qapic.qmp.docs.model import anchor
+from tests.docs.helpers import main
 from tests.docs.htmltree import HtmlTree
 from tests.support import SYSTEM_SCHEMA as SYSTEM
 

@@ -571,7 +571,7 @@ SMALL = """\
 
 
 def test_constructs_of_a_small_schema(tmp_path: Path) -> None:
-    from qapic.backends.docs import main
+    from tests.docs.helpers import main
 
     schema = tmp_path / "small.json"
     schema.write_text(SMALL, encoding="utf-8")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qapic.backends.docs.model import anchor, build_view
 from qapic.frontend import Command, Event, Schema
 from qapic.frontend.doc import PLAIN
+from qapic.qmp.docs.model import anchor, build_view
 from tests.docs.htmltree import HtmlTree, is_subsequence, missing_at, shown_words, source_words
 
 

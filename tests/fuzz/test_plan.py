@@ -1,4 +1,4 @@
-"""The systematic share of qapic fuzz's requests (qapic/fuzz/plan.py), on the harness tests'
+"""The systematic share of qapic fuzz's requests (qapic/proof/fuzz/plan.py), on the harness tests'
 schema of target-conditional everything and on QEMU 10.0's schema.
 
 What a visitor's lines need is derived here from the schema, independently of the plan: every
@@ -25,8 +25,9 @@ from qapic.frontend import (
     Type,
     load_schema,
 )
-from qapic.fuzz.generate import Generator, Obj, Request
-from qapic.fuzz.plan import Plan
+from qapic.proof.fuzz.generate import Generator
+from qapic.proof.fuzz.plan import Plan
+from qapic.proof.fuzz.request import Obj, Request
 from tests.fuzz.test_qmp_generator import MODULE, json_kind
 from tests.support import SYSTEM_SCHEMA
 

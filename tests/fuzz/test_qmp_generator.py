@@ -1,4 +1,4 @@
-"""qapic fuzz's request generator (qapic/fuzz/generate.py), on the harness tests' schema of
+"""qapic fuzz's request generator (qapic/proof/fuzz/generate.py), on the harness tests' schema of
 target-conditional everything: what the issue asks it to send is checked by walking the
 generated requests against the schema here, independently of how the generator chose them."""
 
@@ -22,7 +22,8 @@ from qapic.frontend import (
     Type,
     load_schema,
 )
-from qapic.fuzz.generate import RESET, Generator, Obj, Raw, Request, corpus_line, wire
+from qapic.proof.fuzz.generate import Generator, corpus_line
+from qapic.proof.fuzz.request import RESET, Obj, Raw, Request, wire
 from tests.qmp.runner import load_file
 
 MODULE = Path(__file__).resolve().parents[1] / "harness" / "schemas" / "target-conditions.json"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from qapic.harness.build import Result, build
+from qapic.proof.harness.build import HarnessOptions, Result, build
 from tests.harness.helpers import OUT, OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
 from tests.oracle.fixtures import oracle_10_0
 from tests.qemu import QemuBuild
@@ -33,8 +33,8 @@ def sanitized_harnesses(qemu_upstream: QemuBuild) -> Result:
     under test; the normal per-target harnesses their replies are compared with are
     upstream's)."""
     t0 = time.monotonic()
-    result = build(qemu_upstream.build_dir, OUT_SANITIZED, SANITIZED_PER_TARGET,
-                   sanitize=SANITIZERS, reference="qapic")
+    result = build(qemu_upstream.build_dir, OUT_SANITIZED, HarnessOptions(
+        SANITIZED_PER_TARGET, sanitize=SANITIZERS, reference="qapic"))
     report = json.loads((OUT_SANITIZED / "harness-build.json").read_text())
     print(f"sanitized harness build: {time.monotonic() - t0:.1f} s, {report['compiles']} "
           f"compiles, {report['cache_hits']} cached, {report['seconds']}")

@@ -8,8 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from qapic.harness.base import cache_dir
-from qapic.harness.build import Result
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import Result
+from tests.harness.requests import JSON, extra_corpus
+from tests.qmp import runner
 
 #: Where the harnesses are kept between sessions (objects are cached separately, by content).
 OUT = cache_dir() / "harness" / "upstream"
@@ -48,3 +50,15 @@ def assert_clean(proc: subprocess.CompletedProcess[str], report: dict[str, objec
     assert report["requests"] == requests
     assert (report["divergences"], report["crashes"], report["hangs"],
             report["sanitizer_reports"], report["findings"]) == (0, 0, 0, 0, [])
+
+
+def compare_corpus(per_target: Path, as_target: Path, target: str,
+                   schema: list[JSON]) -> tuple[str | None, runner.Run]:
+    """The QMP corpus, with the requests made for *target*'s query-qmp-schema value *schema*,
+    sent to the per-target harness and to the single one run as *target*: the report of their
+    first differences (None: identical) and the per-target run."""
+    corpus = {**runner.load_corpus(), **extra_corpus(schema)}
+    expected = runner.run_corpus(per_target, corpus)
+    got = runner.run_corpus(as_target, corpus)
+    return runner.compare_runs(expected, got, f"per-target {target}", f"single as {target}"), \
+        expected

@@ -8,8 +8,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from qapic.harness.builddir import QemuBuildDir, support_objects
-from qapic.harness.linking import link_args
+from qapic.proof.harness.builddir import QemuBuildDir, support_objects
+from qapic.proof.harness.linking import link_args
 
 
 def relink_single(out: Path, qemu_build: Path, sources: Mapping[str, str], workdir: Path,

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qapic.harness.build import Result
+from qapic.proof.harness.build import Result
 from tests.harness.helpers import single as _single
 from tests.qemu import QemuBuild
 from tests.qmp import runner

@@ -42,8 +42,8 @@ from qapic.frontend import (
     Type,
     load_schema,
 )
-from qapic.harness.base import cache_dir
-from qapic.harness.build import Result, build, defines_in_effect
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import HarnessOptions, Result, build, defines_in_effect
 from tests.harness.mutant import relink_single
 from tests.oracle.targets import host_cpu_family, kvm_targets
 from tests.qemu import QemuBuild
@@ -94,7 +94,7 @@ def _copy_if_changed(src: Path, dst: Path) -> None:
 def tc_harnesses(qemu_upstream: QemuBuild) -> Result:
     t0 = time.monotonic()
     main = stage_schema(qemu_upstream.source_dir, OUT / "schema")
-    result = build(qemu_upstream.build_dir, OUT, list(TARGETS), main)
+    result = build(qemu_upstream.build_dir, OUT, HarnessOptions(list(TARGETS), main))
     report = json.loads((OUT / "harness-build.json").read_text())
     print(f"target-conditions harness build: {time.monotonic() - t0:.1f} s, "
           f"{report['compiles']} compiles, {report['cache_hits']} cached")

@@ -25,12 +25,13 @@ from pathlib import Path
 import pytest
 
 from qapic.frontend import load_schema
-from qapic.fuzz.coverage import Reach, input_only_lines, reachable
-from qapic.fuzz.generate import Generator, corpus_line, render
-from qapic.fuzz.run import Finding, Pair, Session, candidates, classify, run_target
-from qapic.harness.base import cache_dir
-from qapic.harness.build import Result
-from qapic.harness.builddir import QemuBuildDir
+from qapic.proof.fuzz.coverage import Reach, input_only_lines, reachable
+from qapic.proof.fuzz.generate import Generator, corpus_line
+from qapic.proof.fuzz.request import render
+from qapic.proof.fuzz.run import Finding, Pair, Session, candidates, classify, run_target
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import Result
+from qapic.proof.harness.builddir import QemuBuildDir
 from tests.harness.helpers import OUT, assert_clean, run_fuzz
 from tests.harness.helpers import single as _single
 from tests.harness.mutant import generated, relink_single

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from qapic.harness.build import Result, build, defines_in_effect
-from qapic.harness.generation import runtime_dependent
-from qapic.harness.linking import REPLACED_MEMBERS
-from tests.harness.helpers import OUT
+from qapic.proof.harness.build import Result, build, defines_in_effect
+from qapic.proof.harness.generation import runtime_dependent
+from qapic.proof.harness.linking import REPLACED_MEMBERS
+from tests.harness.helpers import OUT, compare_corpus
 from tests.harness.helpers import single as _single
-from tests.harness.requests import extra_corpus
 from tests.oracle.qapic_run import run_introspect
 from tests.oracle.targets import host_cpu_family, kvm_targets, softmmu_targets, target_symbols
 from tests.oracle.upstream import UpstreamOracle
@@ -183,10 +182,7 @@ def test_single_as_target_equals_per_target(target: str, harnesses: Result) -> N
     assert _schema(as_target) == schema
     assert _schema(single, ("-target", target)) == schema
     assert _commands(as_target) == _commands(per_target)
-    corpus = {**runner.load_corpus(), **extra_corpus(schema)}
-    expected = runner.run_corpus(per_target, corpus)
-    got = runner.run_corpus(as_target, corpus)
-    report = runner.compare_runs(expected, got, f"per-target {target}", f"single as {target}")
+    report, expected = compare_corpus(per_target, as_target, target, schema)
     assert report is None, report
     print(f"{target}: {len(expected.exchanges)} requests identical, {runner.summary(expected)}")
 

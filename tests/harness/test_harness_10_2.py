@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from qapic.harness.base import cache_dir
-from qapic.harness.build import Result, build, defines_in_effect
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import HarnessOptions, Result, build, defines_in_effect
 from tests.carry.fixtures import SHIPPED_10_2, schema_10_2_with_conditions
-from tests.harness.helpers import assert_clean, run_fuzz
-from tests.harness.requests import extra_corpus
+from tests.harness.helpers import assert_clean, compare_corpus, run_fuzz
 from tests.harness.test_harness import _commands, _schema
 from tests.oracle.fixtures import oracle_10_2
 from tests.oracle.targets import softmmu_targets
@@ -51,8 +50,8 @@ def harnesses_10_2(qemu_10_2_build: Path, schema_10_2_with_conditions: Path) -> 
     """The single harness from qapic with the shipped conditions; the per-target references
     from upstream 10.2.2's generator on the schema with those conditions written in."""
     t0 = time.monotonic()
-    result = build(qemu_10_2_build, OUT, conditions=SHIPPED_10_2,
-                   reference_schema=schema_10_2_with_conditions)
+    result = build(qemu_10_2_build, OUT, HarnessOptions(
+        conditions=SHIPPED_10_2, reference_schema=schema_10_2_with_conditions))
     report = json.loads((OUT / "harness-build.json").read_text())
     print(f"10.2 harness build: {time.monotonic() - t0:.1f} s, {report['compiles']} compiles, "
           f"{report['cache_hits']} cached")
@@ -82,10 +81,7 @@ def test_single_as_target_equals_per_target(target: str, harnesses_10_2: Result)
     schema = _schema(per_target)
     assert _schema(as_target) == schema
     assert _commands(as_target) == _commands(per_target)
-    corpus = {**runner.load_corpus(), **extra_corpus(schema)}
-    expected = runner.run_corpus(per_target, corpus)
-    got = runner.run_corpus(as_target, corpus)
-    report = runner.compare_runs(expected, got, f"per-target {target}", f"single as {target}")
+    report, expected = compare_corpus(per_target, as_target, target, schema)
     assert report is None, report
     print(f"10.2 {target}: {len(expected.exchanges)} requests identical, "
           f"{runner.summary(expected)}")

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from qapic.backends.c.single import PER_TARGET, GuardPolicy, SingleBinaryPolicy
 from qapic.conditions import SymbolClasses
 from qapic.frontend import load_schema
-from qapic.harness.base import cache_dir
-from qapic.harness.build import build
-from qapic.harness.generation import qapic_files
+from qapic.proof.harness.base import cache_dir
+from qapic.proof.harness.build import HarnessOptions, build
+from qapic.proof.harness.generation import qapic_files
+from qapic.qemu.generate.single import PER_TARGET, GuardPolicy, SingleBinaryPolicy
 from qapic.qemu_tree import read_targets_with_kvm
 from tests.cli.helpers import QAPIC
 from tests.qemu import QemuBuild
@@ -94,12 +94,12 @@ def test_a_module_change_recompiles_only_what_includes_it(qemu_upstream: QemuBui
     source = qemu_upstream.source_dir
     gen = OUT / "work" / "gen-single" / "qapi"
     main = _stage(source, OUT / "schema", _version())
-    build(qemu_upstream.build_dir, OUT, schema=main, per_target=False)
+    build(qemu_upstream.build_dir, OUT, HarnessOptions(schema=main, per_target=False))
     before = _texts(gen)
 
     # A member no earlier run added: the objects it reaches cannot be in the cache yet.
     _stage(source, OUT / "schema", _version(f"y{uuid.uuid4().hex[:12]}"))
-    changed = build(qemu_upstream.build_dir, OUT, schema=main, per_target=False)
+    changed = build(qemu_upstream.build_dir, OUT, HarnessOptions(schema=main, per_target=False))
     after = _texts(gen)
     edited = {p for p in after if before.get(p) != after[p]}
     objects = sorted((OUT / "work" / "obj-single").glob("*.o"))
@@ -112,7 +112,7 @@ def test_a_module_change_recompiles_only_what_includes_it(qemu_upstream: QemuBui
 
     # Undone: every object is found again in the cache.
     _stage(source, OUT / "schema", _version())
-    undone = build(qemu_upstream.build_dir, OUT, schema=main, per_target=False)
+    undone = build(qemu_upstream.build_dir, OUT, HarnessOptions(schema=main, per_target=False))
     assert undone.stats.compiled == 0, undone.stats.compiled_objects
 
 

@@ -20,7 +20,7 @@ libqemuutil) drops the parsed value of a duplicate key without freeing it, so th
 with a duplicate key (found by Python's JSON parser, independently of the code under test) run
 in processes of their own with the leak check off; every other check stays on for them.
 
-QEMU's libqemuutil.a stays uninstrumented (see qapic.harness.build): ASan intercepts its
+QEMU's libqemuutil.a stays uninstrumented (see qapic.proof.harness.build): ASan intercepts its
 malloc/free, UBSan checks only the generated code, the doubles and harness.c.
 """
 
@@ -39,8 +39,8 @@ from pathlib import Path
 
 import pytest
 
-from qapic.harness.base import sanitizer_flags
-from qapic.harness.build import Result
+from qapic.proof.harness.base import sanitizer_flags
+from qapic.proof.harness.build import Result
 from tests.harness.helpers import OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
 from tests.harness.helpers import single as _single
 from tests.harness.mutant import generated, relink_single

@@ -198,3 +198,17 @@ def run_unit_test(qemu: QemuBuild, name: str, timeout: float = 300) -> UnitResul
             (skipped if "# SKIP" in m.group(2) else passed).append(m.group(1))
     return UnitResult(name, proc.returncode, tuple(passed), tuple(skipped), tuple(failed),
                       proc.stdout)
+
+
+def run_unit_tests(qemu: QemuBuild) -> tuple[dict[str, int], list[str]]:
+    """Every QAPI unit test of :data:`UNIT_TESTS` run in *qemu*'s build: the cases passed per
+    program, and a report of each program that failed or skipped a case."""
+    counts: dict[str, int] = {}
+    failures = []
+    for name in UNIT_TESTS:
+        result = run_unit_test(qemu, name)
+        counts[name] = len(result.passed)
+        if not result.ok or result.skipped:
+            failures.append(f"{name}: exit {result.returncode}, failed {list(result.failed)}, "
+                            f"skipped {list(result.skipped)}\n{result.output[-3000:]}")
+    return counts, failures

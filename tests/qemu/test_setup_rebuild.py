@@ -58,7 +58,7 @@ def test_undo_and_qapic_changes_regenerate(tmp_path: Path) -> None:
 
     # Set up again, then qapic changes: setup run again, and the next build has the new output.
     _build(package)
-    output_py = package / "qapic" / "backends" / "c" / "output.py"
+    output_py = package / "qapic" / "qemu" / "generate" / "output.py"
     text = output_py.read_text()
     assert 'GENERATOR = "qapic"' in text
     output_py.write_text(text.replace('GENERATOR = "qapic"', 'GENERATOR = "qapic (edited)"'))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.qemu import GENERATORS, UNIT_TESTS, QemuBuild, run_unit_test
+from tests.qemu import GENERATORS, QemuBuild, run_unit_tests
 
 #: Test cases per program in QEMU 10.0.13, counted from upstream's build (TAP "ok" lines). A
 #: build by another generator runs the same test sources, so it must pass exactly these.
@@ -31,15 +31,7 @@ CASE_COUNTS: dict[str, dict[str, int]] = {}
 @pytest.mark.parametrize("generator", GENERATORS)
 def test_qapi_unit_tests_pass(generator: str,
                               qemu_build: Callable[[str], QemuBuild]) -> None:
-    qemu = qemu_build(generator)
-    failures = []
-    counts = {}
-    for name in UNIT_TESTS:
-        result = run_unit_test(qemu, name)
-        counts[name] = len(result.passed)
-        if not result.ok or result.skipped:
-            failures.append(f"{name}: exit {result.returncode}, failed {list(result.failed)}, "
-                            f"skipped {list(result.skipped)}\n{result.output[-3000:]}")
+    counts, failures = run_unit_tests(qemu_build(generator))
     CASE_COUNTS[generator] = counts
     assert not failures, "\n\n".join(failures)
     assert counts == EXPECTED_CASES

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qapic import qemu_setup
+from qapic.qemu import setup as qemu_setup
 from tests.cgen_dispatch.csource import code
 from tests.support import REPO
 from tests.treestate import content_state, tree_state, without_times

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qapic import qemu_setup
+from qapic.qemu import setup as qemu_setup
 from tests.support import REPO, qemu_source
 from tests.treestate import content_state, tree_state, without_times
 
@@ -26,7 +26,7 @@ INIT_HUNK = {"10.0": 2, "10.2": 3}
 
 
 def _patch(version: str) -> Path:
-    return REPO / "qapic" / "qemu_patches" / f"single-binary-{version}.patch"
+    return REPO / "qapic" / "qemu" / "patches" / f"single-binary-{version}.patch"
 
 
 @pytest.fixture(params=VERSIONS)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.oracle.qapic_run import run_introspect
 from tests.oracle.upstream import UpstreamOracle
-from tests.qemu import UNIT_TESTS, QemuBuild, run_unit_test
+from tests.qemu import QemuBuild, run_unit_tests
 from tests.qemu.test_unit_tests import EXPECTED_CASES
 from tests.toolsbuild import (
     COMPILERS,
@@ -100,15 +100,7 @@ def test_generated_code_compiles_with_werror(compiler: str,
 
 def test_qapi_unit_tests_pass(compiler: str, tools_build: Callable[[str], ToolsBuild]) -> None:
     b = tools_build(compiler)
-    qemu = QemuBuild(f"qapic-tools-{compiler}", b.build_dir)
-    counts = {}
-    failures = []
-    for name in UNIT_TESTS:
-        result = run_unit_test(qemu, name)
-        counts[name] = len(result.passed)
-        if not result.ok or result.skipped:
-            failures.append(f"{name}: exit {result.returncode}, failed {list(result.failed)}, "
-                            f"skipped {list(result.skipped)}\n{result.output[-3000:]}")
+    counts, failures = run_unit_tests(QemuBuild(f"qapic-tools-{compiler}", b.build_dir))
     assert not failures, "\n\n".join(failures)
     assert counts == EXPECTED_CASES
     SUMMARY.setdefault(compiler, []).append(

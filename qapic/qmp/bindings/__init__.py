@@ -28,6 +28,7 @@ DEFAULT_PACKAGE = "qemu_qmp_types"
 
 def configure(p: argparse.ArgumentParser) -> None:
     from qapic.frontend.overlay import OPTION_HELP
+    from qapic.options import add_lenient_docs
 
     p.add_argument("schemas", metavar="SCHEMA", nargs="+",
                    help="a QEMU release's main schema file (qapi/qapi-schema.json)")
@@ -39,9 +40,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    dest="condition_files",
                    help=OPTION_HELP + ". Give it once per SCHEMA, in the same order ('-' for "
                    "none), or once for a single SCHEMA.")
-    p.add_argument("--lenient-docs", action="store_true",
-                   help="accept doc comments written for older QEMU (e.g. 7.2); interface "
-                   "rules stay strict")
+    add_lenient_docs(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,8 +77,9 @@ def run(args: argparse.Namespace) -> int:
 def _load(schema: str, conditions: str | None, lenient: bool):  # type: ignore[no-untyped-def]
     from qapic.frontend import load_schema
     from qapic.frontend.overlay import load_optional
+    from qapic.options import read_targets
     from qapic.qemu_tree import QemuTreeError, find_tree, read_version
-    from qapic.userio import CommandError, UsageError, check_input_file, target_table
+    from qapic.userio import CommandError, UsageError, check_input_file
 
     from .model import LoadedRelease
 
@@ -95,4 +95,4 @@ def _load(schema: str, conditions: str | None, lenient: bool):  # type: ignore[n
         major, minor = read_version(tree)
     except QemuTreeError as err:
         raise CommandError(str(err)) from None
-    return LoadedRelease(f"{major}.{minor}", loaded, target_table(schema, tree))
+    return LoadedRelease(f"{major}.{minor}", loaded, read_targets(tree, schema))

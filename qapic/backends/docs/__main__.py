@@ -1,7 +1,0 @@
-"""``python -m qapic.backends.docs``: ``qapic docs`` on its own."""
-
-import sys
-
-from . import main
-
-sys.exit(main())

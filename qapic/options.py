@@ -1,0 +1,115 @@
+"""What the commands share on their command lines, declared once: the schema argument,
+``--lenient-docs``, ``--conditions``, ``--runtime-symbols``, ``--qemu-src``, and what they
+name (the schema loaded with its conditions, the symbol classes, the QEMU tree's targets).
+
+A command's ``configure(parser)`` adds the ones it takes; its ``run(args)`` asks for what they
+name here.  Nothing heavy is imported until a schema is loaded (``qapic --help`` stays quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qapic.conditions import SymbolClasses
+
+if TYPE_CHECKING:
+    from qapic.conditions import TargetTable
+    from qapic.frontend import Schema
+
+SCHEMA_HELP = "the main schema file, e.g. qapi/qapi-schema.json"
+LENIENT_DOCS_HELP = ("accept doc comments written for older QEMU (e.g. 7.2); interface rules "
+                     "stay strict")
+RUNTIME_SYMBOLS_HELP = "symbols decided per target (default: TARGET_*,CONFIG_KVM)"
+QEMU_SRC_HELP = "QEMU source tree to read targets from (default: the tree containing SCHEMA)"
+
+
+def add_schema(p: argparse.ArgumentParser, help: str = SCHEMA_HELP) -> None:
+    """The positional SCHEMA (``args.schema``)."""
+    p.add_argument("schema", metavar="SCHEMA", help=help)
+
+
+def add_lenient_docs(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--lenient-docs`` (``args.lenient_docs``)."""
+    p.add_argument("--lenient-docs", action="store_true", help=LENIENT_DOCS_HELP)
+
+
+def add_conditions(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--conditions FILE`` (``args.conditions``): a conditions file for the schema."""
+    from qapic.frontend.overlay import OPTION_HELP
+
+    p.add_argument("--conditions", metavar="FILE", help=OPTION_HELP)
+
+
+def add_schema_options(p: argparse.ArgumentParser, conditions: bool = True) -> None:
+    """SCHEMA, ``--lenient-docs`` and (unless *conditions* is false) ``--conditions``: what
+    :func:`load_schema` reads."""
+    add_schema(p)
+    add_lenient_docs(p)
+    if conditions:
+        add_conditions(p)
+
+
+def add_runtime_symbols(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--runtime-symbols GLOB,...`` (``args.runtime_symbols``): see :func:`symbol_classes`."""
+    p.add_argument("--runtime-symbols", metavar="GLOB,...", default=None,
+                   help=RUNTIME_SYMBOLS_HELP)
+
+
+def add_qemu_src(p: argparse.ArgumentParser, help: str = QEMU_SRC_HELP) -> None:
+    """``--qemu-src DIR`` (``args.qemu_src``): see :func:`target_table`."""
+    p.add_argument("--qemu-src", metavar="DIR", type=Path, help=help)
+
+
+def load_schema(args: argparse.Namespace) -> Schema:
+    """The schema ``args.schema``, with ``args.lenient_docs`` and the conditions file
+    ``args.conditions`` (if the command takes one)."""
+    from qapic.frontend import load_schema as load
+    from qapic.frontend.overlay import load_optional
+
+    return load(args.schema, lenient_docs=args.lenient_docs,
+                overlay=load_optional(getattr(args, "conditions", None)))
+
+
+def symbol_classes(args: argparse.Namespace) -> SymbolClasses:
+    """The run-time symbols ``--runtime-symbols`` names, else the default ones."""
+    if args.runtime_symbols is None:
+        return SymbolClasses()
+    return SymbolClasses.parse(args.runtime_symbols)
+
+
+def qemu_tree(args: argparse.Namespace, schema: str | None = None) -> Path | None:
+    """The QEMU source tree of the command: ``--qemu-src`` (which must be a directory), else
+    the tree that contains *schema* (default ``args.schema``), else None."""
+    from qapic.qemu_tree import find_tree
+    from qapic.userio import check_input_dir
+
+    if args.qemu_src is not None:
+        check_input_dir(args.qemu_src)
+        return Path(args.qemu_src)
+    return find_tree(Path(args.schema if schema is None else schema).parent)
+
+
+def read_targets(tree: Path | None, schema: str, needed_for: str = "") -> TargetTable:
+    """The targets of *tree* (found by :func:`qemu_tree` for *schema*).  No tree: a usage
+    error (the command line must name one; *needed_for* says why); a tree that cannot be read:
+    exit 1."""
+    from qapic.qemu_tree import QemuTreeError, read_target_table
+    from qapic.userio import CommandError, UsageError
+
+    if tree is None:
+        raise UsageError(f"{schema} is not inside a QEMU source tree"
+                         + (f" ({needed_for})" if needed_for else "")
+                         + ": name one with --qemu-src DIR")
+    try:
+        return read_target_table(tree)
+    except (QemuTreeError, OSError) as err:
+        raise CommandError(str(err)) from None
+
+
+def target_table(args: argparse.Namespace, needed_for: str = "",
+                 schema: str | None = None) -> TargetTable:
+    """The targets of :func:`qemu_tree`, for *schema* (default ``args.schema``)."""
+    schema = args.schema if schema is None else schema
+    return read_targets(qemu_tree(args, schema), schema, needed_for)

@@ -1,0 +1,180 @@
+"""Talking QMP to a harness: requests pipelined in batches, each followed by a sync request.
+
+A batch is written by a thread while the replies are read (neither side's pipe can fill up and
+block the other).  Everything the harness writes between a request and the sync reply after it
+is that request's answer, so a request answered by nothing, by several errors or by events is
+recorded exactly.  A harness that dies is a *crash* at the request whose sync reply is missing
+(its exit status and the end of its stderr recorded); one that does not answer within the
+timeout is a *hang*.  Either way the harness is restarted for the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import selectors
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from qapic.proof.fuzz.request import wire
+
+SYNC = b'{"execute":"query-name","id":"qapic-fuzz-sync-%d"}\n'
+_SYNC_RE = re.compile(rb'^\{"return": .*"id": "qapic-fuzz-sync-(\d+)"\}$')
+_TIMESTAMP = re.compile(rb'"timestamp": \{"seconds": -?\d+, "microseconds": -?\d+\}')
+BASE_ARGS = ("-machine", "none", "-nodefaults", "-display", "none", "-S", "-qmp", "stdio")
+#: What a sanitizer writes to stderr (UBSan "runtime error", ASan and LeakSanitizer reports).
+REPORT_MARKERS = ("Sanitizer", "runtime error:", "==ERROR", "SUMMARY:")
+
+
+@dataclass
+class Failure:
+    kind: str       # "crash" or "hang"
+    detail: str
+
+
+Answer = tuple[bytes, ...] | Failure
+
+
+def normalise(line: bytes) -> bytes:
+    """An event's timestamp (the wall clock) made constant."""
+    return _TIMESTAMP.sub(b'"timestamp": {"seconds": 0, "microseconds": 0}', line)
+
+
+class Harness:
+    """A harness process, QMP capabilities negotiated."""
+
+    def __init__(self, argv: Sequence[str], env: Mapping[str, str] | None = None,
+                 timeout: float = 30.0) -> None:
+        self.argv = [*argv, *BASE_ARGS]
+        self.env = dict(os.environ, LC_ALL="C", **(env or {}))
+        self.timeout = timeout
+        self.stderr_log: list[str] = []      # stderr of the processes that quit
+        self.exit_statuses: list[int] = []   # ... and their exit statuses
+        self.processes = 0
+        self._start()
+
+    def _start(self) -> None:
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _stop)
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._err, env=self.env)
+        self.processes += 1
+        assert self.proc.stdout is not None
+        self._fd = self.proc.stdout.fileno()
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self._fd, selectors.EVENT_READ)
+        self._buf = b""
+        self._sync = 0
+        greeting = self._line(self.timeout)
+        if greeting is None or not greeting.startswith(b'{"QMP":'):
+            raise RuntimeError(f"{self.argv[0]}: no QMP greeting ({greeting!r}); "
+                               f"stderr: {self._stderr()[-2000:]}")
+        answers = self.batch(['{"execute":"qmp_capabilities"}'])
+        if answers != [(b'{"return": {}}',)]:
+            raise RuntimeError(f"{self.argv[0]}: qmp_capabilities failed: {answers!r}")
+
+    def _stderr(self) -> str:
+        self._err.seek(0)
+        return self._err.read().decode(errors="replace")
+
+    def _line(self, timeout: float) -> bytes | None:
+        """The next line, b"" at end of file, None on timeout."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._sel.select(left):
+                return None
+            chunk = os.read(self._fd, 1 << 16)
+            if not chunk:
+                return b""
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.rstrip(b"\r")
+
+    def batch(self, texts: Sequence[str]) -> list[Answer]:
+        """The answer to each of *texts*, in order."""
+        answers: list[Answer] = []
+        while len(answers) < len(texts):
+            answers += self._batch(texts[len(answers):])
+        return answers
+
+    def _batch(self, texts: Sequence[str]) -> list[Answer]:
+        first = self._sync + 1
+        data = bytearray()
+        for t in texts:
+            self._sync += 1
+            data += wire(t) + b"\n" + SYNC % self._sync
+        stdin = self.proc.stdin
+        assert stdin is not None
+
+        def write() -> None:
+            # The harness may die (and be replaced) while this is written.
+            with contextlib.suppress(OSError, ValueError):
+                stdin.write(bytes(data))
+                stdin.flush()
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        answers: list[Answer] = []
+        current: list[bytes] = []
+        while len(answers) < len(texts):
+            line = self._line(self.timeout)
+            if not line:
+                kind = "hang" if line is None else "crash"
+                status, err = self._stop(kill=line is None)
+                answers.append(Failure(kind, f"exit status {status}; stderr: {err[-3000:]}"))
+                writer.join()
+                self._start()
+                return answers
+            m = _SYNC_RE.match(line)
+            if m and int(m.group(1)) == first + len(answers):
+                answers.append(tuple(current))
+                current = []
+            else:
+                current.append(normalise(line))
+        writer.join()
+        return answers
+
+    def _stop(self, kill: bool) -> tuple[int, str]:
+        if kill:
+            self.proc.kill()
+        for f in (self.proc.stdin, self.proc.stdout):
+            if f is not None:
+                with contextlib.suppress(OSError):
+                    f.close()
+        try:
+            status = self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            status = self.proc.wait()
+        err = self._stderr()
+        self._sel.close()
+        self._err.close()
+        return status, err
+
+    def close(self) -> None:
+        """Quit (the sanitizers' exit-time checks run then) and keep the status and stderr."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                assert self.proc.stdin is not None
+                self.proc.stdin.write(b'{"execute":"quit"}\n')
+                self.proc.stdin.close()
+            # Read to the end: the harness's last words must not meet a closed pipe.
+            while self._line(self.timeout):
+                pass
+        status, err = self._stop(kill=self.proc.poll() is None)
+        self.exit_statuses.append(status)
+        self.stderr_log.append(err)
+
+    def reports(self) -> list[str]:
+        """Sanitizer reports and unexpected exit statuses of the processes that ended."""
+        out = []
+        for status, err in zip(self.exit_statuses, self.stderr_log, strict=True):
+            marks = [m for m in REPORT_MARKERS if m in err]
+            if status != 0 or marks:
+                out.append(f"exit status {status}: {err[-3000:]}")
+        return out

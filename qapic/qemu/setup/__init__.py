@@ -1,0 +1,140 @@
+"""``qapic qemu-setup QEMU_SRC [--single-binary] [--undo]``: make a QEMU source tree build its QAPI
+code with qapic.
+
+QEMU's meson runs ``scripts/qapi-gen.py`` for every schema it compiles.  Setup puts a small
+launcher there that runs ``python -m qapic generate`` with the same arguments, using the Python
+and the qapic package of the installation that ran the setup (found at run time, so no path is
+stored anywhere but in the prepared tree).  QEMU's own script is kept beside it as
+``scripts/qapi-gen-upstream.py``, runnable as before, so that both generators can be compared on
+the same tree.  (``scripts/qemu-build --generator`` keeps it under the same name.)
+
+``--single-binary`` builds every QAPI output once for all targets:
+
+- The launcher adds ``--single-binary --targets-from BUILD_DIR`` for the two schemas whose output
+  QEMU's programs link (``qapi/qapi-schema.json``; ``storage-daemon/qapi/qapi-schema.json``,
+  which shares ``monitor/qmp-cmds-control.c``); other schemas (tests, guest agent) are generated
+  as before.  BUILD_DIR is the directory meson runs the generator in (its build root, which is
+  why QEMU passes ``-o qapi``): its ``<target>-softmmu-config-target.h`` files say which targets
+  the build has and which of them have CONFIG_KVM (``qapic.qemu_tree``), so a build configured
+  without KVM gives no target KVM-only things.  Run outside a meson build directory, the launcher
+  refuses with an error instead of guessing.
+- A QEMU-side patch kept in this package (``qapic/qemu/patches/single-binary-<major.minor>.patch``,
+  chosen by the tree's ``VERSION``) is applied: ``qapi/meson.build`` compiles every generated
+  ``.c`` in ``system_ss`` (once) instead of the per-target ``specific_ss`` and lists
+  ``qapi-targets.[ch]`` among the outputs; ``query-qmp-schema`` returns
+  ``qapi_introspect_qobject()``; and ``monitor/qmp-cmds.c``, right before ``qmp_init_marshal()``
+  (in a constructor, so before ``main``), makes the active target ``target_name()``.  That name
+  is ``TARGET_NAME`` compiled into ``cpu-target.c`` per target, so a binary runs as what it was
+  linked for whatever its file is called (libvirt, distributions and tests rename or wrap
+  them); argv[0] is not even available in a constructor.  A binary holding several targets would
+  pick its target from argv[0] or ``-target`` instead (``qapi_targets_from_argv0``,
+  ``qapi_targets_parse``).
+- The patch is applied all or nothing, with ``patch -p1`` semantics but no fuzz: every hunk's
+  context must match exactly (at its line or elsewhere in the file), else setup fails naming
+  the file and hunk and changes nothing.  The original files are kept under ``.qapic-setup/``
+  with the patch text; running setup again with the same patch changes nothing, a changed patch
+  is taken back and the new one applied, and setup without ``--single-binary`` takes it back.
+
+Setup first checks the tree's ``VERSION``: qapic sets up the QEMU releases of :data:`RELEASES`
+(those its tests build) and refuses any other, changing nothing.  (QEMU 7.2's schema loads with
+``qapic --lenient-docs``, but qapic does not build 7.2 trees.)
+
+The launcher carries a digest of the qapic package's files.  Running setup again changes nothing
+unless the installation, qapic itself or the patch changed; after upgrading or editing qapic, run
+it again: the launcher is rewritten, and since QEMU's meson makes every QAPI output depend on
+``scripts/qapi-gen.py``, the tree's next build regenerates them with the new qapic.
+
+``scripts/qapi-gen.py`` keeps its mode through setup and undo (meson fixes at configure time
+whether it runs the script directly or through its ``#!`` line).  ``--undo`` puts QEMU's script
+and patched files back, byte for byte and with their modes, but with the current time: newer
+than the outputs qapic generated, so the tree's next build regenerates them with QEMU's
+generator (and meson reconfigures from a restored meson.build).
+"""
+
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from qapic.qemu.setup.launcher import (
+    MARKER,
+    RELEASES,
+    SINGLE_BINARY_SCHEMAS,
+    Release,
+    is_launcher,
+    launcher_text,
+    package_digest,
+    this_installation,
+)
+from qapic.qemu.setup.patching import (
+    STATE,
+    STATE_ORIG,
+    STATE_PATCH,
+    SetupError,
+    apply_patch,
+    parse_patch,
+    revert_patch,
+)
+from qapic.qemu.setup.tree import (
+    GENERATOR,
+    PATCHES,
+    UPSTREAM,
+    patch_for,
+    release_for,
+    setup,
+    tree_release,
+    undo,
+)
+
+__all__ = ["DESCRIPTION", "GENERATOR", "HELP", "MARKER", "PATCHES", "RELEASES",
+           "SINGLE_BINARY_SCHEMAS", "STATE", "STATE_ORIG", "STATE_PATCH", "UPSTREAM", "Release",
+           "SetupError", "apply_patch", "configure", "is_launcher", "launcher_text",
+           "package_digest", "parse_patch", "patch_for", "release_for", "revert_patch", "run",
+           "setup", "this_installation", "tree_release", "undo"]
+
+HELP = "make a QEMU source tree generate its QAPI code with qapic (or undo that)"
+DESCRIPTION = (
+    "Replace QEMU_SRC/scripts/qapi-gen.py by a launcher that runs 'qapic generate' with this "
+    "installation's Python and qapic; QEMU's generator is kept as scripts/qapi-gen-upstream.py. "
+    "With --single-binary, QEMU's system schema is generated with --single-binary and a patch "
+    "makes QEMU compile its QAPI code once for all targets. Checks the tree's QEMU version "
+    "first. Idempotent; run it again after upgrading qapic. With --undo, restore QEMU's files "
+    "(the next build regenerates with QEMU's generator).")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("qemu_src", metavar="QEMU_SRC", type=Path,
+                        help="the QEMU source tree to prepare")
+    parser.add_argument("--single-binary", action="store_true",
+                        help="compile QEMU's QAPI code once for all targets: generate its "
+                             "schema with --single-binary and apply qapic's QEMU patch")
+    parser.add_argument("--undo", action="store_true",
+                        help="restore QEMU's own scripts/qapi-gen.py and patched files")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Problems are raised as qapic.userio's errors and reported by :func:`qapic.cli.main`."""
+    from qapic.userio import CommandError, UsageError, cause, check_input_dir
+
+    tree: Path = args.qemu_src
+    single = bool(getattr(args, "single_binary", False))
+    if args.undo and single:
+        raise UsageError("--undo and --single-binary exclude each other")
+    check_input_dir(tree)
+    try:
+        changed = undo(tree) if args.undo else setup(tree, *this_installation(), single)
+    except SetupError as err:
+        raise CommandError(str(err)) from None
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        raise CommandError(f"{where}{cause(err)}") from None
+    except UnicodeDecodeError as err:
+        raise CommandError(f"{tree}: a file is not UTF-8 text ({err.reason})") from None
+    if changed:
+        what = ("restored QEMU's files in" if args.undo else
+                "installed qapic's single-binary launcher and patch in" if single else
+                "installed qapic's launcher in")
+        sys.stderr.write(f"qapic qemu-setup: {what} {tree}\n")
+    return 0

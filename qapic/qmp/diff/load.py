@@ -1,0 +1,314 @@
+"""The inputs of ``qapic diff``: query-qmp-schema values (a JSON file; a QMP reply holding one;
+a QMP capture ``{"greeting", "exchanges"}``; a stream of QMP messages such as libvirt's
+``tests/qemucapabilitiesdata/*.replies``) and QAPI schemas.
+
+Every problem with an input is a :class:`DiffInputError` whose message is one line naming the
+file; nothing here lets an exception of another kind escape for bad input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qapic.qmp.diff.compare import Value
+
+META_TYPES = frozenset({"builtin", "enum", "array", "object", "alternate", "command", "event"})
+QAPI_KEYWORDS = frozenset({"include", "pragma", "enum", "struct", "union", "alternate",
+                           "command", "event"})
+# A QAPI schema file: '#' comment lines, then an expression written with single quotes.
+_LOOKS_QAPI = re.compile(r"\A(?:\s*#[^\n]*\n)*\s*\{\s*'")
+
+
+class DiffInputError(Exception):
+    """An input of ``qapic diff`` is missing or is neither a schema value nor a schema."""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build a QAPI schema with (ignored for query-qmp-schema values)."""
+
+    target: str | None = None
+    defines: tuple[str, ...] = ()
+    qemu_src: Path | None = None
+    lenient_docs: bool = False
+    conditions: str | None = None   # a conditions file (qapic.frontend.overlay)
+    side_specific: bool = False     # --a-*/--b-* options were given for this side
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _check_value(file: str, value: Any) -> Value:
+    """Validate a query-qmp-schema value (a JSON array of SchemaInfo objects) and index it."""
+    def bad(msg: str) -> DiffInputError:
+        return DiffInputError(f"{file}: not a query-qmp-schema value: {msg}")
+
+    if not isinstance(value, list):
+        raise bad(f"expected a JSON array, found {type(value).__name__}")
+    entries: dict[str, dict[str, Any]] = {}
+    for i, e in enumerate(value):
+        if not isinstance(e, dict):
+            raise bad(f"element {i} is not an object")
+        name, meta = e.get("name"), e.get("meta-type")
+        if not isinstance(name, str):
+            raise bad(f"element {i} has no string 'name'")
+        if meta not in META_TYPES:
+            raise bad(f"'{name}' has no valid 'meta-type' (got {meta!r})")
+        if name in entries and entries[name] != e:
+            raise bad(f"'{name}' occurs twice, differently")
+        entries[name] = e
+
+    def ref(owner: str, obj: dict[str, Any], key: str) -> None:
+        t = obj.get(key)
+        if not isinstance(t, str):
+            raise bad(f"'{owner}' has no string '{key}'")
+        if t not in entries:
+            raise bad(f"'{owner}' refers to type '{t}', which is not in the value")
+
+    def strings(owner: str, obj: dict[str, Any], key: str) -> None:
+        v = obj.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+            raise bad(f"'{owner}': '{key}' is not a list of strings")
+
+    def objects(owner: str, obj: dict[str, Any], key: str, need: str) -> list[dict[str, Any]]:
+        v = obj.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(m, dict) for m in v):
+            raise bad(f"'{owner}': '{key}' is not a list of objects")
+        for m in v:
+            if not isinstance(m.get(need), str):
+                raise bad(f"'{owner}': an element of '{key}' has no string '{need}'")
+        return v
+
+    for name, e in entries.items():
+        meta = e["meta-type"]
+        strings(name, e, "features")
+        if meta == "command":
+            ref(name, e, "arg-type")
+            ref(name, e, "ret-type")
+        elif meta == "event":
+            ref(name, e, "arg-type")
+        elif meta == "builtin":
+            if not isinstance(e.get("json-type"), str):
+                raise bad(f"'{name}' has no string 'json-type'")
+        elif meta == "array":
+            ref(name, e, "element-type")
+        elif meta == "enum":
+            if "members" in e:
+                for m in objects(name, e, "members", "name"):
+                    strings(name, m, "features")
+            else:
+                strings(name, e, "values")
+        elif meta == "alternate":
+            for m in objects(name, e, "members", "type"):
+                ref(name, m, "type")
+        else:  # object
+            for m in objects(name, e, "members", "name"):
+                ref(name, m, "type")
+                strings(name, m, "features")
+            variants = objects(name, e, "variants", "case")
+            for v in variants:
+                ref(name, v, "type")
+            if variants and not isinstance(e.get("tag"), str):
+                raise bad(f"'{name}' has variants but no string 'tag'")
+    return Value(entries)
+
+
+def _read_text(file: str) -> str:
+    from qapic.userio import CommandError, read_input
+
+    try:
+        data = read_input(file, "a query-qmp-schema value or a QAPI schema")
+    except CommandError as err:
+        raise DiffInputError(err.message) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DiffInputError(f"{file}: not JSON (not UTF-8 text)") from None
+
+
+def _is_qapi(parsed: Any) -> bool:
+    return isinstance(parsed, dict) and bool(QAPI_KEYWORDS & parsed.keys())
+
+
+def load(file: str, options: BuildOptions) -> tuple[Value, bool]:
+    """The query-qmp-schema value of *file* (a value, a QMP reply holding one, or a QAPI schema
+    built with *options*), and whether *file* is a schema."""
+    text = _read_text(file)
+    parsed: Any = None
+    json_error: json.JSONDecodeError | None = None
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as err:
+        json_error = err
+    except RecursionError:
+        raise DiffInputError(f"{file}: not JSON (nested too deeply)") from None
+    if json_error is not None:
+        if _LOOKS_QAPI.match(text):
+            return _check_value(file, _from_schema(file, options)), True
+        messages = _json_stream(text) if json_error.msg == "Extra data" else None
+        if messages is None:
+            raise DiffInputError(f"{file}: not JSON ({json_error.msg} at line "
+                                 f"{json_error.lineno} column {json_error.colno})")
+        parsed = _schema_reply(file, messages, "a stream of QMP messages")
+    if _is_qapi(parsed):
+        return _check_value(file, _from_schema(file, options)), True
+    if options.side_specific:
+        raise DiffInputError(f"{file}: --a-*/--b-* build options apply to a QAPI schema, but "
+                             "this is a query-qmp-schema value")
+    if isinstance(parsed, dict) and isinstance(parsed.get("exchanges"), list):
+        parsed = _schema_reply(file, _capture_messages(file, parsed["exchanges"]),
+                               "a QMP capture")
+    if isinstance(parsed, dict):
+        if "return" in parsed:
+            parsed = parsed["return"]
+            if not isinstance(parsed, list):
+                raise DiffInputError(f"{file}: a QMP reply whose 'return' is not a "
+                                     "query-qmp-schema value")
+        elif "error" in parsed:
+            error = parsed["error"]
+            desc = error.get("desc") if isinstance(error, dict) else None
+            raise DiffInputError(f"{file}: a QMP error reply, not a query-qmp-schema value"
+                                 + (f" ({_one_line(str(desc))})" if desc else ""))
+        else:
+            raise DiffInputError(f"{file}: a JSON object, neither a query-qmp-schema value "
+                                 "nor a QMP reply holding one")
+    return _check_value(file, parsed), False
+
+
+def _json_stream(text: str) -> list[Any] | None:
+    """The JSON values of *text* written one after the other (whitespace between them, as in
+    libvirt's ``tests/qemucapabilitiesdata/*.replies``), or None if it is not that."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            return values
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):
+            return None
+        values.append(value)
+
+
+def _capture_messages(file: str, exchanges: list[Any]) -> list[Any]:
+    """The messages of a QMP capture ``{"greeting(s)", "exchanges": [{"request", "replies"}]}``
+    in order: each request (a JSON text or a value), then what QEMU answered."""
+    messages: list[Any] = []
+    for i, exchange in enumerate(exchanges):
+        if not isinstance(exchange, dict):
+            raise DiffInputError(f"{file}: a QMP capture whose exchange {i} is not an object")
+        request = exchange.get("request")
+        if isinstance(request, str):
+            try:
+                request = json.loads(request)
+            except json.JSONDecodeError:
+                request = None      # a deliberately malformed request: not ours to read
+        messages.append(request)
+        replies = exchange.get("replies", [exchange["reply"]] if "reply" in exchange else [])
+        if not isinstance(replies, list):
+            raise DiffInputError(f"{file}: a QMP capture whose exchange {i} has no list of "
+                                 "replies")
+        messages.extend(replies)
+    return messages
+
+
+def _looks_like_value(value: Any) -> bool:
+    """Whether *value* has the shape of a query-qmp-schema value (checked in full later)."""
+    return (isinstance(value, list) and bool(value)
+            and all(isinstance(e, dict) and e.get("meta-type") in META_TYPES for e in value))
+
+
+def _schema_reply(file: str, messages: list[Any], what: str) -> Any:
+    """The reply to query-qmp-schema among QMP *messages*: the one answering a request
+    ``{"execute": "query-qmp-schema"}`` (by its id, else the next reply), else -- a file of
+    replies only -- the one reply whose value has a query-qmp-schema value's shape."""
+    def is_reply(m: Any) -> bool:
+        return isinstance(m, dict) and ("return" in m or "error" in m)
+
+    for i, m in enumerate(messages):
+        if isinstance(m, dict) and m.get("execute") == "query-qmp-schema":
+            replies = [r for r in messages[i + 1:] if is_reply(r)]
+            if "id" in m:
+                replies = [r for r in replies if r.get("id") == m["id"]]
+            if not replies:
+                raise DiffInputError(f"{file}: {what} with a query-qmp-schema request but no "
+                                     "reply to it")
+            return replies[0]
+    found = [m for m in messages if is_reply(m) and _looks_like_value(m.get("return"))]
+    if not found:
+        raise DiffInputError(f"{file}: {what} ({len(messages)} messages) without a "
+                             "query-qmp-schema reply")
+    if any(m["return"] != found[0]["return"] for m in found[1:]):
+        raise DiffInputError(f"{file}: {what} with {len(found)} different query-qmp-schema "
+                             "replies")
+    return found[0]
+
+
+def _symbols(file: str, options: BuildOptions) -> set[str]:
+    defined = set(options.defines)
+    if options.target is None:
+        return defined
+    from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
+
+    tree = options.qemu_src or find_tree(Path(file).parent)
+    if tree is None:
+        raise DiffInputError(f"{file}: not inside a QEMU source tree, so --target needs "
+                             "--qemu-src DIR")
+    try:
+        table = read_target_table(tree)
+    except (QemuTreeError, OSError) as err:
+        raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
+    try:
+        defined |= table.get(options.target).symbols
+    except KeyError:
+        raise DiffInputError(f"{file}: unknown target '{options.target}' (known: "
+                             f"{', '.join(table.names())})") from None
+    return defined
+
+
+def _from_schema(file: str, options: BuildOptions) -> Any:
+    """query-qmp-schema's value for a build of the QAPI schema *file*."""
+    defined: Collection[str] = _symbols(file, options)
+    # Imported by name: the frontend is optional for query-qmp-schema values.
+    try:
+        frontend = importlib.import_module("qapic.frontend")
+        introspect: Callable[..., Any] = importlib.import_module(
+            "qapic.schema_info").introspect
+        load_schema: Callable[..., Any] = frontend.load_schema
+        qapi_error: type[Exception] = frontend.QAPIError
+    except (ImportError, AttributeError):
+        raise DiffInputError(f"{file}: is a QAPI schema, but qapic's schema frontend is not "
+                             "available in this installation") from None
+    try:
+        overlay = None
+        if options.conditions is not None:
+            overlay = frontend.load_overlay(options.conditions)
+    except qapi_error as err:
+        raise DiffInputError(_one_line(str(err))) from None
+    try:
+        schema = load_schema(file, lenient_docs=options.lenient_docs, overlay=overlay)
+    except qapi_error as err:
+        lines = [ln for ln in str(err).splitlines() if ln.strip()]
+        msg = lines[-1] if lines else "invalid schema"
+        if file not in msg:
+            msg = f"{file}: {msg}"
+        if not options.lenient_docs:
+            from qapic.userio import LENIENT_HINT, lenient_docs_would_accept
+            if lenient_docs_would_accept(file, options.conditions):
+                msg += f"; {LENIENT_HINT}"
+        raise DiffInputError(f"{msg}") from None
+    except OSError as err:
+        raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
+    from qapic.userio import warn_unused_symbols
+    warn_unused_symbols("diff", schema, options.defines)
+    return introspect(schema, defined)
