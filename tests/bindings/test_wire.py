@@ -242,3 +242,45 @@ def test_deprecated_and_unstable_warn_at_run_time() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         wire.encode_arguments("eject", {"id": "cd"})      # nothing deprecated used: no warning
+
+
+def test_a_member_the_schema_lacks_is_refused() -> None:
+    """A Python name that is no member, by keyword or set on an object: refused, not dropped."""
+    pkg = load("10.0")
+    wire = load("10.0", "wire")
+    types = load("10.0", "types")
+    with pytest.raises(pkg.EncodeError) as info:
+        wire.encode_arguments("qom-list-types", {"abstract": True, "no_such_member": 1})
+    assert str(info.value) == ("qom-list-types: arguments.no_such_member: qom-list-types has "
+                               "no argument 'no_such_member'")
+    with pytest.raises(pkg.EncodeError) as info:
+        wire.encode_arguments("query-status", {"verbose": True})
+    assert str(info.value) == ("query-status: arguments.verbose: query-status has no argument "
+                               "'verbose'")
+    value = types.BlockdevOptions_qcow2(node_name="n", file="f")
+    with pytest.raises(AttributeError):     # no such attribute (__slots__; mypy says so too)
+        value.filename = "x"
+
+
+def test_several_releases_each_by_its_own_schema() -> None:
+    """The package of 7.2, 10.0 and 10.2: a member newer than the release in use is refused
+    and says where it exists; a reply of the older release decodes with the newer members
+    absent (None), and compares."""
+    pkg = load("all")
+    wire = load("all", "wire")
+    with pytest.raises(pkg.MemberNotAvailable) as info:
+        wire.encode_arguments("query-machines", {"compat_props": True}, release="7.2")
+    assert str(info.value).startswith(
+        "query-machines: arguments.compat-props: member 'compat-props' is not in QEMU 7.2; it "
+        "exists in QEMU 10.0 on aarch64, ")
+    assert set(info.value.where) == {"10.0", "10.2"}
+    assert wire.encode_arguments("query-machines", {"compat_props": True}, release="10.0") == {
+        "compat-props": True}
+    machine = {"name": "none", "cpu-max": 1, "hotpluggable-cpus": False,
+               "numa-mem-supported": False, "deprecated": False}
+    old = wire.decode_return("query-machines", [machine], release="7.2")[0]
+    again = wire.decode_return("query-machines", [machine], release="7.2")[0]
+    assert old.compat_props is None and old.acpi is None and old == again
+    assert wire.encode_return("query-machines", [old], release="7.2") == [machine]
+    with pytest.raises(pkg.DecodeError):        # 10.0 requires 'acpi'
+        wire.decode_return("query-machines", [machine], release="10.0")

@@ -136,9 +136,9 @@ class AsyncClient:
             raise self._not_available(command)
         if desc[4]:
             _warn_features(desc[4], f"command {command}")
-        args = (None if desc[0] is None
-                else codec.encode_members(command, desc[0], values or {}, extra))
-        return await self._send(codec, server, command, desc, args)
+        args = codec.encode_members(command, desc[0], values or {}, extra)
+        return await self._send(codec, server, command, desc,
+                                None if desc[0] is None and not args else args)
 
     async def _call_boxed(self, command: str, value: object) -> Any:
         codec, server = self._ready()
@@ -153,7 +153,7 @@ class AsyncClient:
 
     async def _send(self, codec: Codec, server: ServerSchema, command: str,
                     desc: tuple[Any, ...], args: dict[str, JSON] | None) -> Any:
-        if args:
+        if args is not None:
             theirs = server.entries[command]["arg-type"]
             self._check(codec, server, command, desc[0], theirs, args, "arguments")
         reply = await self.qmp.execute(command, args)

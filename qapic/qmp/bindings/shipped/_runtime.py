@@ -76,7 +76,8 @@ class Struct:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return all(getattr(self, f) == getattr(other, f) for f in self._fields) and (
+        return all(getattr(self, f, None) == getattr(other, f, None)
+                   for f in self._fields) and (
             unknown_members(self) == unknown_members(other))
 
     __hash__ = None  # type: ignore[assignment]
@@ -318,8 +319,23 @@ class Releases:
         release = self.get(key)
         codec = self._codecs.get(release.key)
         if codec is None:
-            codec = self._codecs[release.key] = Codec(release, self._classes())
+            codec = self._codecs[release.key] = Codec(release, self._classes(), self._elsewhere)
         return codec
+
+    def _elsewhere(self, typ: str, py: str) -> tuple[str, dict[str, tuple[str, ...]]] | None:
+        """The wire name of type *typ*'s member *py* in a release that has it, and where it
+        exists."""
+        for key in self.keys:
+            desc = self.get(key).types.get(typ)
+            if desc is None or desc[0] != "object":
+                continue
+            members = list(desc[1])
+            for _value, btyp, _cond in desc[3]:
+                members += self.get(key).types[btyp][1]
+            for m in members:
+                if m[1] == py:
+                    return m[0], self.where(typ, m[0])
+        return None
 
     def for_version(self, major: int, minor: int) -> str:
         """The release for a QEMU reporting *major*.*minor*: the same series, else the newest
@@ -386,9 +402,12 @@ class _Fail(Exception):
     """A value that breaks the schema, and where: the steps of its path are added as the
     failure travels up (a value that is fine costs no path)."""
 
-    def __init__(self, problem: str) -> None:
+    def __init__(self, problem: str, absent: tuple[str, str] | None = None) -> None:
         self.problem = problem
         self.steps: list[str] = []
+        self.absent = absent
+        """A member given in Python that this release does not have: (owner type, Python
+        name)."""
 
     def at(self, step: str) -> _Fail:
         self.steps.append(step)
@@ -409,10 +428,14 @@ class Codec:
     on first use and kept: decoding a large reply (``query-qmp-schema``) runs no table lookup
     per value."""
 
-    def __init__(self, release: Release, classes: Mapping[str, Any]) -> None:
+    def __init__(self, release: Release, classes: Mapping[str, Any],
+                 elsewhere: Callable[[str, str], tuple[str, dict[str, tuple[str, ...]]] | None]
+                 = lambda _typ, _py: None) -> None:
         self.release = release
         self.types = release.types
         self.classes = classes
+        self.elsewhere = elsewhere
+        """(type, Python name) -> (wire name, where) of a member other releases have."""
         self._decoders: dict[str, Decoder] = {}
         self._branch_of: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
 
@@ -491,6 +514,8 @@ class Codec:
                          cls: Any) -> Decoder:
         plan = tuple((m[0], m[1], m[2], m[3]) for m in members)
         known = frozenset(m[0] for m in members)
+        # Members of other releases (a package of several): absent here, None.
+        others = tuple(f for f in getattr(cls, "_fields", ()) if f not in {m[1] for m in plan})
         decoders = self._decoders
         get_decoder = self.decoder
         new = cls.__new__
@@ -512,6 +537,8 @@ class Codec:
                     setattr(obj, py, None)
                 else:
                     raise _Fail(f"member '{wire}' is missing")
+            for py in others:
+                setattr(obj, py, None)
             if seen != len(value):
                 unknown = {k: v for k, v in value.items()
                            if k not in known}
@@ -595,7 +622,22 @@ class Codec:
                 return None
             return self._enc(typ, value)
         except _Fail as fail:
-            raise EncodeError(what, fail.path(path), fail.problem) from None
+            raise self._error(what, fail, path) from None
+
+    def _error(self, what: str, fail: _Fail, base: str) -> Exception:
+        if fail.absent is None:
+            return EncodeError(what, fail.path(base), fail.problem)
+        owner, py = fail.absent
+        found = self.elsewhere(owner, py)
+        if found is None:
+            shown = f"{owner[6:-4]} has no argument" if owner.startswith("q_obj_") and \
+                owner.endswith("-arg") else f"{owner} has no member"
+            return EncodeError(what, fail.at(f".{py}").path(base), f"{shown} '{py}'")
+        wire, where = found
+        return MemberNotAvailable(
+            f"{what}: {fail.at(f'.{wire}').path(base)}: member '{wire}' is not in QEMU "
+            f"{self.release.key}; it exists in {describe_where(where)}", f"{owner}.{wire}",
+            where)
 
     def encode_event(self, name: str, value: object) -> dict[str, JSON]:
         """The ``data`` of event *name* whose value (an event class's instance) is *value*."""
@@ -604,24 +646,35 @@ class Codec:
             return self._kept(value, {})
         try:
             return self._kept(value, self._members(
-                self.types[typ][1], lambda py: getattr(value, py, None), name))
+                self.types[typ][1], lambda py: getattr(value, py, None), name,
+                typ, _given(value)))
         except _Fail as fail:
-            raise EncodeError(name, fail.path("data"), fail.problem) from None
+            raise self._error(name, fail, "data") from None
 
-    def encode_members(self, what: str, typ: str, values: Mapping[str, object],
+    def encode_members(self, what: str, typ: str | None, values: Mapping[str, object],
                        extra: Mapping[str, object] | None = None) -> dict[str, JSON]:
         """The JSON object of *typ*'s members given by Python name in *values* (None: absent);
-        *extra* wire members pass as they are (a command with ``'gen': false``)."""
+        *extra* wire members pass as they are (a command with ``'gen': false``).  *typ* None:
+        command *what* takes no arguments in this release, and *values* must give none."""
+        members = self.types[typ][1] if typ is not None else ()
+        owner = typ if typ is not None else f"q_obj_{what}-arg"
         try:
-            out = self._members(self.types[typ][1], values.get, what)
+            out = self._members(members, values.get, what, owner,
+                                [k for k, v in values.items() if v is not None])
         except _Fail as fail:
-            raise EncodeError(what, fail.path("arguments"), fail.problem) from None
+            raise self._error(what, fail, "arguments") from None
         if extra:
             out.update(extra)       # type: ignore[arg-type]
         return out
 
     def _members(self, members: Sequence[tuple[Any, ...]], get: Callable[[str], object],
-                 what: str) -> dict[str, JSON]:
+                 what: str, owner: str, given: Iterable[str]) -> dict[str, JSON]:
+        """The JSON of *members* (their values by Python name from *get*); *given* names every
+        Python name with a value, each of which must be a member here."""
+        names = {m[1] for m in members}
+        for py in given:
+            if py not in names:
+                raise _Fail("", absent=(owner, py))
         out: dict[str, JSON] = {}
         for wire, py, mtyp, optional, _cond, feats in members:
             v = get(py)
@@ -695,7 +748,7 @@ class Codec:
             raise _Fail(f"{_shown(value)} is not a {cls.__name__}")
         if desc[2] is None:
             return self._kept(value, self._members(
-                desc[1], lambda py: getattr(value, py, None), typ))
+                desc[1], lambda py: getattr(value, py, None), typ, typ, _given(value)))
         chain = self._branch(typ, type(value).__name__)
         if chain is None:
             raise _Fail(f"a {cls.__name__} must be one of its branch classes "
@@ -711,7 +764,8 @@ class Codec:
             tags[tag_py] = tag_value
             members = members + self.types[branch_typ][1]
         return self._kept(value, self._members(
-            members, lambda py: tags.get(py, getattr(value, py, None)), typ))
+            members, lambda py: tags.get(py, getattr(value, py, None)), typ, typ,
+            _given(value)))
 
     @staticmethod
     def _kept(value: object, out: dict[str, JSON]) -> dict[str, JSON]:
@@ -763,6 +817,12 @@ class Codec:
         if kind == "array":
             return isinstance(value, list | tuple)
         return isinstance(value, Struct)
+
+
+def _given(value: object) -> list[str]:
+    """The Python names of the members *value* (a generated class's instance) has a value
+    for."""
+    return [f for f in getattr(value, "_fields", ()) if getattr(value, f, None) is not None]
 
 
 def _builtin_decoder(name: str) -> Decoder:

@@ -47,10 +47,6 @@ def encode_arguments(command: str, arguments: Mapping[str, object] | Struct | No
     """The ``arguments`` of *command*: its arguments object, or its members by Python name."""
     codec = RELEASES.codec(release)
     arg_type = _command(command, release)[0]
-    if arg_type is None:
-        if arguments:
-            raise EncodeError(command, "arguments", f"{command} takes no arguments")
-        return {}
     if isinstance(arguments, Struct):
         out = codec.encode(command, arg_type, arguments, "arguments")
         assert isinstance(out, dict)
