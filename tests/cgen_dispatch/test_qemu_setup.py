@@ -14,7 +14,7 @@ import pytest
 
 from qapic.qemu import setup as qemu_setup
 from tests.support import REPO
-from tests.treestate import tree_state, without_times
+from tests.treestate import content_state, tree_state, without_times
 
 
 @pytest.fixture
@@ -164,3 +164,91 @@ def test_generator_keeps_its_mode(tree: Path, mode: int) -> None:
     generator.chmod(0o755)
     assert _setup(tree, "--undo").returncode == 0
     assert generator.stat().st_mode & 0o7777 == 0o755
+
+
+def test_setup_twice_and_undo_with_nothing_to_undo_say_what_they_found(tree: Path) -> None:
+    """Run again, setup changes nothing and says the tree is set up already; --undo on a tree
+    that is not set up says there is nothing to undo; both exit 0."""
+    said = []
+    for options in ((), (), ("--undo",), ("--undo",)):
+        proc = _setup(tree, *options)
+        assert proc.returncode == 0, proc.stderr
+        said.append(proc.stderr)
+    assert said == [f"qapic qemu-setup: installed qapic's launcher in {tree}\n",
+                    f"qapic qemu-setup: {tree} is already set up for qapic (per target); "
+                    "nothing was changed\n",
+                    f"qapic qemu-setup: restored QEMU's files in {tree}\n",
+                    f"qapic qemu-setup: nothing to undo: {tree} is not set up for qapic\n"]
+
+
+#: The files the single-binary patch of QEMU 10.0 changes.
+_PATCHED = ("monitor/qmp-cmds-control.c", "monitor/qmp-cmds.c", "qapi/meson.build")
+
+
+def _add_patched_files(tree: Path, qemu_10_0: Path) -> None:
+    for name in _PATCHED:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(qemu_10_0 / name, tree / name)
+
+
+def _owners(tree: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file's and directory's owner, group and mode."""
+    return {path.relative_to(tree).as_posix(): (st.st_uid, st.st_gid, st.st_mode)
+            for path in [tree, *tree.rglob("*")] if "__pycache__" not in path.parts
+            for st in [path.stat()]}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files to another user")
+def test_root_keeps_another_users_tree_theirs(tree: Path, qemu_10_0: Path) -> None:
+    """Set up and undone by root, a tree another user owns keeps every file's owner and mode;
+    what setup adds (the kept originals, QEMU's script beside the launcher) is that user's."""
+    _add_patched_files(tree, qemu_10_0)
+    (tree / "qapi" / "meson.build").chmod(0o640)
+    user = (4242, 4243)                             # no such user needed: only numbers
+    for path in [tree, *tree.rglob("*")]:
+        os.chown(path, *user)
+    before, contents = _owners(tree), content_state(tree)
+    for options in (("--single-binary",), ()):
+        assert _setup(tree, *options).returncode == 0
+        now = _owners(tree)
+        assert {name: owner[:2] for name, owner in now.items()} == dict.fromkeys(now, user)
+        for name in _PATCHED:
+            assert now[name] == before[name]      # patched (or patched and taken back)
+        assert now["scripts/qapi-gen.py"] == before["scripts/qapi-gen.py"]
+    assert _setup(tree, "--single-binary").returncode == 0
+    assert _setup(tree, "--undo").returncode == 0
+    assert _owners(tree) == before
+    assert content_state(tree) == contents
+
+
+def test_launcher_says_when_qapic_is_gone(tree: Path, qemu_10_0: Path, tmp_path: Path) -> None:
+    """The installation that set the tree up is removed (its Python, or its qapic package): the
+    launcher, run by QEMU's build, says so in one line and how to go on, with no traceback."""
+    _add_patched_files(tree, qemu_10_0)
+    installed = tmp_path / "env"
+    shutil.copytree(REPO / "qapic", installed / "qapic",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    python = installed / "bin" / "python3"
+    python.parent.mkdir()
+    python.symlink_to(sys.executable)
+    env = dict(os.environ, PYTHONPATH=str(installed))
+    for options, setup_command in (((), "qemu-setup"),
+                                   (("--single-binary",), "qemu-setup --single-binary")):
+        proc = subprocess.run([str(python), "-m", "qapic", "qemu-setup", str(tree), *options],
+                              cwd=installed, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        assert repr(str(python)) in (tree / qemu_setup.GENERATOR).read_text()
+        for gone, missing in ((installed / "qapic", installed), (python, python)):
+            hidden = gone.with_name(gone.name + ".away")
+            gone.rename(hidden)
+            launcher = subprocess.run(
+                [sys.executable, str(tree / qemu_setup.GENERATOR), "-o", "out",
+                 str(tree / "tests" / "qapi-schema" / "qapi-schema-test.json")],
+                cwd=tmp_path, capture_output=True, text=True)
+            hidden.rename(gone)
+            assert (launcher.returncode, launcher.stderr) == (1, (
+                f"{tree / qemu_setup.GENERATOR}: qapic is gone ({missing} no longer exists): "
+                f"with qapic installed again, run 'qapic {setup_command} {tree}' to build with "
+                f"it, or 'qapic qemu-setup --undo {tree}' to build with QEMU's own "
+                "generator\n"))
+            assert not (tmp_path / "out").exists()

@@ -39,11 +39,17 @@ Setup first checks the tree's ``VERSION``: qapic sets up the QEMU releases of :d
 (those its tests build) and refuses any other, changing nothing.  (QEMU 7.2's schema loads with
 ``qapic --lenient-docs``, but qapic does not build 7.2 trees.)
 
+When the installation that set the tree up is gone (its Python or its qapic package), the
+launcher fails in QEMU's build with one line saying so and how to set the tree up again or undo
+it, instead of a traceback.
+
 The launcher carries a digest of the qapic package's files.  Running setup again changes nothing
 unless the installation, qapic itself or the patch changed; after upgrading or editing qapic, run
 it again: the launcher is rewritten, and since QEMU's meson makes every QAPI output depend on
 ``scripts/qapi-gen.py``, the tree's next build regenerates them with the new qapic.
 
+Every file setup writes or restores keeps the owner of the file it replaces (a new one: of its
+directory), so that setup and undo run as root leave another user's tree that user's, and
 ``scripts/qapi-gen.py`` keeps its mode through setup and undo (meson fixes at configure time
 whether it runs the script directly or through its ``#!`` line).  ``--undo`` puts QEMU's script
 and patched files back, byte for byte and with their modes, but with the current time: newer
@@ -100,8 +106,10 @@ DESCRIPTION = (
     "installation's Python and qapic; QEMU's generator is kept as scripts/qapi-gen-upstream.py. "
     "With --single-binary, QEMU's system schema is generated with --single-binary and a patch "
     "makes QEMU compile its QAPI code once for all targets. Checks the tree's QEMU version "
-    "first. Idempotent; run it again after upgrading qapic. With --undo, restore QEMU's files "
-    "(the next build regenerates with QEMU's generator).")
+    "first. Run again, it changes nothing and says so ('already set up for qapic'); run it "
+    "again after upgrading qapic. With --undo, restore QEMU's files (the next build "
+    "regenerates with QEMU's generator); on a tree not set up: 'nothing to undo'. Every file "
+    "written or restored keeps its owner and mode (run as root on another user's tree).")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -132,9 +140,17 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{where}{cause(err)}") from None
     except UnicodeDecodeError as err:
         raise CommandError(f"{tree}: a file is not UTF-8 text ({err.reason})") from None
-    if changed:
-        what = ("restored QEMU's files in" if args.undo else
-                "installed qapic's single-binary launcher and patch in" if single else
-                "installed qapic's launcher in")
-        sys.stderr.write(f"qapic qemu-setup: {what} {tree}\n")
+    sys.stderr.write(f"qapic qemu-setup: {_outcome(tree, args.undo, single, changed)}\n")
     return 0
+
+
+def _outcome(tree: Path, undone: bool, single: bool, changed: bool) -> str:
+    """What setup did, or found, in *tree*: one line for the user."""
+    if undone:
+        return (f"restored QEMU's files in {tree}" if changed else
+                f"nothing to undo: {tree} is not set up for qapic")
+    if changed:
+        kind = "qapic's single-binary launcher and patch" if single else "qapic's launcher"
+        return f"installed {kind} in {tree}"
+    kind = "single binary" if single else "per target"
+    return f"{tree} is already set up for qapic ({kind}); nothing was changed"

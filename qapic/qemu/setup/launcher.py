@@ -29,10 +29,25 @@ PACKAGE_ROOT = {package_root!r}
 # rewrites the launcher when qapic changed, and QEMU's build regenerates what depends on it.
 QAPIC_DIGEST = {digest!r}
 
+tree = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+
+
+def qapic_is_gone(missing):
+    sys.exit(sys.argv[0] + ": qapic is gone (" + missing + " no longer exists): with qapic "
+             "installed again, run 'qapic qemu-setup {setup_options}" + tree + "' to build with "
+             "it, or 'qapic qemu-setup --undo " + tree + "' to build with QEMU's own generator")
+
+
+for path, missing in ((PYTHON, PYTHON), (os.path.join(PACKAGE_ROOT, "qapic"), PACKAGE_ROOT)):
+    if not os.path.exists(path):
+        qapic_is_gone(missing)
 env = dict(os.environ)
 env["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
 args = sys.argv[1:]
-{single}os.execve(PYTHON, [PYTHON, "-m", "qapic", "generate", *args], env)
+{single}try:
+    os.execve(PYTHON, [PYTHON, "-m", "qapic", "generate", *args], env)
+except FileNotFoundError:
+    qapic_is_gone(PYTHON)
 """
 
 _SINGLE = """
@@ -45,7 +60,6 @@ SINGLE_BINARY_SCHEMAS = {schemas!r}
 # for target-only commands on every target.
 CONDITIONS = {conditions!r}
 RELEASE_OPTIONS = {release_options!r}
-tree = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 schema = os.path.realpath(args[-1]) if args else ""
 if schema in {{os.path.join(tree, s) for s in SINGLE_BINARY_SCHEMAS}}:
     if not os.path.isfile(os.path.join("meson-info", "meson-info.json")):
@@ -111,7 +125,8 @@ def launcher_text(python: str, package_root: str, single_binary: bool = False,
         single = _SINGLE.format(schemas=SINGLE_BINARY_SCHEMAS, conditions=conditions,
                                 release_options=release.launcher_options())
     return _LAUNCHER.format(marker=MARKER, python=python, package_root=package_root,
-                            digest=package_digest(package_root), single=single)
+                            digest=package_digest(package_root), single=single,
+                            setup_options="--single-binary " if single_binary else "")
 
 
 def this_installation() -> tuple[str, str]:

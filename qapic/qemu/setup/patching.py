@@ -21,17 +21,63 @@ class SetupError(Exception):
     """The tree cannot be set up (or restored); the message says why."""
 
 
+def owner_of(path: Path) -> tuple[int, int]:
+    """The owner and group of *path*, else of the nearest directory above it that exists."""
+    for candidate in (path, *path.parents):
+        try:
+            st = candidate.stat()
+        except FileNotFoundError:
+            continue
+        return st.st_uid, st.st_gid
+    return os.geteuid(), os.getegid()
+
+
+def give_owner(path: Path, owner: tuple[int, int]) -> None:
+    """Give *path* the user and group *owner*: setup run as root on another user's tree leaves
+    every file it writes that user's, as the file it replaces or the directory it is made in.
+    Anyone else cannot give a file away; the file stays theirs then, as before."""
+    st = path.stat()
+    if (st.st_uid, st.st_gid) != owner:
+        with contextlib.suppress(PermissionError):
+            os.chown(path, *owner)
+
+
+def make_dirs(path: Path) -> None:
+    """``mkdir -p`` *path*, each new directory owned as the one it is made in."""
+    if path.is_dir():
+        return
+    make_dirs(path.parent)
+    path.mkdir()
+    give_owner(path, owner_of(path.parent))
+
+
+def copy_kept(source: Path, copy: Path) -> None:
+    """*source* copied to *copy* with its content, mode and owner (what --undo restores)."""
+    shutil.copy2(source, copy)
+    give_owner(copy, owner_of(source))
+
+
 def write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Replace *path* by a file holding *data* with *mode*, or leave it as it was."""
+    """Replace *path* by a file holding *data* with *mode* and the owner of the file it
+    replaces (or of its directory), or leave it as it was."""
+    owner = owner_of(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, mode)
+        give_owner(Path(tmp), owner)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def replace_keeping_owner(source: Path, path: Path) -> None:
+    """Move *source* over *path*, with the owner *path* had (its mode is *source*'s)."""
+    owner = owner_of(path)
+    give_owner(source, owner)
+    os.replace(source, path)
 
 
 # --- parsing and applying ---------------------------------------------------------------------
@@ -175,9 +221,9 @@ def apply_patch(tree: Path, patch: Path) -> bool:
     want = _patched(tree, files, patch.name, _read_texts(tree, paths))
     orig = tree / STATE_ORIG
     for path in want:
-        (orig / path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(tree / path, orig / path)  # content and mode: --undo restores them
-    (tree / STATE_PATCH).write_text(text, encoding="utf-8")
+        make_dirs((orig / path).parent)
+        copy_kept(tree / path, orig / path)     # content, mode, owner: --undo restores them
+    write_atomic(tree / STATE_PATCH, text.encode("utf-8"), 0o644)
     for path, content in want.items():
         mode = (tree / path).stat().st_mode & 0o7777
         write_atomic(tree / path, content.encode("utf-8"), mode)
@@ -193,7 +239,7 @@ def revert_patch(tree: Path) -> bool:
     if orig.is_dir():
         for kept in sorted(p for p in orig.rglob("*") if p.is_file()):
             restored = tree / kept.relative_to(orig)
-            os.replace(kept, restored)
+            replace_keeping_owner(kept, restored)
             # Content and mode as before, but a new time: the build must notice the change
             # (meson reconfigures from the restored meson.build, the C files recompile).
             os.utime(restored)

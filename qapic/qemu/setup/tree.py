@@ -5,11 +5,17 @@ launcher in place of ``scripts/qapi-gen.py``, the single-binary patch (see
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from qapic.qemu.setup.launcher import RELEASES, Release, is_launcher, launcher_text
-from qapic.qemu.setup.patching import SetupError, apply_patch, revert_patch, write_atomic
+from qapic.qemu.setup.patching import (
+    SetupError,
+    apply_patch,
+    copy_kept,
+    replace_keeping_owner,
+    revert_patch,
+    write_atomic,
+)
 
 GENERATOR = Path("scripts/qapi-gen.py")
 UPSTREAM = Path("scripts/qapi-gen-upstream.py")
@@ -67,7 +73,7 @@ def setup(tree: Path, python: str, package_root: str, single_binary: bool = Fals
         release = None
         changed = revert_patch(tree)
     if not upstream.exists():
-        shutil.copy2(generator, upstream)     # content and mode: --undo restores them
+        copy_kept(generator, upstream)        # content, mode, owner: --undo restores them
     text = launcher_text(python, package_root, single_binary, release)
     try:
         if generator.read_text(encoding="utf-8") == text:
@@ -99,7 +105,7 @@ def undo(tree: Path) -> bool:
     if not upstream.exists():
         return changed
     mode = generator_mode(generator)
-    os.replace(upstream, generator)
+    replace_keeping_owner(upstream, generator)
     os.chmod(generator, mode)
     os.utime(generator)     # newer than qapic's outputs: the next build regenerates them
     return True
