@@ -35,11 +35,39 @@ def add_lenient_docs(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> No
     p.add_argument("--lenient-docs", action="store_true", help=LENIENT_DOCS_HELP)
 
 
-def add_conditions(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """``--conditions FILE`` (``args.conditions``): a conditions file for the schema."""
-    from qapic.frontend.overlay import OPTION_HELP
+#: The metavar of every ``--conditions`` option.
+CONDITIONS_METAVAR = "FILE|RELEASE"
 
-    p.add_argument("--conditions", metavar="FILE", help=OPTION_HELP)
+
+def conditions_file(value: str) -> str:
+    """The conditions file ``--conditions VALUE`` names (the argparse type of every
+    ``--conditions``): a path, or a QEMU release naming the file qapic ships for it
+    (:func:`qapic.frontend.overlay.resolve`); a release without one is a usage error."""
+    from qapic.frontend.overlay import resolve
+
+    try:
+        return resolve(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def conditions_path(value: str) -> Path:
+    """:func:`conditions_file` as a :class:`~pathlib.Path` (``harness``, ``fuzz``)."""
+    return Path(conditions_file(value))
+
+
+def conditions_help() -> str:
+    """The help text of every ``--conditions`` option."""
+    from qapic.frontend.overlay import option_help
+
+    return option_help()
+
+
+def add_conditions(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--conditions FILE|RELEASE`` (``args.conditions``, the file's path): a conditions file
+    for the schema."""
+    p.add_argument("--conditions", metavar=CONDITIONS_METAVAR, type=conditions_file,
+                   help=conditions_help())
 
 
 def add_schema_options(p: argparse.ArgumentParser, conditions: bool = True) -> None:

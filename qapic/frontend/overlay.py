@@ -43,7 +43,9 @@ into its files.  Anything wrong in the file is a :class:`QAPIError` located in t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from .expr import METAS, check_if
 from .parser import Definition as ParsedDefinition
@@ -287,7 +289,57 @@ def load_optional(path: str | os.PathLike[str] | None) -> Overlay | None:
     return None if path is None else load_overlay(path)
 
 
-#: The help text of every command's ``--conditions`` option.
-OPTION_HELP = ("a conditions file: extra 'if' conditions for the schema's items "
-               "(format: qapic/frontend/overlay.py; qapic ships one per QEMU release "
-               "that lost its target conditions)")
+# --- the conditions files qapic ships ----------------------------------------------------------
+
+#: Where the shipped conditions files are (``qemu-MAJOR.MINOR.json``), inside the package.
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "carried"
+
+_RELEASE = re.compile(r"(\d+)\.(\d+)(?:\.\d+)?")
+
+
+def shipped_releases() -> list[str]:
+    """The QEMU releases (``MAJOR.MINOR``) qapic ships a conditions file for, oldest first."""
+    found = []
+    for path in SHIPPED_DIR.glob("qemu-*.json"):
+        match = _RELEASE.fullmatch(path.stem.removeprefix("qemu-"))
+        if match:
+            found.append((int(match[1]), int(match[2])))
+    return [f"{major}.{minor}" for major, minor in sorted(found)]
+
+
+def shipped_file(release: str) -> Path | None:
+    """The conditions file qapic ships for QEMU *release* (``10.2`` or ``10.2.2``), if any."""
+    match = _RELEASE.fullmatch(release)
+    if match is None:
+        return None
+    path = SHIPPED_DIR / f"qemu-{int(match[1])}.{int(match[2])}.json"
+    return path if path.is_file() else None
+
+
+def resolve(value: str) -> str:
+    """The conditions file that ``--conditions VALUE`` names: a QEMU release (``10.2``, or
+    ``10.2.2`` for its series) names the file qapic ships for it; anything else is a path.
+    Raises :class:`ValueError` (its message for the user) for a release qapic ships no file
+    for."""
+    if _RELEASE.fullmatch(value) is None:
+        return value
+    path = shipped_file(value)
+    if path is None:
+        shipped = shipped_releases()
+        raise ValueError(
+            f"qapic ships no conditions file for QEMU {value} (it ships one for "
+            f"{', '.join(shipped) or 'no release'}; QEMU 10.0 and earlier have their target "
+            "conditions in the schema); name a file instead (a file named like a release: "
+            f"./{value})")
+    return str(path)
+
+
+def option_help() -> str:
+    """The help text of every command's ``--conditions`` option."""
+    shipped = shipped_releases()
+    releases = (f"{', '.join(shipped)}, e.g. --conditions {shipped[-1]}" if shipped
+                else "no release")
+    return ("a conditions file: extra 'if' conditions for the schema's items, written in the "
+            "schema language (the README's 'Conditions files'); or a QEMU release, naming the "
+            "file qapic ships for it (QEMU 10.1 removed its schema's target conditions; qapic "
+            f"ships them carried forward for {releases})")

@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from qapic import options
+
 if TYPE_CHECKING:
     from qapic.proof.fuzz.coverage import Reach
     from qapic.proof.fuzz.run import TargetResult
@@ -52,6 +54,8 @@ STRICT = ("deprecated-input=reject,deprecated-output=hide,unstable-input=reject,
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    from qapic.frontend.overlay import shipped_releases
+
     p.add_argument("--qemu-build", metavar="DIR", type=Path, required=True,
                    help="a configured and built QEMU 10.0 build directory")
     p.add_argument("-o", "--output", metavar="OUT", type=Path, required=True,
@@ -59,8 +63,11 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "new, empty, or an earlier run's)")
     p.add_argument("--schema", metavar="SCHEMA", type=Path,
                    help="main schema (default: qapi/qapi-schema.json of the build's source)")
-    p.add_argument("--conditions", metavar="FILE", type=Path,
-                   help="a conditions file applied to the schema (as qapic harness)")
+    p.add_argument("--conditions", metavar=options.CONDITIONS_METAVAR,
+                   type=options.conditions_path,
+                   help="a conditions file applied to the schema, or a QEMU release naming "
+                        f"the one qapic ships (for {', '.join(shipped_releases())}; as qapic "
+                        "harness)")
     p.add_argument("--reference-schema", metavar="SCHEMA", type=Path,
                    help="the schema upstream's generator compiles for the per-target harnesses "
                         "(as qapic harness): with --conditions, the schema with those "

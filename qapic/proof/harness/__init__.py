@@ -10,6 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
+from qapic import options
+
 HELP = "build QMP test harnesses (per target and single-binary) against a QEMU build"
 DESCRIPTION = (
     "Build, against a configured and built QEMU 10.0 build directory, a QMP harness per target "
@@ -22,6 +24,8 @@ DESCRIPTION = (
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    from qapic.frontend.overlay import shipped_releases
+
     p.add_argument("--qemu-build", metavar="DIR", type=Path, required=True,
                    help="a configured and built QEMU 10.0 build directory")
     p.add_argument("-o", "--output", metavar="OUT", type=Path, required=True,
@@ -30,9 +34,11 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="targets to build per-target harnesses for (default: all)")
     p.add_argument("--schema", metavar="SCHEMA", type=Path,
                    help="main schema (default: qapi/qapi-schema.json of the build's source)")
-    p.add_argument("--conditions", metavar="FILE", type=Path,
-                   help="a conditions file applied to the schema for both kinds of harness "
-                        "(e.g. qapic/carried/qemu-10.2.json on a QEMU 10.2 build)")
+    p.add_argument("--conditions", metavar=options.CONDITIONS_METAVAR,
+                   type=options.conditions_path,
+                   help="a conditions file applied to the schema for both kinds of harness, or "
+                        "a QEMU release naming the one qapic ships (for "
+                        f"{', '.join(shipped_releases())}; e.g. 10.2 on a QEMU 10.2 build)")
     p.add_argument("--reference", choices=("upstream", "qapic"),
                    help="generator of the per-target harnesses (default: upstream, i.e. the "
                         "QEMU source's scripts/qapi-gen.py; qapic with --conditions)")

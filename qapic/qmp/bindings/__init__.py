@@ -27,8 +27,7 @@ DEFAULT_PACKAGE = "qemu_qmp_types"
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    from qapic.frontend.overlay import OPTION_HELP
-    from qapic.options import add_lenient_docs
+    from qapic.options import CONDITIONS_METAVAR, add_lenient_docs, conditions_help
 
     p.add_argument("schemas", metavar="SCHEMA", nargs="+",
                    help="a QEMU release's main schema file (qapi/qapi-schema.json)")
@@ -36,11 +35,18 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="where to write pyproject.toml and the package")
     p.add_argument("--package", metavar="NAME", default=DEFAULT_PACKAGE,
                    help=f"the package's import name (default: {DEFAULT_PACKAGE})")
-    p.add_argument("--conditions", metavar="FILE", action="append", default=[],
-                   dest="condition_files",
-                   help=OPTION_HELP + ". Give it once per SCHEMA, in the same order ('-' for "
-                   "none), or once for a single SCHEMA.")
+    p.add_argument("--conditions", metavar=CONDITIONS_METAVAR, action="append", default=[],
+                   dest="condition_files", type=_conditions,
+                   help=conditions_help() + ". Give it once per SCHEMA, in the same order ('-' "
+                   "for none), or once for a single SCHEMA.")
     add_lenient_docs(p)
+
+
+def _conditions(value: str) -> str:
+    """One ``--conditions``: '-' (none), else resolved as every command's."""
+    from qapic.options import conditions_file
+
+    return value if value == "-" else conditions_file(value)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from qapic import options
+from qapic.frontend.overlay import shipped_releases
 from qapic.qmp.diff.compare import Change, compare
 from qapic.qmp.diff.load import BuildOptions, DiffInputError, load
 from qapic.userio import CommandError, write_stdout
@@ -111,8 +112,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         g.add_argument(f"--{side}qemu-src", dest=f"{dest}qemu_src", metavar="DIR", type=Path,
                        help=f"QEMU source tree for {which}'s targets (default: the tree "
                        "containing the schema)")
-        g.add_argument(f"--{side}conditions", dest=f"{dest}conditions", metavar="FILE",
-                       help=f"a conditions file applied to {which} (see qapic/frontend/overlay.py)")
+        g.add_argument(f"--{side}conditions", dest=f"{dest}conditions",
+                       metavar=options.CONDITIONS_METAVAR, type=options.conditions_file,
+                       help=f"a conditions file applied to {which}, or a QEMU release naming "
+                       "the one qapic ships (" + ", ".join(shipped_releases()) + ")")
     options.add_lenient_docs(g)
 
 
