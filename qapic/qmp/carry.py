@@ -48,10 +48,11 @@ from qapic.frontend import (
 from qapic.frontend.expr import METAS
 from qapic.frontend.overlay import PART_WORDS as _PART_WORDS
 from qapic.frontend.overlay import PARTS as _PARTS
+from qapic.frontend.overlay import apply as apply_overlay
 from qapic.frontend.parser import Definition as ParsedDefinition
 from qapic.frontend.parser import Value
 from qapic.frontend.schema import definitions_of, parse_checked
-from qapic.userio import write_file, write_stdout
+from qapic.userio import check_input_file, write_file, write_stdout
 
 HELP = "derive a conditions file carrying OLD's target conditions to NEW"
 DESCRIPTION = (
@@ -68,6 +69,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("new", metavar="NEW_SCHEMA", help="the schema to carry them to")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the conditions file here (default: standard output)")
+    parser.add_argument("--old-conditions", metavar="FILE",
+                        help="OLD's own conditions file (OLD as it is built, e.g. 10.2 with "
+                        "the conditions carried onto it): carry from release to release")
     options.add_runtime_symbols(parser)
     options.add_qemu_src(parser, help="QEMU tree whose targets the consistency check uses "
                          "(default: the tree containing NEW_SCHEMA)")
@@ -229,9 +233,13 @@ class _Deriver:
 
 
 def derive(old_schema: str, new_schema: str, classes: SymbolClasses,
-           lenient_docs: bool = False) -> tuple[list[Carried], list[Problem]]:
-    """The entries to carry from OLD to NEW (in NEW's definition order) and what is lost."""
+           lenient_docs: bool = False, old_conditions: str | None = None
+           ) -> tuple[list[Carried], list[Problem]]:
+    """The entries to carry from OLD (with its own conditions file, if any) to NEW (in NEW's
+    definition order) and what is lost."""
     old_defs = definitions_of(parse_checked(old_schema, lenient_docs))
+    if old_conditions is not None:
+        apply_overlay(load_overlay(old_conditions), old_defs)
     new_defs = definitions_of(parse_checked(new_schema, lenient_docs))
     new_by_name = {str(d.expr[_meta(d.expr)]): d for d in new_defs}
     order = {name: i for i, name in enumerate(new_by_name)}
@@ -244,6 +252,30 @@ def derive(old_schema: str, new_schema: str, classes: SymbolClasses,
             carried.append(entry)
     carried.sort(key=lambda c: order[c.name])
     return carried, deriver.problems
+
+
+def new_items(old_schema: str, new_schema: str, lenient_docs: bool = False) -> list[str]:
+    """What NEW has and OLD has not, in words (definitions, and the members, enum values and
+    branches of definitions both have): nothing is carried to them, so each is for a person
+    to review (did it get a target condition since OLD?)."""
+    old_by_name = {str(d.expr[_meta(d.expr)]): d.expr
+                   for d in definitions_of(parse_checked(old_schema, lenient_docs))}
+    out = []
+    for new in definitions_of(parse_checked(new_schema, lenient_docs)):
+        meta = _meta(new.expr)
+        name = str(new.expr[meta])
+        old = old_by_name.get(name)
+        if old is None or _meta(old) != meta:
+            out.append(f"{meta} '{name}'")
+            continue
+        for part in _PARTS[meta]:
+            old_items, new_items_ = _items(old, part), _items(new.expr, part)
+            if old_items is None or new_items_ is None:
+                continue
+            word = "member" if part == "base" else _PART_WORDS.get(meta, "member")
+            out.extend(f"{word} '{iname}' of {meta} '{name}'"
+                       for iname in new_items_ if iname not in old_items)
+    return out
 
 
 # --- consistency ------------------------------------------------------------------------------
@@ -387,11 +419,16 @@ def render_entry(entry: Carried) -> str:
 
 
 def render(entries: list[Carried], problems: list[Problem], header: str,
-           new_modules: dict[str, str]) -> str:
+           new_modules: dict[str, str], new: list[str] | None = None) -> str:
     out = [header.rstrip("\n"), ""]
     if problems:
         out.append("# Not carried or in conflict (see qapic carry-conditions' exit status):")
         out.extend(f"#   {p}" for p in problems)
+        out.append("")
+    if new:
+        out.append(f"# New since OLD, so nothing carried to them ({len(new)}; review whether "
+                   "any needs a target condition):")
+        out.extend(f"#   {item}" for item in new)
         out.append("")
     module = None
     for entry in entries:
@@ -413,17 +450,21 @@ def _new_modules(schema_path: str) -> dict[str, str]:
 
 
 def carry(old: str, new: str, classes: SymbolClasses, table: TargetTable,
-          lenient_docs: bool = False) -> tuple[str, list[Problem]]:
-    """The conditions file's text and every problem (lost items, then conflicts)."""
-    entries, lost = derive(old, new, classes, lenient_docs)
+          lenient_docs: bool = False, old_conditions: str | None = None
+          ) -> tuple[str, list[Problem], list[str]]:
+    """The conditions file's text, every problem (lost items, then conflicts) and what NEW
+    has that OLD has not (:func:`new_items`)."""
+    entries, lost = derive(old, new, classes, lenient_docs, old_conditions)
+    fresh = new_items(old, new, lenient_docs)
     header = ("# Conditions carried by qapic carry-conditions\n"
               f"#   from {os.path.basename(os.path.dirname(os.path.abspath(old)))}/"
               f"{os.path.basename(old)}\n"
               f"#   to   {os.path.basename(os.path.dirname(os.path.abspath(new)))}/"
               f"{os.path.basename(new)}\n"
-              f"# run-time symbols: {','.join(classes.runtime_patterns)}\n"
+              + (f"#   with {os.path.basename(old_conditions)}\n" if old_conditions else "")
+              + f"# run-time symbols: {','.join(classes.runtime_patterns)}\n"
               "# Format: qapic/frontend/overlay.py")
-    text = render(entries, [], header, _new_modules(new))
+    text = render(entries, [], header, _new_modules(new), fresh)
     with tempfile.TemporaryDirectory() as tmp:
         probe = os.path.join(tmp, "carried.json")
         with open(probe, "w", encoding="utf-8") as fh:
@@ -432,23 +473,28 @@ def carry(old: str, new: str, classes: SymbolClasses, table: TargetTable,
     found = conflicts(schema, table, classes)
     problems = lost + found
     if problems:
-        text = render(entries, problems, header, _new_modules(new))
-    return text, problems
+        text = render(entries, problems, header, _new_modules(new), fresh)
+    return text, problems, fresh
 
 
 def run(args: argparse.Namespace) -> int:
     """Problems are raised (QAPIError for a schema, qapic.userio's errors for the rest) and
     reported by :func:`qapic.cli.main`."""
     table = options.target_table(args, "the targets are read from it", schema=args.new)
-    text, problems = carry(args.old, args.new, options.symbol_classes(args), table,
-                           args.lenient_docs)
+    if args.old_conditions is not None:
+        check_input_file(args.old_conditions, "a conditions file")
+    text, problems, fresh = carry(args.old, args.new, options.symbol_classes(args), table,
+                                  args.lenient_docs, args.old_conditions)
     if args.output is None or args.output == "-":
         write_stdout(text)
     else:
         write_file(args.output, text)
     for p in problems:
         sys.stderr.write(f"qapic carry-conditions: {p}\n")
+    if fresh:
+        sys.stderr.write(f"qapic carry-conditions: note: {len(fresh)} items are new since "
+                         "OLD and carry no condition; the file lists them for review\n")
     return 1 if problems else 0
 
 
-__all__ = ["carry", "conflicts", "derive", "qapi_literal", "render_entry"]
+__all__ = ["carry", "conflicts", "derive", "new_items", "qapi_literal", "render_entry"]

@@ -145,9 +145,13 @@ def test_items_that_cannot_be_carried_are_listed(tmp_path: Path) -> None:
     proc = _qapic("carry-conditions", str(old), str(new), "--qemu-src", str(_any_tree()))
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
-    assert len(lines) == 3, proc.stderr
+    assert len(lines) == 4, proc.stderr
     assert "s.json:1: command 'gone': NEW has no definition 'gone'" in lines[0]
     assert "s.json:2: struct 'Kind': 'Kind' is a enum in NEW" in lines[1]
     assert "member 'x' of command 'args'" in lines[2] and "changed shape" in lines[2]
+    # NEW's enum 'Kind' and struct 'Args' are new since OLD: listed for review
+    assert lines[3] == ("qapic carry-conditions: note: 2 items are new since OLD and carry no "
+                        "condition; the file lists them for review")
+    assert "#   enum 'Kind'\n#   struct 'Args'\n" in proc.stdout
     # a build-time condition is not carried
-    assert "kept" not in proc.stdout
+    assert "'kept'" not in proc.stdout
