@@ -9,6 +9,7 @@ name here.  Nothing heavy is imported until a schema is loaded (``qapic --help``
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -141,3 +142,44 @@ def target_table(args: argparse.Namespace, needed_for: str = "",
     """The targets of :func:`qemu_tree`, for *schema* (default ``args.schema``)."""
     schema = args.schema if schema is None else schema
     return read_targets(qemu_tree(args, schema), schema, needed_for)
+
+
+def no_target_conditions_hint(tree: Path | None) -> str:
+    """How to give a schema without target conditions its targets' own interfaces: the
+    conditions file qapic ships for *tree*'s release, else any."""
+    from qapic.frontend.overlay import shipped_file, shipped_releases
+    from qapic.qemu_tree import QemuTreeError, read_version
+
+    release = None
+    if tree is not None:
+        with contextlib.suppress(QemuTreeError):
+            release = "{}.{}".format(*read_version(tree))
+    if release is not None and shipped_file(release) is not None:
+        return f"--conditions {release} (the file qapic ships for QEMU {release})"
+    shipped = ", ".join(shipped_releases())
+    return ("--conditions FILE (qapic carry-conditions OLD NEW writes one from an older "
+            f"release's schema; qapic ships one for {shipped})")
+
+
+def warn_without_target_conditions(command: str, schema: Schema, tree: Path | None,
+                                   fname: str | None = None) -> bool:
+    """Say once, on stderr, that *schema* has no target conditions (no condition mentions a
+    ``TARGET_*`` symbol, as in QEMU 10.1 and later) when the command shows targets: every
+    target gets the same interface.  Whether it said so."""
+    from qapic.userio import condition_symbols, warn_once
+
+    if any(sym.startswith("TARGET_") for sym in condition_symbols(schema)):
+        return False
+    warn_once(command, f"no condition of {fname or schema.fname} mentions a target (TARGET_*; QEMU "
+         "10.1 removed them from its schema): every target gets the same interface; for "
+         f"each target's own, give {no_target_conditions_hint(tree)}")
+    return True
+
+
+def warn_kvm_unused(command: str, schema: Schema, option: str) -> None:
+    """*option* (``--kvm ...``) decides CONFIG_KVM, which no condition of *schema* mentions:
+    warned as ``-D CONFIG_KVM`` is."""
+    from qapic.userio import condition_symbols, warn
+
+    if "CONFIG_KVM" not in condition_symbols(schema):
+        warn(command, f"{option}: no condition of {schema.fname} mentions CONFIG_KVM")

@@ -330,6 +330,13 @@ def warn(command: str, message: str) -> None:
     sys.stderr.write(f"qapic {command}: warning: {message}\n")
 
 
+def warn_once(command: str, message: str) -> None:
+    """:func:`warn`, unless this command said the same already (``diff A A``: once)."""
+    if (command, message) not in _WARNED:
+        _WARNED.add((command, message))
+        warn(command, message)
+
+
 def condition_symbols(schema: Any) -> frozenset[str]:
     """Every symbol that some ``'if'`` condition of *schema* mentions (definitions, members,
     branches, enum values, features; conditions files included)."""

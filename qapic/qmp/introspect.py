@@ -31,13 +31,16 @@ def run(args: argparse.Namespace) -> int:
 
     defined = set(args.define)
     if args.target:
-        table = options.target_table(args, f"--target {args.target}")
+        tree = options.qemu_tree(args)
+        table = options.read_targets(tree, args.schema, f"--target {args.target}")
         try:
             defined |= table.get(args.target).symbols
         except KeyError:
             raise unknown_target(args.target, table) from None
     schema = options.load_schema(args)
     warn_unused_symbols("introspect", schema, args.define)
+    if args.target:
+        options.warn_without_target_conditions("introspect", schema, tree)
     value = introspect(schema, defined, unmask=args.unmask)
     if args.compact:
         write_stdout(json.dumps(value, separators=(",", ":")) + "\n")

@@ -39,7 +39,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    table = options.target_table(args, "the targets are read from it")
+    tree = options.qemu_tree(args)
+    table = options.read_targets(tree, args.schema, "the targets are read from it")
     classes = options.symbol_classes(args)
     defined = frozenset(args.define)
     kvm_known = args.kvm is not None
@@ -57,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
 
     schema = options.load_schema(args)
     warn_unused_symbols("targets", schema, args.define)
+    options.warn_without_target_conditions("targets", schema, tree)
+    if kvm_known:
+        options.warn_kvm_unused("targets", schema, f"--kvm {args.kvm}")
     items = availability(schema, table, classes, build_known, kvm_known)
     out = render_json(items, table) if args.json else render_table(items, table, args.all)
     write_stdout(out)

@@ -311,4 +311,10 @@ def _from_schema(file: str, options: BuildOptions) -> Any:
         raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
     from qapic.userio import warn_unused_symbols
     warn_unused_symbols("diff", schema, options.defines)
+    if options.target is not None:
+        from qapic.options import warn_without_target_conditions
+        from qapic.qemu_tree import find_tree
+
+        warn_without_target_conditions("diff", schema,
+                                       options.qemu_src or find_tree(Path(file).parent))
     return introspect(schema, defined)

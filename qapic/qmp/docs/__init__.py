@@ -84,8 +84,7 @@ def _formats(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _table(args: argparse.Namespace) -> TargetTable | None:
-    tree = options.qemu_tree(args)
+def _table(args: argparse.Namespace, tree: Path | None) -> TargetTable | None:
     if tree is None and not args.target:
         return None
     return options.read_targets(tree, args.schema, f"to find target '{args.target}'")
@@ -116,10 +115,13 @@ def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
 def generate(args: argparse.Namespace) -> dict[str, str]:
     """The output files (name -> content) for the parsed command line *args*."""
     formats = _formats(args.format)
-    table = _table(args)
+    tree = options.qemu_tree(args)
+    table = _table(args, tree)
     build = _build(args, table)
     schema = options.load_schema(args)
     warn_unused_symbols("docs", schema, args.define)
+    if table is not None:
+        options.warn_without_target_conditions("docs", schema, tree)
     view: View = build_view(schema, table, build, title=args.title)
     files: dict[str, str] = {}
     for fmt in formats:
