@@ -354,7 +354,9 @@ def test_lenient_docs_hint(qapic: Run, qemu_7_2: Path, tmp_path: Path) -> None:
     system = qemu_7_2 / "qapi" / "qapi-schema.json"
     hint = ("--lenient-docs accepts this schema: its doc comments follow an older QEMU's rules "
             "(e.g. 7.2)")
-    for command in (["check"], ["introspect"], ["generate", "-o", "out"]):
+    # (generate refuses a 7.2 tree before it reads the schema: tests/cgen_dispatch/
+    # test_release_policy.py)
+    for command in (["check"], ["introspect"]):
         proc = qapic(*command, system)
         assert proc.returncode == 1
         located, note = proc.stderr.splitlines()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from qapic import options
 from qapic.frontend import Schema
+from qapic.qemu.releases import UnsupportedRelease, as_pair, series_of, series_text, tree_series
 from qapic.qemu_tree import (
     QemuTreeError,
     find_tree,
@@ -86,8 +87,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     options.add_conditions(parser)
     parser.add_argument("--qemu-version", metavar="MAJOR.MINOR", default=None,
                         help="follow the C structure of this QEMU release's generator where "
-                        "releases differ (default: the VERSION of the QEMU tree that contains "
-                        f"SCHEMA; outside a tree {'.'.join(map(str, DEFAULT_QEMU_VERSION))})")
+                        f"releases differ: qapic builds QEMU {series_text()}, any patch "
+                        "release (default: the VERSION of the QEMU tree that contains SCHEMA, "
+                        "and a tree of another release is refused with nothing written; "
+                        f"outside a tree {'.'.join(map(str, DEFAULT_QEMU_VERSION))})")
     single = parser.add_argument_group(
         "single binary", "code compiled once for every target: target conditions are decided "
         "at run time, for the targets set active (qapi-targets.h)")
@@ -143,13 +146,20 @@ def _single_binary_policy(args: argparse.Namespace, found: Path | None) -> Singl
 
 def _qemu_version(args: argparse.Namespace, found: Path | None) -> tuple[int, int]:
     """The release named by --qemu-version, else that of *found*, the tree holding the
-    schema."""
+    schema: one qapic builds (:mod:`qapic.qemu.releases`, the policy of ``qemu-setup`` too),
+    else refused."""
     if args.qemu_version is not None:
         try:
-            return parse_version(args.qemu_version)
-        except ValueError as err:
+            parse_version(args.qemu_version)
+            return as_pair(series_of(args.qemu_version))
+        except (ValueError, UnsupportedRelease) as err:
             raise UsageError(f"--qemu-version: {err}") from None
-    return _release(found)
+    if found is None:
+        return DEFAULT_QEMU_VERSION
+    try:
+        return as_pair(tree_series(found))
+    except UnsupportedRelease as err:
+        raise CommandError(f"{err}; nothing was written") from None
 
 
 def _release(tree: Path | None) -> tuple[int, int]:
@@ -182,10 +192,7 @@ def run(args: argparse.Namespace) -> int:
           or args.upstream_stubs):
         raise UsageError("--runtime-symbols, --targets-from and --upstream-stubs need "
                          "--single-binary")
-    try:
-        qemu_version = _qemu_version(args, tree)
-    except QemuTreeError as err:
-        raise CommandError(str(err)) from None
+    qemu_version = _qemu_version(args, tree)
     ctx = GenContext(prefix=args.prefix, builtins=args.builtins, unmask=args.unmask,
                      suppress_tracing=args.suppress_tracing,
                      schema_name=os.path.basename(args.schema), guards=guards,

@@ -35,9 +35,10 @@ the same tree.  (``scripts/qemu-build --generator`` keeps it under the same name
   with the patch text; running setup again with the same patch changes nothing, a changed patch
   is taken back and the new one applied, and setup without ``--single-binary`` takes it back.
 
-Setup first checks the tree's ``VERSION``: qapic sets up the QEMU releases of :data:`RELEASES`
-(those its tests build) and refuses any other, changing nothing.  (QEMU 7.2's schema loads with
-``qapic --lenient-docs``, but qapic does not build 7.2 trees.)
+Setup first checks the tree's ``VERSION``: qapic sets up every patch release of the series it
+builds (:mod:`qapic.qemu.releases`, the policy ``qapic generate`` follows too; :data:`RELEASES`
+says what single-binary mode knows of each) and refuses any other, changing nothing.  (QEMU
+7.2's schema loads with ``qapic --lenient-docs``, but qapic does not build 7.2 trees.)
 
 When the installation that set the tree up is gone (its Python or its qapic package), the
 launcher fails in QEMU's build with one line saying so and how to set the tree up again or undo
@@ -64,6 +65,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from qapic.qemu.releases import series_text
 from qapic.qemu.setup.launcher import (
     MARKER,
     RELEASES,
@@ -106,10 +108,12 @@ DESCRIPTION = (
     "installation's Python and qapic; QEMU's generator is kept as scripts/qapi-gen-upstream.py. "
     "With --single-binary, QEMU's system schema is generated with --single-binary and a patch "
     "makes QEMU compile its QAPI code once for all targets. Checks the tree's QEMU version "
-    "first. Run again, it changes nothing and says so ('already set up for qapic'); run it "
-    "again after upgrading qapic. With --undo, restore QEMU's files (the next build "
-    "regenerates with QEMU's generator); on a tree not set up: 'nothing to undo'. Every file "
-    "written or restored keeps its owner and mode (run as root on another user's tree).")
+    f"first: qapic builds QEMU {series_text()}, any patch release; another is refused and "
+    "nothing changed. Run again, it changes nothing and says so ('already set up for "
+    "qapic'); run it again after upgrading qapic. With --undo, restore QEMU's files (the "
+    "next build regenerates with QEMU's generator); on a tree not set up: 'nothing to "
+    "undo'. Every file written or restored keeps its owner and mode (run as root on another "
+    "user's tree).")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

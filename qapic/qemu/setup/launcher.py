@@ -89,6 +89,7 @@ class Release:
         return ["--upstream-stubs"] if self.own_handler_stubs else []
 
 
+#: What single-binary mode knows of each series qapic builds (qapic.qemu.releases.SERIES).
 RELEASES = {
     "10.0": Release("10.0"),
     "10.2": Release("10.2", conditions="qemu-10.2.json", own_handler_stubs=True),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from qapic.qemu.releases import UnsupportedRelease, tree_series
 from qapic.qemu.setup.launcher import RELEASES, Release, is_launcher, launcher_text
 from qapic.qemu.setup.patching import (
     SetupError,
@@ -29,18 +30,12 @@ def check_tree(tree: Path) -> None:
 
 
 def tree_release(tree: Path) -> Release:
-    """The release of *tree* (its VERSION file), if qapic supports it; else SetupError, before
-    anything is changed."""
+    """The release of *tree* (its VERSION file), if qapic builds it (:mod:`qapic.qemu.releases`,
+    the policy ``qapic generate`` follows too); else SetupError, before anything is changed."""
     try:
-        version = (tree / "VERSION").read_text(encoding="utf-8").strip()
-    except OSError:
-        raise SetupError(f"{tree}: no VERSION file: cannot tell which QEMU this is; nothing "
-                         "was changed") from None
-    series = ".".join(version.split(".")[:2])
-    if series not in RELEASES:
-        raise SetupError(f"{tree}: QEMU {version} is not supported: qapic builds QEMU "
-                         f"{' and '.join(sorted(RELEASES))}; nothing was changed")
-    return RELEASES[series]
+        return RELEASES[tree_series(tree)]
+    except UnsupportedRelease as err:
+        raise SetupError(f"{err}; nothing was changed") from None
 
 
 def release_for(tree: Path) -> tuple[Release, Path]:
