@@ -52,7 +52,7 @@ from qapic.frontend.overlay import apply as apply_overlay
 from qapic.frontend.parser import Definition as ParsedDefinition
 from qapic.frontend.parser import Value
 from qapic.frontend.schema import definitions_of, parse_checked
-from qapic.userio import check_input_file, write_file, write_stdout
+from qapic.userio import CommandError, check_input_file, write_file, write_stdout
 
 HELP = "derive a conditions file carrying OLD's target conditions to NEW"
 DESCRIPTION = (
@@ -480,7 +480,12 @@ def carry(old: str, new: str, classes: SymbolClasses, table: TargetTable,
 def run(args: argparse.Namespace) -> int:
     """Problems are raised (QAPIError for a schema, qapic.userio's errors for the rest) and
     reported by :func:`qapic.cli.main`."""
-    table = options.target_table(args, "the targets are read from it", schema=args.new)
+    try:
+        table = options.target_table(args, "the targets are read from it", schema=args.new)
+    except CommandError:        # a broken schema is reported as such, not as the tree problem
+        load_schema(args.old, args.lenient_docs)
+        load_schema(args.new, args.lenient_docs)
+        raise
     if args.old_conditions is not None:
         check_input_file(args.old_conditions, "a conditions file")
     text, problems, fresh = carry(args.old, args.new, options.symbol_classes(args), table,

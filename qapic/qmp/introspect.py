@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from qapic.schema_info import introspect
 
     defined = set(args.define)
+    schema = options.load_schema(args)      # first: a schema error wins over a tree problem
     if args.target:
         tree = options.qemu_tree(args)
         table = options.read_targets(tree, args.schema, f"--target {args.target}")
@@ -37,7 +38,6 @@ def run(args: argparse.Namespace) -> int:
             defined |= table.get(args.target).symbols
         except KeyError:
             raise unknown_target(args.target, table) from None
-    schema = options.load_schema(args)
     warn_unused_symbols("introspect", schema, args.define)
     if args.target:
         options.warn_without_target_conditions("introspect", schema, tree)

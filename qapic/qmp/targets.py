@@ -39,6 +39,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    schema = options.load_schema(args)      # first: a schema error wins over a tree problem
     tree = options.qemu_tree(args)
     table = options.read_targets(tree, args.schema, "the targets are read from it")
     classes = options.symbol_classes(args)
@@ -56,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
             return True
         return False if args.exact else None
 
-    schema = options.load_schema(args)
     warn_unused_symbols("targets", schema, args.define)
     options.warn_without_target_conditions("targets", schema, tree)
     if kvm_known:

@@ -278,7 +278,6 @@ def _symbols(file: str, options: BuildOptions) -> set[str]:
 
 def _from_schema(file: str, options: BuildOptions) -> Any:
     """query-qmp-schema's value for a build of the QAPI schema *file*."""
-    defined: Collection[str] = _symbols(file, options)
     # Imported by name: the frontend is optional for query-qmp-schema values.
     try:
         frontend = importlib.import_module("qapic.frontend")
@@ -309,6 +308,7 @@ def _from_schema(file: str, options: BuildOptions) -> Any:
         raise DiffInputError(f"{msg}") from None
     except OSError as err:
         raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
+    defined: Collection[str] = _symbols(file, options)     # after: a schema error wins
     from qapic.userio import warn_unused_symbols
     warn_unused_symbols("diff", schema, options.defines)
     if options.target is not None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from qapic import options
 from qapic.conditions import TargetTable
+from qapic.frontend import Schema
 from qapic.userio import (
     CommandError,
     UsageError,
@@ -90,6 +91,18 @@ def _table(args: argparse.Namespace, tree: Path | None) -> TargetTable | None:
     return options.read_targets(tree, args.schema, f"to find target '{args.target}'")
 
 
+def _need_no_targets(args: argparse.Namespace, schema: Schema) -> None:
+    """A schema outside any QEMU tree (and no --qemu-src) is documented without targets:
+    unless its conditions name targets, which only a tree says where they exist."""
+    from qapic.userio import condition_symbols
+
+    named = sorted(s for s in condition_symbols(schema) if s.startswith("TARGET_"))
+    if named:
+        raise UsageError(f"{args.schema} is not inside a QEMU source tree, and its conditions "
+                         f"name targets ({', '.join(named[:3])}{', ...' * (len(named) > 3)}):"
+                         " name one with --qemu-src DIR")
+
+
 def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
     if not args.target and not args.define:
         return None
@@ -115,10 +128,12 @@ def _build(args: argparse.Namespace, table: TargetTable | None) -> Build | None:
 def generate(args: argparse.Namespace) -> dict[str, str]:
     """The output files (name -> content) for the parsed command line *args*."""
     formats = _formats(args.format)
+    schema = options.load_schema(args)      # first: a schema error wins over a tree problem
     tree = options.qemu_tree(args)
+    if tree is None and not args.target:
+        _need_no_targets(args, schema)
     table = _table(args, tree)
     build = _build(args, table)
-    schema = options.load_schema(args)
     warn_unused_symbols("docs", schema, args.define)
     if table is not None:
         options.warn_without_target_conditions("docs", schema, tree)
