@@ -1,5 +1,5 @@
-"""``qapic qemu-setup QEMU_SRC [--single-binary] [--undo]``: make a QEMU source tree build its QAPI
-code with qapic.
+"""``qapic qemu-setup QEMU_SRC [--single-binary [--conditions FILE]] [--undo]``: make a QEMU source
+tree build its QAPI code with qapic.
 
 QEMU's meson runs ``scripts/qapi-gen.py`` for every schema it compiles.  Setup puts a small
 launcher there that runs ``python -m qapic generate`` with the same arguments, using the Python
@@ -35,6 +35,14 @@ the same tree.  (``scripts/qemu-build --generator`` keeps it under the same name
   with the patch text; running setup again with the same patch changes nothing, a changed patch
   is taken back and the new one applied, and setup without ``--single-binary`` takes it back.
 
+``--conditions FILE`` (single binary only) gives the system schema the user's own conditions
+file instead of the one qapic ships for the release (:attr:`Release.conditions`): one carried to
+a 10.2.x, or conditions added to a 10.0.x schema's own.  It is checked first as ``qapic check
+--conditions`` checks it (:func:`qapic.check.conditions_problems`, on the tree's schema and
+targets), and nothing is changed when it fails; then it is kept in the tree
+(``.qapic-setup/conditions.json``, named by the launcher with a digest of its content, so that
+setup with a changed file rewrites the launcher and the build regenerates).
+
 Setup first checks the tree's ``VERSION``: qapic sets up every patch release of the series it
 builds (:mod:`qapic.qemu.releases`, the policy ``qapic generate`` follows too; :data:`RELEASES`
 says what single-binary mode knows of each) and refuses any other, changing nothing.  (QEMU
@@ -65,6 +73,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from qapic import options
 from qapic.qemu.releases import series_text
 from qapic.qemu.setup.launcher import (
     MARKER,
@@ -78,6 +87,7 @@ from qapic.qemu.setup.launcher import (
 )
 from qapic.qemu.setup.patching import (
     STATE,
+    STATE_CONDITIONS,
     STATE_ORIG,
     STATE_PATCH,
     SetupError,
@@ -97,7 +107,8 @@ from qapic.qemu.setup.tree import (
 )
 
 __all__ = ["DESCRIPTION", "GENERATOR", "HELP", "MARKER", "PATCHES", "RELEASES",
-           "SINGLE_BINARY_SCHEMAS", "STATE", "STATE_ORIG", "STATE_PATCH", "UPSTREAM", "Release",
+           "SINGLE_BINARY_SCHEMAS", "STATE", "STATE_CONDITIONS", "STATE_ORIG", "STATE_PATCH",
+           "UPSTREAM", "Release",
            "SetupError", "apply_patch", "configure", "is_launcher", "launcher_text",
            "package_digest", "parse_patch", "patch_for", "release_for", "revert_patch", "run",
            "setup", "this_installation", "tree_release", "undo"]
@@ -122,6 +133,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--single-binary", action="store_true",
                         help="compile QEMU's QAPI code once for all targets: generate its "
                              "schema with --single-binary and apply qapic's QEMU patch")
+    parser.add_argument("--conditions", metavar=options.CONDITIONS_METAVAR,
+                        type=options.conditions_file,
+                        help="with --single-binary: the target conditions of QEMU's system "
+                             "schema from this conditions file instead of the one qapic ships "
+                             "for the release (10.2): your own, e.g. carried to a 10.2.x with "
+                             "'qapic carry-conditions', or extra conditions for a 10.0.x. "
+                             "Checked first as 'qapic check --conditions' checks it (nothing is "
+                             "changed when it fails), then kept in the tree "
+                             f"({STATE_CONDITIONS}) for the build")
     parser.add_argument("--undo", action="store_true",
                         help="restore QEMU's own scripts/qapi-gen.py and patched files")
 
@@ -132,29 +152,39 @@ def run(args: argparse.Namespace) -> int:
 
     tree: Path = args.qemu_src
     single = bool(getattr(args, "single_binary", False))
+    conditions = Path(args.conditions) if args.conditions is not None else None
     if args.undo and single:
         raise UsageError("--undo and --single-binary exclude each other")
+    if conditions is not None and not single:
+        raise UsageError("--conditions needs --single-binary (they are the target conditions "
+                         "it decides at run time)")
     check_input_dir(tree)
     try:
-        changed = undo(tree) if args.undo else setup(tree, *this_installation(), single)
+        changed = (undo(tree) if args.undo else
+                   setup(tree, *this_installation(), single, conditions))
     except SetupError as err:
+        for line in getattr(err, "details", ()):
+            sys.stderr.write(f"{line}\n")
         raise CommandError(str(err)) from None
     except OSError as err:
         where = f"{err.filename}: " if err.filename else ""
         raise CommandError(f"{where}{cause(err)}") from None
     except UnicodeDecodeError as err:
         raise CommandError(f"{tree}: a file is not UTF-8 text ({err.reason})") from None
-    sys.stderr.write(f"qapic qemu-setup: {_outcome(tree, args.undo, single, changed)}\n")
+    outcome = _outcome(tree, args.undo, single, changed, conditions)
+    sys.stderr.write(f"qapic qemu-setup: {outcome}\n")
     return 0
 
 
-def _outcome(tree: Path, undone: bool, single: bool, changed: bool) -> str:
+def _outcome(tree: Path, undone: bool, single: bool, changed: bool,
+             conditions: Path | None = None) -> str:
     """What setup did, or found, in *tree*: one line for the user."""
     if undone:
         return (f"restored QEMU's files in {tree}" if changed else
                 f"nothing to undo: {tree} is not set up for qapic")
+    own = f", with the conditions of {conditions}" if conditions is not None else ""
     if changed:
         kind = "qapic's single-binary launcher and patch" if single else "qapic's launcher"
-        return f"installed {kind} in {tree}"
+        return f"installed {kind} in {tree}{own}"
     kind = "single binary" if single else "per target"
-    return f"{tree} is already set up for qapic ({kind}); nothing was changed"
+    return f"{tree} is already set up for qapic ({kind}{own}); nothing was changed"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import qapic
+from qapic.qemu.setup.patching import STATE_CONDITIONS
 
 MARKER = "# qapic-launcher: installed by 'qapic qemu-setup'"
 #: The schemas (relative to the tree) that the single-binary launcher generates --single-binary.
@@ -32,10 +33,16 @@ QAPIC_DIGEST = {digest!r}
 tree = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
+# How the tree was set up: said when this installation is gone.
+SETUP_OPTIONS = {setup_options!r}
+
+
 def qapic_is_gone(missing):
+    setup = " ".join([*(os.path.join(tree, *o) if isinstance(o, tuple) else o
+                        for o in SETUP_OPTIONS), tree])
     sys.exit(sys.argv[0] + ": qapic is gone (" + missing + " no longer exists): with qapic "
-             "installed again, run 'qapic qemu-setup {setup_options}" + tree + "' to build with "
-             "it, or 'qapic qemu-setup --undo " + tree + "' to build with QEMU's own generator")
+             "installed again, run 'qapic qemu-setup " + setup + "' to build with it, or "
+             "'qapic qemu-setup --undo " + tree + "' to build with QEMU's own generator")
 
 
 for path, missing in ((PYTHON, PYTHON), (os.path.join(PACKAGE_ROOT, "qapic"), PACKAGE_ROOT)):
@@ -60,14 +67,22 @@ SINGLE_BINARY_SCHEMAS = {schemas!r}
 # for target-only commands on every target.
 CONDITIONS = {conditions!r}
 RELEASE_OPTIONS = {release_options!r}
+# The conditions file given to 'qapic qemu-setup --conditions' instead (its copy in the tree,
+# relative to the tree, checked as 'qapic check --conditions' checks it), and its digest: setup
+# rewrites this launcher when the file changed, and QEMU's build regenerates.
+OWN_CONDITIONS = {own_conditions!r}
+OWN_CONDITIONS_DIGEST = {own_digest!r}
 schema = os.path.realpath(args[-1]) if args else ""
 if schema in {{os.path.join(tree, s) for s in SINGLE_BINARY_SCHEMAS}}:
     if not os.path.isfile(os.path.join("meson-info", "meson-info.json")):
         sys.exit(sys.argv[0] + ": --single-binary needs to run in QEMU's build directory, "
                  "not in " + os.getcwd())
     extra = ["--single-binary", "--targets-from", os.getcwd(), *RELEASE_OPTIONS]
-    if CONDITIONS and schema == os.path.join(tree, SINGLE_BINARY_SCHEMAS[0]):
-        extra += ["--conditions", os.path.join(PACKAGE_ROOT, *CONDITIONS)]
+    if schema == os.path.join(tree, SINGLE_BINARY_SCHEMAS[0]):
+        if OWN_CONDITIONS:
+            extra += ["--conditions", os.path.join(tree, *OWN_CONDITIONS)]
+        elif CONDITIONS:
+            extra += ["--conditions", os.path.join(PACKAGE_ROOT, *CONDITIONS)]
     args = [*extra, *args]
 
 """
@@ -113,21 +128,30 @@ def package_digest(package_root: str) -> str:
 
 
 def launcher_text(python: str, package_root: str, single_binary: bool = False,
-                  release: Release | None = None) -> str:
+                  release: Release | None = None, own_conditions: bytes | None = None) -> str:
     """The launcher's content for an installation whose interpreter is *python* and whose
     ``qapic`` package lies in directory *package_root*; *release* (single binary only) gives
-    the options for the tree's QEMU release.  It carries a digest of the package, so that
-    setup rewrites it -- and QEMU's build, whose QAPI outputs depend on scripts/qapi-gen.py,
-    regenerates them -- exactly when qapic changed."""
+    the options for the tree's QEMU release, *own_conditions* the content of the conditions
+    file the user gave (kept in the tree at :data:`STATE_CONDITIONS`).  It carries a digest of
+    the package (and of that file), so that setup rewrites it -- and QEMU's build, whose QAPI
+    outputs depend on scripts/qapi-gen.py, regenerates them -- exactly when qapic changed."""
     single = ""
+    setup_options: list[str | tuple[str, ...]] = []
     if single_binary:
         release = release or RELEASES["10.0"]
         conditions = ("qapic", "carried", release.conditions) if release.conditions else None
+        own = STATE_CONDITIONS.parts if own_conditions is not None else None
+        own_digest = (hashlib.sha256(own_conditions).hexdigest()
+                      if own_conditions is not None else None)
         single = _SINGLE.format(schemas=SINGLE_BINARY_SCHEMAS, conditions=conditions,
-                                release_options=release.launcher_options())
+                                release_options=release.launcher_options(),
+                                own_conditions=own, own_digest=own_digest)
+        setup_options.append("--single-binary")
+        if own is not None:
+            setup_options += ["--conditions", own]
     return _LAUNCHER.format(marker=MARKER, python=python, package_root=package_root,
                             digest=package_digest(package_root), single=single,
-                            setup_options="--single-binary " if single_binary else "")
+                            setup_options=setup_options)
 
 
 def this_installation() -> tuple[str, str]:

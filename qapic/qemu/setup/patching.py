@@ -16,6 +16,9 @@ from pathlib import Path
 STATE = Path(".qapic-setup")
 STATE_PATCH = STATE / "applied.patch"
 STATE_ORIG = STATE / "orig"
+#: The conditions file given to ``qemu-setup --conditions``, as it was checked (the launcher
+#: names it).
+STATE_CONDITIONS = STATE / "conditions.json"
 
 class SetupError(Exception):
     """The tree cannot be set up (or restored); the message says why."""

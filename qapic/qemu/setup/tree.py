@@ -8,8 +8,15 @@ import os
 from pathlib import Path
 
 from qapic.qemu.releases import UnsupportedRelease, tree_series
-from qapic.qemu.setup.launcher import RELEASES, Release, is_launcher, launcher_text
+from qapic.qemu.setup.launcher import (
+    RELEASES,
+    SINGLE_BINARY_SCHEMAS,
+    Release,
+    is_launcher,
+    launcher_text,
+)
 from qapic.qemu.setup.patching import (
+    STATE_CONDITIONS,
     SetupError,
     apply_patch,
     copy_kept,
@@ -53,29 +60,93 @@ def patch_for(tree: Path) -> Path:
     return release_for(tree)[1]
 
 
-def setup(tree: Path, python: str, package_root: str, single_binary: bool = False) -> bool:
-    """Install the launcher in *tree* (and the single-binary patch when asked); return whether
-    anything changed."""
+class ConditionsRejected(SetupError):
+    """The conditions file given to setup does not pass ``qapic check --conditions``; *details*
+    are what the check found, one line each."""
+
+    def __init__(self, message: str, details: list[str]) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def checked_conditions(tree: Path, conditions: Path) -> bytes:
+    """The content of the conditions file *conditions*, checked on the system schema of *tree*
+    (``qapi/qapi-schema.json``, the one the launcher gives it to) as ``qapic check
+    --conditions`` checks it: every name it gives is in the schema and every condition well
+    formed, and on no target of the tree (with or without KVM) does an item visible there refer
+    to a type the conditions hide there.  ConditionsRejected when it does not pass."""
+    from qapic.check import conditions_problems
+    from qapic.frontend import QAPIError, load_schema
+    from qapic.frontend.overlay import load_optional
+    from qapic.qemu_tree import QemuTreeError, read_target_table
+
+    data = conditions.read_bytes()
+    unchanged = "; nothing was changed"
+    try:
+        schema = load_schema(str(tree / SINGLE_BINARY_SCHEMAS[0]),
+                             overlay=load_optional(str(conditions)))
+        table = read_target_table(tree)
+    except QAPIError as err:
+        raise ConditionsRejected(f"{conditions}: not applied: it does not fit the schema of "
+                                 f"{tree} (above){unchanged}", str(err).splitlines()) from None
+    except (QemuTreeError, OSError) as err:
+        raise SetupError(f"{tree}: {err}{unchanged}") from None
+    problems = conditions_problems(schema, table)
+    if problems:
+        count = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        raise ConditionsRejected(
+            f"{conditions}: not applied: on some targets an item visible there refers to a type "
+            f"it hides there ({count} above, as 'qapic check --conditions' finds them)"
+            f"{unchanged}", problems)
+    return data
+
+
+def setup(tree: Path, python: str, package_root: str, single_binary: bool = False,
+          conditions: Path | None = None) -> bool:
+    """Install the launcher in *tree* (and the single-binary patch when asked, with the
+    conditions file *conditions* instead of the one qapic ships for the release, if any);
+    return whether anything changed."""
     check_tree(tree)
     release: Release | None = tree_release(tree)
     generator, upstream = tree / GENERATOR, tree / UPSTREAM
     if not upstream.exists() and is_launcher(generator):
         raise SetupError(f"{generator} is qapic's launcher but {upstream} is missing")
+    own = None
     if single_binary:
         release, patch = release_for(tree)
+        if conditions is not None:
+            own = checked_conditions(tree, conditions)
         changed = apply_patch(tree, patch)
+        changed = _keep_conditions(tree, own) or changed
     else:
         release = None
         changed = revert_patch(tree)
     if not upstream.exists():
         copy_kept(generator, upstream)        # content, mode, owner: --undo restores them
-    text = launcher_text(python, package_root, single_binary, release)
+    text = launcher_text(python, package_root, single_binary, release, own)
     try:
         if generator.read_text(encoding="utf-8") == text:
             return changed
     except (FileNotFoundError, UnicodeDecodeError):
         pass
     write_atomic(generator, text.encode("utf-8"), generator_mode(generator))
+    return True
+
+
+def _keep_conditions(tree: Path, own: bytes | None) -> bool:
+    """Keep *own* (the checked conditions file) in the tree for the launcher, or none; return
+    whether that changed anything."""
+    kept = tree / STATE_CONDITIONS
+    try:
+        before: bytes | None = kept.read_bytes()
+    except FileNotFoundError:
+        before = None
+    if before == own:
+        return False
+    if own is None:
+        kept.unlink()
+    else:
+        write_atomic(kept, own, 0o644)
     return True
 
 
