@@ -45,6 +45,9 @@ from tests.harness.test_harness_10_2 import OUT as OUT_10_2
 from tests.harness.test_harness_10_2 import harnesses_10_2, qemu_10_2_build
 from tests.qemu.fixtures import qemu_upstream
 
+#: The plan calls deprecated and unstable commands on purpose: their warnings are not news here.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+
 __all__ = ["harnesses", "harnesses_10_2", "qemu_10_2_build", "qemu_upstream",
            "schema_10_2_with_conditions"]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from qapic.frontend import Command, entities_of
 from qapic.proof.fuzz.plan import Plan
 from qapic.proof.harness.build import Result, defines_in_effect
@@ -13,6 +15,9 @@ from tests.bindings.test_harness import _listed, _schema, _target
 from tests.harness.conftest import harnesses
 from tests.harness.helpers import OUT
 from tests.qemu.fixtures import qemu_upstream
+
+#: The plan calls deprecated and unstable commands on purpose: their warnings are not news here.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 
 __all__ = ["harnesses", "qemu_upstream"]
 
