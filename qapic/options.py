@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qapic.conditions import SymbolClasses
 
@@ -24,6 +25,18 @@ LENIENT_DOCS_HELP = ("accept doc comments written for older QEMU (e.g. 7.2); int
                      "stay strict")
 RUNTIME_SYMBOLS_HELP = "symbols decided per target (default: TARGET_*,CONFIG_KVM)"
 QEMU_SRC_HELP = "QEMU source tree to read targets from (default: the tree containing SCHEMA)"
+
+
+class Once(argparse.Action):
+    """An option that takes one value: given twice with different values, a usage error
+    (``-t x86_64 -t s390x`` used the last one, silently)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None, option_string: str | None = None) -> None:
+        before = getattr(namespace, self.dest, None)
+        if before is not None and before != self.default and before != values:
+            raise argparse.ArgumentError(self, f"given twice ({before}, {values}): give one")
+        setattr(namespace, self.dest, values)
 
 
 def add_schema(p: argparse.ArgumentParser, help: str = SCHEMA_HELP) -> None:

@@ -386,6 +386,10 @@ def warn_unused_symbols(command: str, schema: Any, defined: Iterable[str],
     used = condition_symbols(schema)
     for sym in dict.fromkeys(defined):
         message = f"-D {sym}: no condition of {where or schema.fname} mentions it"
+        if sym.startswith("TARGET_") and sym != "TARGET_BIG_ENDIAN":
+            name = sym.removeprefix("TARGET_").lower()
+            message += (f"; for target {name}, give --target {name} (every TARGET_* symbol "
+                        "QEMU defines for it)")
         if sym not in used and (command, message) not in _WARNED:
             _WARNED.add((command, message))     # diff A A: said once
             warn(command, message)

@@ -18,7 +18,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     options.add_schema_options(p)
     p.add_argument("-D", "--define", metavar="SYM", action="append", default=[],
                    help="a symbol the build defines (repeatable), e.g. CONFIG_SPICE")
-    p.add_argument("-t", "--target", metavar="NAME",
+    p.add_argument("-t", "--target", metavar="NAME", action=options.Once,
                    help="add the TARGET_* symbols of target NAME (e.g. x86_64, aarch64)")
     options.add_qemu_src(p)
     p.add_argument("-u", "--unmask", action="store_true",

@@ -47,6 +47,15 @@ def _check(proc_stderr: str, returncode: int, name: str) -> None:
     assert "Traceback" not in proc_stderr
 
 
+def _check_usage(proc_stderr: str, returncode: int, name: str) -> None:
+    """A command-line mistake: the usage first, as every command gives it, then one line."""
+    assert returncode == 2, proc_stderr
+    assert proc_stderr.startswith("usage: qapic diff "), proc_stderr
+    last = proc_stderr.splitlines()[-1]
+    assert last.startswith("qapic diff: error: ") and name in last
+    assert "Traceback" not in proc_stderr
+
+
 @pytest.fixture
 def good(tmp_path: Path) -> Path:
     path = tmp_path / "good.json"
@@ -79,15 +88,15 @@ def test_directory(tmp_path: Path, good: Path) -> None:
 
 def test_build_options_on_values(tmp_path: Path, good: Path) -> None:
     proc = run_cli(good, good, "--b-target", "x86_64")
-    _check(proc.stderr, proc.returncode, str(good))
+    _check_usage(proc.stderr, proc.returncode, str(good))
     proc = run_cli(good, good, "--target", "x86_64")
-    _check(proc.stderr, proc.returncode, str(good))
+    _check_usage(proc.stderr, proc.returncode, str(good))
 
 
 def test_unknown_target(qemu_10_0: Path, good: Path) -> None:
     schema = qemu_10_0 / "qapi" / "qapi-schema.json"
     proc = run_cli(schema, good, "--a-target", "no-such-arch")
-    _check(proc.stderr, proc.returncode, str(schema))
+    _check_usage(proc.stderr, proc.returncode, str(schema))
     assert "unknown target 'no-such-arch'" in proc.stderr
     assert "x86_64" in proc.stderr            # the known ones are listed
 
@@ -96,7 +105,7 @@ def test_schema_outside_a_tree(tmp_path: Path, good: Path) -> None:
     schema = tmp_path / "schema.json"
     schema.write_text("# a schema\n{ 'command': 'x' }\n")
     proc = run_cli(schema, good, "--target", "x86_64")
-    _check(proc.stderr, proc.returncode, str(schema))
+    _check_usage(proc.stderr, proc.returncode, str(schema))
 
 
 def test_through_qapic_cli(tmp_path: Path, good: Path) -> None:

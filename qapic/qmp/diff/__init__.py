@@ -54,8 +54,8 @@ from typing import Any
 from qapic import options
 from qapic.frontend.overlay import shipped_releases
 from qapic.qmp.diff.compare import Change, compare
-from qapic.qmp.diff.load import BuildOptions, DiffInputError, load
-from qapic.userio import CommandError, write_stdout
+from qapic.qmp.diff.load import BuildOptions, DiffInputError, DiffUsageError, load
+from qapic.userio import CommandError, UsageError, write_stdout
 
 HELP = "compare two QEMU interfaces (query-qmp-schema values or schemas)"
 DESCRIPTION = """\
@@ -105,6 +105,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         short_t = ["-t"] if not side else []
         short_d = ["-D"] if not side else []
         g.add_argument(*short_t, f"--{side}target", dest=f"{dest}target", metavar="NAME",
+                       action=options.Once,
                        help=f"add the TARGET_* symbols of target NAME (e.g. x86_64) for {which}")
         g.add_argument(*short_d, f"--{side}define", dest=f"{dest}define", metavar="SYM",
                        action="append", default=[],
@@ -226,8 +227,10 @@ def run(args: argparse.Namespace) -> int:
         a, a_schema = load(args.a, _options(args, "a"))
         b, b_schema = load(args.b, _options(args, "b"))
         if not (a_schema or b_schema) and (args.target or args.define or args.qemu_src):
-            raise DiffInputError(f"{args.a}, {args.b}: --target/--define/--qemu-src apply to "
+            raise DiffUsageError(f"{args.a}, {args.b}: --target/--define/--qemu-src apply to "
                                  "a QAPI schema, but both are query-qmp-schema values")
+    except DiffUsageError as err:
+        raise UsageError(str(err)) from None
     except DiffInputError as err:
         raise CommandError(str(err), status=2) from None
     changes = compare(a, b)

@@ -29,6 +29,11 @@ class DiffInputError(Exception):
     """An input of ``qapic diff`` is missing or is neither a schema value nor a schema."""
 
 
+class DiffUsageError(DiffInputError):
+    """The command line cannot build a schema side: an unknown target, no QEMU tree to read
+    targets from (reported after the usage, as the other commands' usage errors)."""
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     """What to build a QAPI schema with (ignored for query-qmp-schema values)."""
@@ -160,7 +165,7 @@ def load(file: str, options: BuildOptions) -> tuple[Value, bool]:
     if _is_qapi(parsed):
         return _check_value(file, _from_schema(file, options)), True
     if options.side_specific:
-        raise DiffInputError(f"{file}: --a-*/--b-* build options apply to a QAPI schema, but "
+        raise DiffUsageError(f"{file}: --a-*/--b-* build options apply to a QAPI schema, but "
                              "this is a query-qmp-schema value")
     if isinstance(parsed, dict) and isinstance(parsed.get("exchanges"), list):
         parsed = _schema_reply(file, _capture_messages(file, parsed["exchanges"]),
@@ -262,7 +267,7 @@ def _symbols(file: str, options: BuildOptions) -> set[str]:
 
     tree = options.qemu_src or find_tree(Path(file).parent)
     if tree is None:
-        raise DiffInputError(f"{file}: not inside a QEMU source tree, so --target needs "
+        raise DiffUsageError(f"{file}: not inside a QEMU source tree, so --target needs "
                              "--qemu-src DIR")
     try:
         table = read_target_table(tree)
@@ -271,7 +276,7 @@ def _symbols(file: str, options: BuildOptions) -> set[str]:
     try:
         defined |= table.get(options.target).symbols
     except KeyError:
-        raise DiffInputError(f"{file}: unknown target '{options.target}' (known: "
+        raise DiffUsageError(f"{file}: unknown target '{options.target}' (known: "
                              f"{', '.join(table.names())})") from None
     return defined
 

@@ -64,7 +64,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     options.add_schema(p)
     p.add_argument("-o", "--output", metavar="DIR", required=True, type=Path,
                    help="the directory to write (created, or its files replaced)")
-    p.add_argument("-t", "--target", metavar="NAME",
+    p.add_argument("-t", "--target", metavar="NAME", action=options.Once,
                    help="document one build for target NAME (e.g. x86_64)")
     p.add_argument("-D", "--define", metavar="SYM", action="append", default=[],
                    help="document one build defining SYM (repeatable), e.g. CONFIG_SPICE")
