@@ -26,6 +26,7 @@ from ._runtime import (
     EncodeError,
     Event,
     MemberNotAvailable,
+    _json_kind,
     _warn_features,
     describe_where,
 )
@@ -57,16 +58,6 @@ class ServerSchema:
         if meta == "alternate":
             return set().union(*(self.json_kinds(m["type"]) for m in entry["members"]))
         return {meta}
-
-
-def _kind(value: JSON) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}[type(value)]
 
 
 class AsyncClient:
@@ -128,25 +119,25 @@ class AsyncClient:
             f"{command} is not available on {self._here()}; it exists in "
             f"{describe_where(where)}", command, where)
 
-    async def _call(self, command: str, values: Mapping[str, object] | None,
-                    extra: Mapping[str, object] | None = None) -> Any:
+    def _command(self, command: str) -> tuple[Codec, ServerSchema, tuple[Any, ...]]:
+        """What a call of *command* needs; CommandNotAvailable when the server lacks it."""
         codec, server = self._ready()
         desc = codec.release.commands.get(command)
         if desc is None or command not in server.commands:
             raise self._not_available(command)
         if desc[4]:
             _warn_features(desc[4], f"command {command}")
+        return codec, server, desc
+
+    async def _call(self, command: str, values: Mapping[str, object] | None,
+                    extra: Mapping[str, object] | None = None) -> Any:
+        codec, server, desc = self._command(command)
         args = codec.encode_members(command, desc[0], values or {}, extra)
         return await self._send(codec, server, command, desc,
                                 None if desc[0] is None and not args else args)
 
     async def _call_boxed(self, command: str, value: object) -> Any:
-        codec, server = self._ready()
-        desc = codec.release.commands.get(command)
-        if desc is None or command not in server.commands:
-            raise self._not_available(command)
-        if desc[4]:
-            _warn_features(desc[4], f"command {command}")
+        codec, server, desc = self._command(command)
         args = codec.encode(command, desc[0], value, "arguments")
         assert isinstance(args, dict)
         return await self._send(codec, server, command, desc, args)
@@ -178,7 +169,7 @@ class AsyncClient:
         elif desc[0] == "object" and meta == "object" and isinstance(value, dict):
             self._check_object(codec, server, what, ours, entry, value, path)
         elif desc[0] == "alternate" and meta == "alternate":
-            kind = _kind(value)
+            kind = _json_kind(value)
             mine = next((a for a, _c in desc[1] if codec._takes(a, kind)), None)
             theirs_alt = next((m["type"] for m in entry["members"]
                                if kind in server.json_kinds(m["type"])), None)
