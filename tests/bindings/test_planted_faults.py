@@ -22,6 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::F
 __all__ = ["harnesses", "qemu_upstream"]
 
 RUNTIME = "_runtime.py"
+CODEC = "_codec.py"
 CLIENT = "_client.py"
 
 
@@ -38,7 +39,7 @@ def test_the_unplanted_package_passes(harnesses: Result) -> None:
 
 
 def test_an_enum_that_takes_any_string_is_caught(harnesses: Result) -> None:
-    kind = mutant("10.0", "qmp_mutant_enum", RUNTIME,
+    kind = mutant("10.0", "qmp_mutant_enum", CODEC,
                   "                if v == value:\n",
                   "                if v == value or isinstance(value, str):\n")
     problems = _problems(kind, harnesses)
@@ -64,7 +65,7 @@ def test_a_client_blind_to_the_servers_members_is_caught(harnesses: Result) -> N
 
 
 def test_a_reply_decoded_wrongly_is_caught(harnesses: Result) -> None:
-    kind = mutant("10.0", "qmp_mutant_reply", RUNTIME,
+    kind = mutant("10.0", "qmp_mutant_reply", CODEC,
                   "                if low <= value <= high:\n                    return value\n",
                   "                if low <= value <= high:\n"
                   "                    return value + (value == 42)\n")

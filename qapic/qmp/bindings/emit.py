@@ -15,7 +15,7 @@ from importlib import resources
 from .model import Bindings, Doc, PyAlias, PyClass, PyCommand, PyMember, ReleaseTables
 
 WIDTH = 99
-SHIPPED = ("_runtime.py", "_client.py", "wire.py")
+SHIPPED = ("_runtime.py", "_codec.py", "_client.py", "wire.py")
 """Modules written into every package as they are (qapic's own code, in ``shipped/``)."""
 
 

@@ -18,15 +18,14 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from qemu.qmp import EventListener, QMPClient
 
+from ._codec import Codec, _json_kind
 from ._registry import RELEASES
 from ._runtime import (
     JSON,
-    Codec,
     CommandNotAvailable,
     EncodeError,
     Event,
     MemberNotAvailable,
-    _json_kind,
     _warn_features,
     describe_where,
 )
