@@ -17,10 +17,11 @@ from qapic.proof.harness.base import cache_dir
 from qapic.proof.harness.build import HarnessOptions, Result, build, defines_in_effect
 from tests.carry.fixtures import SHIPPED_10_2, schema_10_2_with_conditions
 from tests.harness.helpers import assert_clean, compare_corpus, run_fuzz
-from tests.harness.test_harness import _commands, _schema
+from tests.harness.test_harness import _commands, _first_lines, _schema
 from tests.oracle.fixtures import oracle_10_2
 from tests.oracle.targets import softmmu_targets
 from tests.oracle.upstream import UpstreamOracle
+from tests.qemu import QAPIC_MARK, UPSTREAM_MARK
 from tests.qmp import runner
 from tests.realqemu.builds_10_2 import build_10_2
 from tests.support import qemu_source
@@ -102,10 +103,33 @@ def test_fuzz_10_2_with_the_shipped_conditions(harnesses_10_2: Result, qemu_10_2
     the 29 targets against upstream 10.2.2's generator's output on the schema with the
     conditions written in (``--reference-schema``), 1,000 requests per target (half of them
     systematic, half under the strictest ``-compat``), fixed seed: every answer identical,
-    nothing crashed or hung."""
+    nothing crashed or hung.  The reference really is upstream's: its report, its summary and
+    the harness build's report say so, and so does every file the per-target harnesses were
+    compiled from (upstream's first line), while the single side's are qapic's."""
     proc, report = run_fuzz("--qemu-build", qemu_10_2_build, "-o", tmp_path / "out",
                             "--conditions", SHIPPED_10_2,
                             "--reference-schema", schema_10_2_with_conditions,
                             "--harness-dir", OUT, "--requests", 1000, "--seed", 20261201)
     assert report["targets"] == len(targets()) == 29
     assert_clean(proc, report, 29 * 1000)
+
+    source = (qemu_10_2_build.parent / "src").resolve()     # scripts/qemu-build's layout
+    generator = source / "scripts" / "qapi-gen.py"
+    assert report["generators"] == {
+        "per_target": {"generator": "upstream", "kind": "per-target", "conditions": None,
+                       "schema": str(schema_10_2_with_conditions.resolve()),
+                       "program": str(generator)},
+        "single": {"generator": "qapic", "kind": "single-binary", "program": None,
+                   "schema": str(source / "qapi" / "qapi-schema.json"),
+                   "conditions": str(SHIPPED_10_2)}}
+    built = json.loads((OUT / "harness-build.json").read_text())
+    assert built["generators"] == report["generators"]
+    assert (built["per_target_generator"], built["reference_schema"]) == (
+        "upstream", str(schema_10_2_with_conditions))
+    assert "per-target harnesses (the reference): upstream's generator " \
+        f"({generator}) on {schema_10_2_with_conditions.resolve()}" in proc.stdout.splitlines()
+    reference = _first_lines(OUT / "work" / "gen-target" / "qapi")
+    single = _first_lines(OUT / "work" / "gen-single" / "qapi")
+    assert len(reference) > 300 and len(single) > 300
+    assert [n for n, line in reference.items() if UPSTREAM_MARK not in line] == []
+    assert [n for n, line in single.items() if QAPIC_MARK not in line] == []

@@ -32,7 +32,9 @@ DESCRIPTION = (
     "request systematic: each command's arguments whole, each union and alternate taking each "
     "branch in turn, then each member made wrong alone; the same seed gives the same "
     "requests) and send the same requests to the single-binary harness run as "
-    "each target X and to X's per-target harness. Exit status 0 when every answer is "
+    "each target X and to X's per-target harness (the reference: compiled from the QEMU "
+    "source's own generator's output, or from qapic's with --reference qapic; the summary "
+    "and report.json say which generator wrote each side). Exit status 0 when every answer is "
     "identical and no harness crashed, hung or had a sanitizer report; 1 otherwise, with "
     "each finding shrunk to a minimal request and written to OUT as a QMP corpus file "
     "(OUT/TARGET-N.jsonl, the format of qapic's tests/qmp/corpus; OUT/report.json has the "
@@ -72,6 +74,12 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="the schema upstream's generator compiles for the per-target harnesses "
                         "(as qapic harness): with --conditions, the schema with those "
                         "conditions written into its JSON")
+    p.add_argument("--reference", choices=("upstream", "qapic"),
+                   help="generator of the per-target harnesses (default: upstream, the QEMU "
+                        "source's scripts/qapi-gen.py). --conditions without "
+                        "--reference-schema is refused unless qapic is named here: the "
+                        "reference is then qapic's own per-target output, which proves "
+                        "less")
     p.add_argument("--targets", metavar="all|X,Y", default="all",
                    help="targets to compare (default: all)")
     p.add_argument("--requests", metavar="N", type=int, default=10000,
@@ -115,6 +123,8 @@ def _harness_dir(args: argparse.Namespace, variant: str = "") -> Path:
                  args.conditions.resolve() if args.conditions else ""]
         if args.reference_schema is not None:
             parts.append(args.reference_schema.resolve())
+        if args.reference == "qapic":
+            parts.append("reference=qapic")
         key = hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:12]
         base = cache_dir() / "fuzz" / key
     return base.with_name(f"{base.name}-{variant}") if variant else base
@@ -201,12 +211,13 @@ def run(args: argparse.Namespace) -> int:
             model, qb.target_table(), normal.targets, qb.defines.__contains__))
     return _report(args, report, results, covered, dict(
         seed=args.seed, requests_per_target=args.requests, compat=policies, sanitize=sanitize,
-        schema=str(schema_path)))
+        schema=str(schema_path), generators=harnesses.generators))
 
 
 def _check_args(args: argparse.Namespace) -> list[str]:
     """The sanitizers asked for, once every option and the output directory are checked."""
     from qapic.proof.harness.base import HarnessError, sanitizer_flags
+    from qapic.proof.harness.build import check_reference
     from qapic.userio import (
         CommandError,
         UsageError,
@@ -229,6 +240,10 @@ def _check_args(args: argparse.Namespace) -> list[str]:
     if args.coverage and (sanitize or args.single):
         raise UsageError("--coverage builds a single harness of its own: not with "
                          "--sanitize or --single")
+    try:
+        check_reference(args.reference, args.conditions, args.reference_schema)
+    except HarnessError as e:
+        raise UsageError(str(e)) from None
     check_input_dir(args.qemu_build)
     if args.reference_schema is not None:
         check_input_file(args.reference_schema, "a QAPI schema")
@@ -248,6 +263,8 @@ class _Harnesses(NamedTuple):
     normal: Result              # the per-target harnesses (and the normal single one)
     single: Path                # the single harness the requests go to
     coverage_objects: Path | None   # its objects, when built with --coverage
+    #: which generator wrote each side's code ("single", "per_target"; report.json)
+    generators: dict[str, dict[str, str | None] | None]
 
 
 def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
@@ -263,18 +280,21 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
     covered: Path | None = None
     try:
         normal_options = HarnessOptions(targets, args.schema, jobs=jobs,
-                                        conditions=args.conditions,
+                                        conditions=args.conditions, reference=args.reference,
                                         reference_schema=args.reference_schema)
         normal = build(args.qemu_build, _harness_dir(args), normal_options,
                        progress=progress.line.count)
         progress.say(f"harnesses built: single and {len(normal.per_target)} per target "
                      f"({normal.stats.compiled} compiles, {time.monotonic() - t0:.0f} s)")
         single = normal.single
+        generators = dict(normal.generators)
         if sanitize:
             sanitized = build(args.qemu_build, _harness_dir(args, "sanitized"), HarnessOptions(
                 normal.targets, args.schema, per_target=False, jobs=jobs, sanitize=sanitize,
                 conditions=args.conditions), progress=progress.line.count)
             single = sanitized.single
+            generators["single"] = {**(sanitized.generators["single"] or {}),
+                                    "sanitize": ",".join(sanitize)}
             progress.say(f"sanitized single harness built ({', '.join(sanitize)})")
         if args.coverage:
             covdir = _harness_dir(args, "coverage")
@@ -282,6 +302,8 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
                 normal.targets, args.schema, per_target=False, jobs=jobs, cflags=coverage.FLAGS,
                 conditions=args.conditions), progress=progress.line.count)
             single = with_coverage.single
+            generators["single"] = {**(with_coverage.generators["single"] or {}),
+                                    "coverage": "gcov"}
             covered = covdir / "work" / "obj-single"
             coverage.reset(covered)
             progress.say("single harness built with --coverage")
@@ -291,8 +313,11 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
         raise CommandError(str(e)) from None
     if args.single is not None:
         single = args.single.absolute()
+        generators["single"] = {"generator": "given", "kind": "single-binary",
+                                "program": str(single), "schema": None, "conditions": None,
+                                "sanitize": ",".join(sanitize) or None}
     assert single is not None
-    return _Harnesses(normal, single, covered)
+    return _Harnesses(normal, single, covered, generators)
 
 
 def _report(args: argparse.Namespace, report: dict[str, Any],
@@ -302,6 +327,7 @@ def _report(args: argparse.Namespace, report: dict[str, Any],
     the summary; the exit status."""
     from qapic.proof.fuzz import coverage
     from qapic.proof.fuzz.generate import corpus_line
+    from qapic.proof.harness.build import describe_generator
     from qapic.userio import CommandError, write_error, write_stdout
 
     if covered is not None:
@@ -321,7 +347,11 @@ def _report(args: argparse.Namespace, report: dict[str, Any],
         _write_dir(args.output, files)
     except OSError as err:
         raise write_error(args.output, err) from None
-    lines = [f"{report['requests']} requests to {report['targets']} targets "
+    generators = report["generators"]
+    lines = [f"single harness: {describe_generator(generators['single'])}",
+             "per-target harnesses (the reference): "
+             f"{describe_generator(generators['per_target'])}",
+             f"{report['requests']} requests to {report['targets']} targets "
              f"({args.requests} each, seed {args.seed}, compat policies: "
              f"{', '.join(report['compat'])}) in {report['seconds']} s, "
              f"{report['requests_per_second']}/s",

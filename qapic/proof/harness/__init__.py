@@ -16,11 +16,12 @@ HELP = "build QMP test harnesses (per target and single-binary) against a QEMU b
 DESCRIPTION = (
     "Build, against a configured and built QEMU 10.0 build directory, a QMP harness per target "
     "(OUT/per-target/X/qmp-harness: the output of the QEMU source's own scripts/qapi-gen.py, "
-    "or of qapic generate with --reference qapic or --conditions, compiled with X's TARGET_* "
-    "macros) "
+    "or of qapic generate with --reference qapic, compiled with X's TARGET_* macros) "
     "and the single-binary harness (OUT/qmp-harness, compiled once; run it as qemu-system-X, "
     "see OUT/bin/, or with -target X[,Y]). Each speaks QMP on stdin/stdout like "
-    "'qemu-system-X -qmp stdio', with generated test doubles as command implementations.")
+    "'qemu-system-X -qmp stdio', with generated test doubles as command implementations. "
+    "OUT/harness-build.json (also printed) says which generator wrote each side's code "
+    "('generators').")
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -41,7 +42,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                         f"{', '.join(shipped_releases())}; e.g. 10.2 on a QEMU 10.2 build)")
     p.add_argument("--reference", choices=("upstream", "qapic"),
                    help="generator of the per-target harnesses (default: upstream, i.e. the "
-                        "QEMU source's scripts/qapi-gen.py; qapic with --conditions)")
+                        "QEMU source's scripts/qapi-gen.py). --conditions without "
+                        "--reference-schema is refused unless qapic is named here: the "
+                        "per-target side is then qapic's own output, not an independent "
+                        "reference")
     p.add_argument("--reference-schema", metavar="SCHEMA", type=Path,
                    help="the schema upstream's generator compiles for the per-target harnesses "
                         "(instead of SCHEMA): with --conditions, the schema with those "
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     compiled and linked (n of m); when it is a pipe or a file, nothing.  A failed build into a
     new directory leaves no directory behind; into an existing one, no report."""
     from qapic.proof.harness.base import HarnessError
-    from qapic.proof.harness.build import HarnessOptions, build
+    from qapic.proof.harness.build import HarnessOptions, build, check_reference
     from qapic.userio import (
         CommandError,
         StatusLine,
@@ -78,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
 
     targets = None if args.targets == "all" else [
         t.strip() for t in args.targets.split(",") if t.strip()]
+    try:
+        check_reference(args.reference, args.conditions, args.reference_schema,
+                        not args.no_per_target)
+    except HarnessError as e:
+        raise UsageError(str(e)) from None
     check_input_dir(args.qemu_build)
     if args.reference_schema is not None:
         check_input_file(args.reference_schema, "a QAPI schema")

@@ -43,7 +43,7 @@ import subprocess
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qapic.conditions import SymbolClasses, TargetTable
@@ -78,7 +78,11 @@ class Result:
     stats: Stats
     files_common: int
     files_per_target: int
-    reference: str = "upstream"  # the generator of the per-target harnesses
+    reference: str | None = "upstream"  # the generator of the per-target harnesses (None:
+                                        # none built)
+    #: Which generator wrote each side's code: "single" and "per_target", each
+    #: :func:`generator_of` (None for a side not built); also in ``harness-build.json``.
+    generators: dict[str, dict[str, str | None] | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -195,18 +199,61 @@ class _Pipeline:
         return exes
 
 
-def _check_reference(reference: str | None, conditions: Path | None,
-                     reference_schema: Path | None) -> str:
-    reference = reference or ("qapic" if conditions and not reference_schema else "upstream")
-    if reference not in REFERENCES:
+#: Why conditions without a reference schema are refused unless qapic is asked for.
+NO_REFERENCE_SCHEMA = (
+    "--conditions without --reference-schema: the per-target reference is upstream's "
+    "generator, which takes no conditions file; give --reference-schema, the schema with the "
+    "conditions written into its JSON, or --reference qapic to compare with qapic's own "
+    "per-target output (not an independent reference)")
+
+
+def check_reference(reference: str | None, conditions: Path | None,
+                    reference_schema: Path | None, per_target: bool = True) -> str | None:
+    """The generator of the per-target harnesses (``None`` when *per_target* is false: none
+    are built).  Upstream's unless *reference* is ``"qapic"``: with *conditions* and no
+    *reference_schema* nothing is chosen silently, qapic must be asked for
+    (:data:`NO_REFERENCE_SCHEMA`, a :class:`HarnessError`)."""
+    if reference is not None and reference not in REFERENCES:
         raise HarnessError(f"unknown reference generator {reference!r} "
                            f"(known: {', '.join(REFERENCES)})")
-    if reference == "upstream" and conditions and not reference_schema:
-        raise HarnessError("upstream's generator takes no conditions file: give it the schema "
-                           "with the conditions written in, or use the qapic reference")
-    if reference_schema and reference != "upstream":
-        raise HarnessError("a reference schema is for upstream's generator")
-    return reference
+    if reference_schema and reference == "qapic":
+        raise HarnessError("a reference schema is for upstream's generator, not with "
+                           "--reference qapic")
+    if not per_target:
+        return None
+    if conditions and not reference_schema and reference != "qapic":
+        raise HarnessError(NO_REFERENCE_SCHEMA)
+    return reference or "upstream"
+
+
+def generator_of(kind: str, generator: str, schema: Path, conditions: Path | None,
+                 program: Path | None = None) -> dict[str, str | None]:
+    """What ``harness-build.json`` (and ``qapic fuzz``'s report) says of the code of one side:
+    *kind* "single-binary" or "per-target", the *generator* ("upstream": the QEMU source's
+    *program* ``scripts/qapi-gen.py``; "qapic": in process), the *schema* it compiled and the
+    *conditions* file applied to it (upstream's generator takes none)."""
+    return {"generator": generator, "kind": kind, "schema": str(schema),
+            "conditions": str(conditions) if conditions else None,
+            "program": str(program) if program else None}
+
+
+def describe_generator(side: dict[str, str | None] | None) -> str:
+    """One line for a person: which generator built a side, from what."""
+    if side is None:
+        return "not built"
+    if side["generator"] == "given":
+        text = f"the harness given with --single ({side['program']})"
+    elif side["generator"] == "upstream":
+        text = f"upstream's generator ({side['program']}) on {side['schema']}"
+    else:
+        text = f"qapic's {side['kind']} output on {side['schema']}"
+    if side.get("conditions"):
+        text += f" with {side['conditions']}"
+    if side.get("sanitize"):
+        text += f", under -fsanitize={side['sanitize']}"
+    if side.get("coverage"):
+        text += ", with gcov"
+    return text
 
 
 @dataclass(frozen=True)
@@ -225,8 +272,9 @@ class HarnessOptions:
     QEMU source's own ``scripts/qapi-gen.py``, so that the single binary is compared with code
     qapic did not write) or ``"qapic"``.  Upstream's generator cannot apply a conditions file:
     with *conditions* it needs *reference_schema*, the schema with those conditions written
-    into its JSON (by the caller), else the default is ``"qapic"``.  The test doubles are
-    generated by qapic for both kinds alike.
+    into its JSON (by the caller); without one, per-target harnesses are built only when
+    ``"qapic"`` is asked for (:func:`check_reference`).  The test doubles are generated by
+    qapic for both kinds alike.
     """
 
     targets: Sequence[str] | None = None
@@ -259,7 +307,7 @@ def build(qemu_build: Path, out: Path, options: HarnessOptions = DEFAULT_OPTIONS
     and link step is.  The report ``OUT/harness-build.json`` is removed first and written last
     (atomically): it exists only for a build that succeeded."""
     o = options
-    reference = _check_reference(o.reference, o.conditions, o.reference_schema)
+    reference = check_reference(o.reference, o.conditions, o.reference_schema, o.per_target)
     t_start = time.monotonic()
     stats = Stats()
     extra_flags = [*sanitizer_flags(o.sanitize), *o.cflags]
@@ -283,10 +331,17 @@ def build(qemu_build: Path, out: Path, options: HarnessOptions = DEFAULT_OPTIONS
 
     per_target_bins: dict[str, Path] = {}
     files_common = files_target = 0
-    if o.per_target:
+    generators: dict[str, dict[str, str | None] | None] = {"single": None, "per_target": None}
+    if reference is not None:
+        ref_schema = (o.reference_schema or schema).resolve()
+        generators["per_target"] = generator_of(
+            "per-target", "upstream", ref_schema, None, qb.source / "scripts" / "qapi-gen.py"
+        ) if reference == "upstream" else generator_of("per-target", "qapic", schema,
+                                                       o.conditions)
+
         def reference_files() -> dict[str, str]:
             if reference == "upstream":
-                return upstream_files((o.reference_schema or schema).resolve(), qb.source)
+                return upstream_files(ref_schema, qb.source)
             return qapic_files(model, schema, PER_TARGET)
         pipeline = _Pipeline(PER_TARGET_KIND, out, table, compiler, linker, progress)
         per_target_bins, plan = pipeline.run(reference_files, model, names)
@@ -299,10 +354,11 @@ def build(qemu_build: Path, out: Path, options: HarnessOptions = DEFAULT_OPTIONS
         policy = SingleBinaryPolicy(table, SymbolClasses(), upstream_stubs=False)
         pipeline = _Pipeline(SINGLE_KIND, out, table, compiler, linker, progress)
         single_exe = pipeline.run(lambda: qapic_files(model, schema, policy), model, ())[0][""]
+        generators["single"] = generator_of("single-binary", "qapic", schema, o.conditions)
         log(f"single harness built: {single_exe}")
     stats.seconds["total"] = time.monotonic() - t_start
     result = Result(names, per_target_bins, single_exe, stats, files_common, files_target,
-                    reference)
+                    reference, generators)
     write_file(out / "harness-build.json",
                json.dumps(_report(qb, schema, o, table, result), indent=1) + "\n")
     return result
@@ -315,8 +371,9 @@ def _report(qb: QemuBuildDir, schema: Path, o: HarnessOptions, table: TargetTabl
     return {
         "qemu_build": str(qb.path), "schema": str(schema), "targets": result.targets,
         "conditions": str(o.conditions) if o.conditions else None,
-        "per_target_generator": result.reference if o.per_target else None,
+        "per_target_generator": result.reference,
         "reference_schema": str(o.reference_schema) if o.reference_schema else None,
+        "generators": result.generators,
         "sanitize": list(o.sanitize),
         "kvm_targets": sorted(t.name for t in table if t.kvm),
         "per_target": {n: str(p) for n, p in result.per_target.items()},
@@ -340,5 +397,6 @@ def defines_in_effect(out: Path, target: str) -> frozenset[str]:
     return frozenset(re.findall(r"^#define\s+(\w+)", proc.stdout, re.M))
 
 
-__all__ = ["REFERENCES", "HarnessError", "HarnessOptions", "Kind", "Result", "build",
-           "defines_in_effect"]
+__all__ = ["NO_REFERENCE_SCHEMA", "REFERENCES", "HarnessError", "HarnessOptions", "Kind",
+           "Result", "build", "check_reference", "defines_in_effect", "describe_generator",
+           "generator_of"]
