@@ -11,7 +11,8 @@
   each is shrunk to a request from which no one-step simplification still differs; the
   reproducer, replayed by the QMP corpus runner, still shows the difference, and the unchanged
   single harness answers it as the per-target one.
-- A marshaller planted to never return is reported as a hang of its request, shrunk.
+- A marshaller planted to never return is reported as a hang of its request, shrunk.  A
+  harness slow to start is not a hang: start-up has a bound of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import gzip
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,7 @@ from qapic.proof.fuzz.coverage import Reach, input_only_lines, reachable
 from qapic.proof.fuzz.generate import Generator, corpus_line
 from qapic.proof.fuzz.request import render
 from qapic.proof.fuzz.run import Finding, Pair, Session, candidates, classify, run_target
+from qapic.proof.fuzz.session import StartError
 from qapic.proof.harness.base import cache_dir
 from qapic.proof.harness.build import Result
 from qapic.proof.harness.builddir import QemuBuildDir
@@ -178,7 +181,8 @@ def test_fuzz_reports_a_planted_divergence(harnesses: Result, qemu_upstream: Qem
 def test_planted_hang_is_found(tc_harnesses: Result, qemu_upstream: QemuBuild,
                                tmp_path: Path) -> None:
     """A marshaller that never returns (tc-simple's) is a hang, attributed to its request and
-    shrunk, and the run goes on with a new harness."""
+    shrunk, and the run goes on with a new harness.  The 0.5 s bound is the requests': each
+    new harness has the start-up bound (test_a_slow_start_is_not_a_hang)."""
     fname = "qapi-commands-target-conditions.c"
     head = "void qmp_marshal_tc_simple(QDict *args, QObject **ret, Error **errp)\n{\n"
     text = generated(TC_OUT, fname)
@@ -202,6 +206,52 @@ def test_planted_hang_is_found(tc_harnesses: Result, qemu_upstream: QemuBuild,
     assert 0 < res.counts["hang"] <= simple
     assert {f.kind for f in res.findings} == {"hang"}
     assert '{"execute":"tc-simple"}' in [f.shrunk for f in res.findings]
+
+
+def _slow_to_start(path: Path, exe: Path, seconds: float) -> Path:
+    """A wrapper that waits *seconds* before it runs *exe*: a harness slow to start."""
+    path.write_text(f'#!/bin/sh\nsleep {seconds}\nexec "{exe}" "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+def test_a_slow_start_is_not_a_hang(tc_harnesses: Result, tmp_path: Path) -> None:
+    """Starting a harness has a bound of its own (60 s by default), not the request timeout:
+    both harnesses take 2 s to start (a wrapper sleeps first), four times the 0.5 s request
+    timeout of this run, and every request is answered, nothing hangs, each side started once.
+    With a start-up bound of 1 s the same harness is an error that says so, not a hang."""
+    target = "x86_64"
+    single = _slow_to_start(tmp_path / "single", _single(tc_harnesses), 2)
+    per_target = _slow_to_start(tmp_path / "per-target", tc_harnesses.per_target[target], 2)
+    gen = Generator(load_schema(TC_OUT / "schema" / "harness-schema.json"), SEED,
+                    ["tc-simple", "tc-union"])
+    pair = Pair(target, [str(single), "-target", target], [str(per_target)])
+    t0 = time.monotonic()
+    res = run_target(pair, lambda: gen.requests(12), timeout=0.5)
+    seconds = time.monotonic() - t0
+    print(f"slow start: {res.requests} requests, {res.counts}, {res.processes} processes, "
+          f"{seconds:.1f} s")
+    assert (res.requests, res.counts, res.findings, res.processes, res.reports) == (
+        12, {}, [], 2, [])
+    assert seconds >= 2
+    with pytest.raises(StartError, match="no QMP greeting within 1 s"):
+        run_target(pair, lambda: gen.requests(12), timeout=0.5, start_timeout=1)
+
+
+def test_fuzz_stops_when_a_harness_does_not_start(harnesses: Result, qemu_upstream: QemuBuild,
+                                                   tmp_path: Path) -> None:
+    """``--start-timeout`` bounds the start-up: a single harness that takes 3 s to start,
+    given a bound of 1 s, stops the run with one error line (exit 1) naming it, and no report
+    is written."""
+    slow = _slow_to_start(tmp_path / "slow-harness", _single(harnesses), 3)
+    out = tmp_path / "out"
+    proc, report = run_fuzz("--qemu-build", qemu_upstream.build_dir, "-o", out,
+                            "--harness-dir", OUT, "--single", slow, "--targets", "x86_64",
+                            "--requests", 10, "--compat", "default", "--start-timeout", 1)
+    assert (proc.returncode, proc.stdout, report) == (1, "", {})
+    assert proc.stderr.startswith(f"qapic fuzz: error: a harness did not start: {slow}: "
+                                  "no QMP greeting within 1 s"), proc.stderr
+    assert not out.exists()
 
 
 # --- coverage -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qapic import options
+from qapic.proof.fuzz.session import START_TIMEOUT
 
 if TYPE_CHECKING:
     from qapic.proof.fuzz.coverage import Reach
@@ -111,7 +112,11 @@ def configure(p: argparse.ArgumentParser) -> None:
                         "on the targets run ('visit reachable'; its own harness directory, "
                         "DIR-coverage)")
     p.add_argument("--timeout", metavar="SECONDS", type=float, default=30.0,
-                   help="a harness that does not answer within this time hangs (default 30)")
+                   help="a request its harness does not answer within this time hangs "
+                        "(default 30); starting a harness has a bound of its own")
+    p.add_argument("--start-timeout", metavar="SECONDS", type=float, default=START_TIMEOUT,
+                   help="a harness must start (greet and negotiate capabilities) within this "
+                        f"time, else the run stops with an error (default {START_TIMEOUT:g})")
 
 
 def _harness_dir(args: argparse.Namespace, variant: str = "") -> Path:
@@ -163,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
     from qapic.frontend import load_overlay, load_schema
     from qapic.proof.fuzz.generate import Generator
     from qapic.proof.fuzz.run import Pair, run_target, summary
-    from qapic.userio import UsageError
+    from qapic.proof.fuzz.session import StartError
+    from qapic.userio import CommandError, UsageError
 
     sanitize = _check_args(args)
     jobs = args.jobs or os.cpu_count() or 1
@@ -196,11 +202,15 @@ def run(args: argparse.Namespace) -> int:
     def one(job: tuple[Pair, int, int]) -> TargetResult:
         pair, start, count = job
         return run_target(pair, lambda: gen.requests(count, start), args.timeout,
-                          progress.update)
+                          progress.update, args.start_timeout)
 
-    with ThreadPoolExecutor(jobs) as pool:
-        results = {r.target: r for r in pool.map(one, pairs)}
-    progress.end()
+    try:
+        with ThreadPoolExecutor(jobs) as pool:
+            results = {r.target: r for r in pool.map(one, pairs)}
+    except StartError as e:
+        raise CommandError(f"a harness did not start: {e}") from None
+    finally:
+        progress.end()
     report = summary(results, time.monotonic() - t1, len(normal.targets))
     covered = None
     if harnesses.coverage_objects is not None:
@@ -232,6 +242,8 @@ def _check_args(args: argparse.Namespace) -> list[str]:
         raise UsageError("--jobs must be at least 1")
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.start_timeout <= 0:
+        raise UsageError("--start-timeout must be positive")
     sanitize = [s.strip() for s in args.sanitize.split(",") if s.strip()]
     try:
         sanitizer_flags(sanitize)

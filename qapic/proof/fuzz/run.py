@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qapic.proof.fuzz.request import RESET, Node, Obj, Raw, Request, render
-from qapic.proof.fuzz.session import Answer, Failure, Harness
+from qapic.proof.fuzz.session import START_TIMEOUT, Answer, Failure, Harness
 
 #: Requests per pipelined batch.
 BATCH = 256
@@ -97,10 +97,10 @@ def classify(a: Answer, b: Answer) -> str | None:
 
 
 class Session:
-    def __init__(self, pair: Pair, timeout: float) -> None:
+    def __init__(self, pair: Pair, timeout: float, start_timeout: float = START_TIMEOUT) -> None:
         self.pair = pair
-        self.single = Harness(pair.single, pair.env, timeout)
-        self.per_target = Harness(pair.per_target, {}, timeout)
+        self.single = Harness(pair.single, pair.env, timeout, start_timeout)
+        self.per_target = Harness(pair.per_target, {}, timeout, start_timeout)
 
     def answers(self, texts: Sequence[str]) -> list[tuple[Answer, Answer]]:
         """Both harnesses' answers to *texts* (the two work at the same time)."""
@@ -123,11 +123,14 @@ class Session:
 
 
 def run_target(pair: Pair, requests: Callable[[], Iterator[Request]], timeout: float = 30.0,
-               progress: Callable[[str, int, int], None] | None = None) -> TargetResult:
-    """Send every request to both harnesses of *pair*; shrink the findings."""
+               progress: Callable[[str, int, int], None] | None = None,
+               start_timeout: float = START_TIMEOUT) -> TargetResult:
+    """Send every request to both harnesses of *pair*; shrink the findings.  A request
+    unanswered after *timeout* seconds hangs; a harness has *start_timeout* seconds to start
+    (at first and after each crash or hang)."""
     res = TargetResult(pair.label)
     t0 = time.monotonic()
-    h = Session(pair, timeout)
+    h = Session(pair, timeout, start_timeout)
     try:
         batch: list[Request] = []
 

@@ -6,6 +6,10 @@ is that request's answer, so a request answered by nothing, by several errors or
 recorded exactly.  A harness that dies is a *crash* at the request whose sync reply is missing
 (its exit status and the end of its stderr recorded); one that does not answer within the
 timeout is a *hang*.  Either way the harness is restarted for the rest of the batch.
+
+Starting a harness (its greeting and the capabilities negotiation) has a bound of its own,
+*start_timeout*: a harness slow to start on a loaded machine is not a hang, and the request
+timeout can be short.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 
 from qapic.proof.fuzz.request import wire
 
@@ -29,6 +34,9 @@ _TIMESTAMP = re.compile(rb'"timestamp": \{"seconds": -?\d+, "microseconds": -?\d
 BASE_ARGS = ("-machine", "none", "-nodefaults", "-display", "none", "-S", "-qmp", "stdio")
 #: What a sanitizer writes to stderr (UBSan "runtime error", ASan and LeakSanitizer reports).
 REPORT_MARKERS = ("Sanitizer", "runtime error:", "==ERROR", "SUMMARY:")
+#: How long a harness may take to start (greeting and capabilities), whatever the request
+#: timeout: a normal start under ASan on a loaded machine takes a second or more.
+START_TIMEOUT = 60.0
 
 
 @dataclass
@@ -40,6 +48,10 @@ class Failure:
 Answer = tuple[bytes, ...] | Failure
 
 
+class StartError(RuntimeError):
+    """A harness did not start: no greeting, or the capabilities negotiation failed."""
+
+
 def normalise(line: bytes) -> bytes:
     """An event's timestamp (the wall clock) made constant."""
     return _TIMESTAMP.sub(b'"timestamp": {"seconds": 0, "microseconds": 0}', line)
@@ -49,10 +61,11 @@ class Harness:
     """A harness process, QMP capabilities negotiated."""
 
     def __init__(self, argv: Sequence[str], env: Mapping[str, str] | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, start_timeout: float = START_TIMEOUT) -> None:
         self.argv = [*argv, *BASE_ARGS]
         self.env = dict(os.environ, LC_ALL="C", **(env or {}))
         self.timeout = timeout
+        self.start_timeout = start_timeout
         self.stderr_log: list[str] = []      # stderr of the processes that quit
         self.exit_statuses: list[int] = []   # ... and their exit statuses
         self.processes = 0
@@ -69,13 +82,29 @@ class Harness:
         self._sel.register(self._fd, selectors.EVENT_READ)
         self._buf = b""
         self._sync = 0
-        greeting = self._line(self.timeout)
-        if greeting is None or not greeting.startswith(b'{"QMP":'):
-            raise RuntimeError(f"{self.argv[0]}: no QMP greeting ({greeting!r}); "
-                               f"stderr: {self._stderr()[-2000:]}")
-        answers = self.batch(['{"execute":"qmp_capabilities"}'])
-        if answers != [(b'{"return": {}}',)]:
-            raise RuntimeError(f"{self.argv[0]}: qmp_capabilities failed: {answers!r}")
+        # Bounded by start_timeout, not by the request timeout.
+        deadline = time.monotonic() + self.start_timeout
+        greeting = self._line(self.start_timeout)
+        if greeting is None:
+            self._failed_start(f"no QMP greeting within {self.start_timeout:g} s")
+        if not greeting.startswith(b'{"QMP":'):
+            self._failed_start(f"no QMP greeting but {greeting[:200]!r}")
+        self._sync += 1
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(b'{"execute":"qmp_capabilities"}\n' + SYNC % self._sync)
+            self.proc.stdin.flush()
+        except OSError as err:
+            self._failed_start(f"cannot write to it: {err}")
+        replies = [self._line(max(deadline - time.monotonic(), 0.0)) for _ in range(2)]
+        sync = _SYNC_RE.match(replies[1] or b"")
+        if replies[0] != b'{"return": {}}' or not sync or int(sync.group(1)) != self._sync:
+            self._failed_start(f"qmp_capabilities failed within {self.start_timeout:g} s: "
+                               f"{replies!r}")
+
+    def _failed_start(self, why: str) -> NoReturn:
+        _status, err = self._stop(kill=True)
+        raise StartError(f"{self.argv[0]}: {why}; stderr: {err[-2000:]}")
 
     def _stderr(self) -> str:
         self._err.seek(0)
