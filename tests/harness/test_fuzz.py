@@ -11,8 +11,9 @@
   each is shrunk to a request from which no one-step simplification still differs; the
   reproducer, replayed by the QMP corpus runner, still shows the difference, and the unchanged
   single harness answers it as the per-target one.
-- A marshaller planted to never return is reported as a hang of its request, shrunk.  A
-  harness slow to start is not a hang: start-up has a bound of its own.
+- A marshaller planted to never return is reported as a hang of its request, shrunk; through
+  the command line too, with a reproducer that hangs when replayed.  A harness slow to start
+  is not a hang: start-up has a bound of its own.
 """
 
 from __future__ import annotations
@@ -183,13 +184,7 @@ def test_planted_hang_is_found(tc_harnesses: Result, qemu_upstream: QemuBuild,
     """A marshaller that never returns (tc-simple's) is a hang, attributed to its request and
     shrunk, and the run goes on with a new harness.  The 0.5 s bound is the requests': each
     new harness has the start-up bound (test_a_slow_start_is_not_a_hang)."""
-    fname = "qapi-commands-target-conditions.c"
-    head = "void qmp_marshal_tc_simple(QDict *args, QObject **ret, Error **errp)\n{\n"
-    text = generated(TC_OUT, fname)
-    assert head in text
-    mutant = relink_single(TC_OUT, qemu_upstream.build_dir,
-                           {fname: text.replace(head, head + "    for (;;) { sleep(1); }\n")},
-                           tmp_path / "mutant")
+    mutant = _hanging_mutant(tmp_path / "mutant", qemu_upstream.build_dir)
     schema = load_schema(TC_OUT / "schema" / "harness-schema.json")
     gen = Generator(schema, SEED, ["tc-simple", "tc-union"])
     target = "x86_64"
@@ -206,6 +201,50 @@ def test_planted_hang_is_found(tc_harnesses: Result, qemu_upstream: QemuBuild,
     assert 0 < res.counts["hang"] <= simple
     assert {f.kind for f in res.findings} == {"hang"}
     assert '{"execute":"tc-simple"}' in [f.shrunk for f in res.findings]
+
+
+def _hanging_mutant(workdir: Path, qemu_build: Path) -> Path:
+    """The single harness of the test schema whose tc-simple marshaller never returns."""
+    fname = "qapi-commands-target-conditions.c"
+    head = "void qmp_marshal_tc_simple(QDict *args, QObject **ret, Error **errp)\n{\n"
+    text = generated(TC_OUT, fname)
+    assert head in text
+    return relink_single(TC_OUT, qemu_build,
+                         {fname: text.replace(head, head + "    for (;;) { sleep(1); }\n")},
+                         workdir)
+
+
+def test_fuzz_reports_a_planted_hang(tc_harnesses: Result, qemu_upstream: QemuBuild,
+                                     tmp_path: Path) -> None:
+    """End to end: ``qapic fuzz --single MUTANT --timeout 0.5``, MUTANT's tc-simple hanging,
+    exits 1 with hangs counted, and its reproducers are tc-simple requests that the mutant
+    leaves unanswered when the QMP corpus runner replays them (a bound of 5 s, ten times the
+    run's), while the unchanged single harness answers them as the per-target one."""
+    mutant = _hanging_mutant(tmp_path / "mutant", qemu_upstream.build_dir)
+    target = "x86_64"
+    out = tmp_path / "out"
+    proc, report = run_fuzz("--qemu-build", qemu_upstream.build_dir, "-o", out,
+                            "--harness-dir", TC_OUT, "--schema",
+                            TC_OUT / "schema" / "harness-schema.json", "--single", mutant,
+                            "--targets", target, "--commands", "tc-simple,tc-union",
+                            "--requests", 12, "--seed", SEED, "--compat", "default",
+                            "--timeout", "0.5")
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-3000:]
+    assert isinstance(report["hangs"], int) and report["hangs"] > 0
+    assert (report["divergences"], report["crashes"], report["sanitizer_reports"]) == (0, 0, 0)
+    files = sorted(out.glob("*.jsonl"))
+    assert files and f"hangs {report['hangs']}" in proc.stdout
+    for f in files:
+        requests = runner.load_file(f)
+        assert json.loads(requests[0].text)["execute"] == "tc-simple"
+        with runner.QMPProcess(mutant, ("-target", target), timeout=5.0) as qmp, \
+                pytest.raises(runner.QMPError, match="no reply within"):
+            qmp.exchange(requests[0].text)
+        expected = _replay(tc_harnesses.per_target[target], target, f, False)
+        assert _replay(_single(tc_harnesses), target, f, True)[0].replies == \
+            expected[0].replies
+    print(f"hang through the command line: {report['hangs']} hangs, reproducers "
+          f"{[f.read_text().strip() for f in files]}")
 
 
 def _slow_to_start(path: Path, exe: Path, seconds: float) -> Path:

@@ -11,7 +11,11 @@ every event (``tests.harness.requests``), runs through
 - the normal (unsanitized) single harness under valgrind's memcheck, for a few targets: no
   definite leak, no invalid access.
 
-In both cases the replies must equal the normal harness's replies, so the requests really
+And ``qapic fuzz --sanitize`` itself (its sanitizer options, its reading of each process's
+stderr and exit status) finds faults planted in the sanitized single harness, at a request and
+at quit, with reproducers that replay them.
+
+In the first two cases the replies must equal the normal harness's replies, so the requests really
 reached the code (the normal harness is itself checked against the per-target harnesses and
 upstream in test_harness.py).
 
@@ -41,7 +45,7 @@ import pytest
 
 from qapic.proof.harness.base import sanitizer_flags
 from qapic.proof.harness.build import Result
-from tests.harness.helpers import OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS
+from tests.harness.helpers import OUT, OUT_SANITIZED, SANITIZED_PER_TARGET, SANITIZERS, run_fuzz
 from tests.harness.helpers import single as _single
 from tests.harness.mutant import generated, relink_single
 from tests.harness.requests import extra_corpus
@@ -335,6 +339,88 @@ def test_planted_fault_fails_the_sanitized_run(fault: str, sanitized_harnesses: 
     clean = relink_single(OUT_SANITIZED, qemu_upstream.build_dir, {}, tmp_path / "clean",
                           sanitizer_flags(SANITIZERS))
     assert run_checked(clean, corpus, args).problems(normal.stderr()) == []
+
+
+# --- qapic fuzz's own sanitizer path ---------------------------------------------------------
+
+#: Faults planted in the sanitized single harness and found by ``qapic fuzz --sanitize`` itself
+#: (its sanitizer options, its reading of stderr and exit statuses), not by the checkers above:
+#: the generated file and marshaller, the C statement at its start, extra compiler flags, what
+#: the report says.  The signed overflow is compiled with -fno-wrapv (QEMU's -fwrapv defines
+#: it).  "at-quit" fires only when the fuzzer ends a harness with quit, a command it never
+#: sends as a request: only the exit status and stderr of the process show it.
+FUZZ_PLANTED = {
+    "heap-overflow": ("qapi-commands-machine.c", "query_uuid",
+                      "{ char *planted = g_malloc(8); ((volatile char *)planted)[8] = 1; "
+                      "g_free(planted); }", (), "heap-buffer-overflow"),
+    "signed-overflow": ("qapi-commands-machine.c", "query_uuid",
+                        "{ volatile int n = INT_MAX; volatile int planted = n + 1; "
+                        "(void)planted; }", ("-fno-wrapv",), "signed integer overflow"),
+    "at-quit": ("qapi-commands-control.c", "quit",
+                "{ char *planted = g_malloc(8); ((volatile char *)planted)[8] = 1; "
+                "g_free(planted); }", (), "heap-buffer-overflow"),
+}
+
+
+def _planted_sanitized(fault: str, qemu_build: Path, workdir: Path) -> Path:
+    fname, command, code, flags, _report = FUZZ_PLANTED[fault]
+    text, n = re.subn(rf"(\nvoid qmp_marshal_{command}\([^)]*\)\n\{{\n)", rf"\1    {code}\n",
+                      generated(OUT_SANITIZED, fname))
+    assert n == 1
+    return relink_single(OUT_SANITIZED, qemu_build, {fname: text}, workdir,
+                         [*sanitizer_flags(SANITIZERS), *flags])
+
+
+@pytest.mark.parametrize("fault", FUZZ_PLANTED)
+def test_fuzz_finds_a_planted_sanitizer_fault(fault: str, sanitized_harnesses: Result,
+                                              harnesses: Result, qemu_upstream: QemuBuild,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    """``qapic fuzz --sanitize address,undefined --single MUTANT`` on x86_64, MUTANT the
+    sanitized single harness with a fault planted in query-uuid's marshaller (a heap buffer
+    overflow for ASan, a signed integer overflow for UBSan) or in quit's: exit status 1, the
+    sanitizer's report among the run's reports; for the faults a request reaches, each
+    reproducer written replays the report in the corpus runner run here (the process ends
+    with the sanitizer's exit status, its stderr has the report), and the unchanged sanitized
+    single harness answers it cleanly."""
+    _fname, _command, _code, _flags, words = FUZZ_PLANTED[fault]
+    mutant = _planted_sanitized(fault, qemu_upstream.build_dir, tmp_path / "mutant")
+    out = tmp_path / "out"
+    proc, report = run_fuzz("--qemu-build", qemu_upstream.build_dir, "-o", out,
+                            "--harness-dir", OUT, "--single", mutant,
+                            "--sanitize", "address,undefined", "--targets", "x86_64",
+                            "--commands", "query-uuid,query-version", "--requests", 40,
+                            "--seed", 1, "--compat", "default")
+    assert proc.returncode == 1, proc.stdout + proc.stderr[-3000:]
+    assert report["sanitize"] == ["address", "undefined"]
+    generators = report["generators"]
+    assert isinstance(generators, dict)
+    assert generators["single"]["program"] == str(mutant)
+    reports = report["reports"]
+    assert isinstance(reports, dict) and isinstance(report["sanitizer_reports"], int)
+    assert report["sanitizer_reports"] == sum(map(len, reports.values())) > 0
+    assert all(words in r for r in reports["x86_64"]), reports
+    assert f"sanitizer reports {report['sanitizer_reports']}" in proc.stdout
+    files = sorted(out.glob("*.jsonl"))
+    if fault == "at-quit":
+        # One report per session: the one process that quit; no request made it fire.
+        assert (report["sanitizer_reports"], report["crashes"], files) == (1, 0, [])
+        assert "qmp_marshal_quit" in reports["x86_64"][0]
+        return
+    assert isinstance(report["crashes"], int) and report["crashes"] > 0
+    assert files
+    for k, v in {**SANITIZER_ENV, **GLIB_ENV}.items():
+        monkeypatch.setenv(k, v)
+    status = ASAN_EXIT if fault == "heap-overflow" else UBSAN_EXIT
+    args = ("-target", "x86_64")
+    for f in files:
+        requests = runner.load_file(f)
+        replay = run_checked(mutant, {"r": requests}, args)
+        (died, err), *_rest = replay.ends["r"]
+        assert died == status and words in err and "qmp_marshal_query_uuid" in err, err
+        assert run_checked(_single(sanitized_harnesses), {"r": requests}, args).problems() == []
+    print(f"{fault}: {report['crashes']} crashes, {report['sanitizer_reports']} reports, "
+          f"reproducers: {[f.read_text().strip() for f in files]}")
 
 
 # --- valgrind on the normal harness -----------------------------------------------------------

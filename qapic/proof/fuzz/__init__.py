@@ -95,8 +95,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                         f"among them (default: 'default' and '{STRICT}')")
     p.add_argument("--sanitize", metavar="address,undefined", default="",
                    help="build the single harness with these sanitizers (the per-target "
-                        "harnesses, the reference, stay as built by the QEMU source's "
-                        "generator); a report ends the harness and is a finding")
+                        "harnesses, the reference, stay uninstrumented) and run it under "
+                        "their options: a report ends the harness, is counted among the "
+                        "sanitizer reports and its request is a finding. With --single, the "
+                        "harness given is run so (build it with the sanitizers)")
     p.add_argument("-j", "--jobs", type=int,
                    help="targets run in parallel, and parallel compiles (default: CPU count)")
     p.add_argument("--harness-dir", metavar="DIR", type=Path,
@@ -300,7 +302,7 @@ def _build_harnesses(args: argparse.Namespace, sanitize: list[str], jobs: int,
                      f"({normal.stats.compiled} compiles, {time.monotonic() - t0:.0f} s)")
         single = normal.single
         generators = dict(normal.generators)
-        if sanitize:
+        if sanitize and args.single is None:
             sanitized = build(args.qemu_build, _harness_dir(args, "sanitized"), HarnessOptions(
                 normal.targets, args.schema, per_target=False, jobs=jobs, sanitize=sanitize,
                 conditions=args.conditions), progress=progress.line.count)

@@ -127,7 +127,8 @@ def run_target(pair: Pair, requests: Callable[[], Iterator[Request]], timeout: f
                start_timeout: float = START_TIMEOUT) -> TargetResult:
     """Send every request to both harnesses of *pair*; shrink the findings.  A request
     unanswered after *timeout* seconds hangs; a harness has *start_timeout* seconds to start
-    (at first and after each crash or hang)."""
+    (at first and after each crash or hang).  The reports are those of the processes of the
+    run proper: the shrinking's candidates, which make a fault found fire again, add none."""
     res = TargetResult(pair.label)
     t0 = time.monotonic()
     h = Session(pair, timeout, start_timeout)
@@ -158,6 +159,7 @@ def run_target(pair: Pair, requests: Callable[[], Iterator[Request]], timeout: f
             key = (f.kind, f.group)
             if key not in kept and len(kept) < MAX_SHRUNK:
                 kept[key] = f
+        h.single.recording = h.per_target.recording = False
         for f in kept.values():
             shrink(h, f)
         res.findings = list(kept.values())

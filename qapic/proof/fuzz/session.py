@@ -9,7 +9,8 @@ timeout is a *hang*.  Either way the harness is restarted for the rest of the ba
 
 Starting a harness (its greeting and the capabilities negotiation) has a bound of its own,
 *start_timeout*: a harness slow to start on a loaded machine is not a hang, and the request
-timeout can be short.
+timeout can be short.  How each process ended is kept (:meth:`Harness.reports`): a sanitizer's
+report, in a process that died at a request or at the end, is a report of the run.
 """
 
 from __future__ import annotations
@@ -52,6 +53,16 @@ class StartError(RuntimeError):
     """A harness did not start: no greeting, or the capabilities negotiation failed."""
 
 
+@dataclass
+class Ended:
+    """How one harness process ended: at ``quit`` (the end of a session), or killed by the
+    fuzzer after a "crash" or "hang" of a request."""
+
+    how: str        # "quit", "crash" or "hang"
+    status: int
+    stderr: str
+
+
 def normalise(line: bytes) -> bytes:
     """An event's timestamp (the wall clock) made constant."""
     return _TIMESTAMP.sub(b'"timestamp": {"seconds": 0, "microseconds": 0}', line)
@@ -66,8 +77,10 @@ class Harness:
         self.env = dict(os.environ, LC_ALL="C", **(env or {}))
         self.timeout = timeout
         self.start_timeout = start_timeout
-        self.stderr_log: list[str] = []      # stderr of the processes that quit
-        self.exit_statuses: list[int] = []   # ... and their exit statuses
+        self.ended: list[Ended] = []         # the processes that ended, in order
+        #: Whether a process that crashes or hangs is kept in :attr:`ended` (off while
+        #: shrinking: its candidates make the same fault fire again and again).
+        self.recording = True
         self.processes = 0
         self._start()
 
@@ -155,6 +168,8 @@ class Harness:
             if not line:
                 kind = "hang" if line is None else "crash"
                 status, err = self._stop(kill=line is None)
+                if self.recording:
+                    self.ended.append(Ended(kind, status, err))
                 answers.append(Failure(kind, f"exit status {status}; stderr: {err[-3000:]}"))
                 writer.join()
                 self._start()
@@ -196,14 +211,18 @@ class Harness:
             while self._line(self.timeout):
                 pass
         status, err = self._stop(kill=self.proc.poll() is None)
-        self.exit_statuses.append(status)
-        self.stderr_log.append(err)
+        self.ended.append(Ended("quit", status, err))
 
     def reports(self) -> list[str]:
-        """Sanitizer reports and unexpected exit statuses of the processes that ended."""
+        """The sanitizer reports of the processes that ended (a process that died at a request
+        with a report on its stderr: a sanitizer stopped it), and the processes that did not
+        exit 0 at the end (a report at exit, e.g. a leak, ends with the sanitizer's status).
+        A crash without a report is a finding of its request only; a hang is killed."""
         out = []
-        for status, err in zip(self.exit_statuses, self.stderr_log, strict=True):
-            marks = [m for m in REPORT_MARKERS if m in err]
-            if status != 0 or marks:
-                out.append(f"exit status {status}: {err[-3000:]}")
+        for e in self.ended:
+            marked = any(m in e.stderr for m in REPORT_MARKERS)
+            if marked or (e.how == "quit" and e.status != 0):
+                out.append(f"exit status {e.status}"
+                           f"{'' if e.how == 'quit' else f' ({e.how} of a request)'}: "
+                           f"{e.stderr[-3000:]}")
         return out
