@@ -16,46 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.diff.helpers import Introspect, write_value
+from tests.diff.helpers import Introspect, libvirt_replies, qmp_capture, write_value
 from tests.diff.util import SAME, run_cli, run_text
-
-
-def libvirt_replies(value: Any, with_requests: bool = True) -> str:
-    """A ``.replies`` file as libvirt's capabilities probe writes it: each message
-    pretty-printed with two-space indentation, messages separated by a blank line, replies
-    tagged with libvirt's ids; before the schema and after it, the other probes' replies."""
-    exchanges: list[tuple[str, Any]] = [
-        ("qmp_capabilities", {}),
-        ("query-version", {"qemu": {"micro": 0, "minor": 0, "major": 10}, "package": "v10.0.0"}),
-        ("query-target", {"arch": "x86_64"}),
-        ("query-qmp-schema", value),
-        # A list reply of another shape (libvirt asks for these too).
-        ("query-commands", [{"name": e["name"]} for e in value if e["meta-type"] == "command"]),
-        ("qom-list-types", [{"name": "pc-q35-10.0-machine", "parent": "generic-pc-machine"}]),
-    ]
-    messages: list[Any] = []
-    for n, (command, ret) in enumerate(exchanges, 1):
-        ident = f"libvirt-{n}"
-        if with_requests:
-            messages.append({"execute": command, "id": ident})
-        messages.append({"return": ret, "id": ident})
-    return "".join(json.dumps(m, indent=2) + "\n\n" for m in messages)
-
-
-def qmp_capture(value: Any) -> dict[str, Any]:
-    """A capture as tests/qmp's runner records one: the greeting and, per request (its text),
-    every message QEMU sent before the reply, events included."""
-    return {
-        "greeting": {"QMP": {"version": {"qemu": {"micro": 0, "minor": 0, "major": 10},
-                                         "package": ""}, "capabilities": ["oob"]}},
-        "exchanges": [
-            {"request": '{"execute":"qmp_capabilities"}', "replies": [{"return": {}}]},
-            {"request": '{"execute":"query-qmp-schema","id":7}',
-             "replies": [{"event": "RESUME", "timestamp": {"seconds": 1, "microseconds": 2}},
-                         {"return": value, "id": 7}]},
-            {"request": '{"execute":"query-name"}', "replies": [{"return": {}}]},
-        ],
-    }
 
 
 @pytest.fixture
@@ -66,8 +28,9 @@ def values(intro_10_0: Introspect, value_dir: Path) -> tuple[Path, Path]:
 
 def _formats(tmp_path: Path, value: Any, name: str) -> dict[str, Path]:
     files = {
-        "replies": (f"caps_10.0.0_{name}.replies", libvirt_replies(value)),
-        "replies-only": (f"caps_old_{name}.replies", libvirt_replies(value, with_requests=False)),
+        "replies": (f"caps_10.0.0_{name}.replies", libvirt_replies(value, arch=name)),
+        "replies-only": (f"caps_old_{name}.replies",
+                         libvirt_replies(value, with_requests=False, arch=name)),
         "capture": (f"capture-{name}.json", json.dumps(qmp_capture(value))),
         "reply": (f"reply-{name}.json", json.dumps({"return": value, "id": "x"})),
     }
@@ -87,10 +50,22 @@ def test_each_format_reads_the_schema_reply(intro_10_0: Introspect, values: tupl
     # The same interface in another file format: no change, in one line.
     assert run_text(x86, x86_file) == (0, SAME)
     assert run_text(x86_file, x86) == (0, SAME)
-    # Two targets: exactly the report of the plain values (and there is one to give).
+    # Two targets: exactly the report of the plain values (and there is one to give), after
+    # a header naming the release and target each file says (query-version and query-target
+    # in libvirt's files; the greeting's version in a capture; nothing in a bare reply).
     status, plain = run_text(x86, arm)
     assert status == 1 and "Commands removed" in plain
-    assert run_text(x86_file, arm_file) == (status, plain)
+    assert not plain.startswith("A: ")
+    status_files, text = run_text(x86_file, arm_file)
+    assert status_files == status
+    says = {"replies": (" (QEMU 10.0.0, x86_64)", " (QEMU 10.0.0, aarch64)"),
+            "replies-only": (" (QEMU 10.0.0, x86_64)", " (QEMU 10.0.0, aarch64)"),
+            "capture": (" (QEMU 10.0.0)", " (QEMU 10.0.0)")}
+    if kind in says:
+        head = [f"A: {x86_file}{says[kind][0]}", f"B: {arm_file}{says[kind][1]}", ""]
+        assert text.splitlines()[:3] == head
+        text = "".join(text.splitlines(keepends=True)[3:])
+    assert text == plain
 
 
 def test_libvirt_file_without_the_schema(tmp_path: Path, values: tuple[Path, Path]) -> None:

@@ -39,8 +39,10 @@ text output, e.g. ``argument 'cache.direct'``; empty for the command/event itsel
 ``member-mandatory``, ``member-optional``, ``enum-value-removed``, ``branch-added``,
 ``alternate-branch-removed``, ``feature-added``, ``type-changed``, ``tag-changed``,
 ``allow-oob-changed``...), ``message``, ``breaking``, details (``member``/``optional``,
-``value``, ``branch``, ``feature``, ``before``/``after``) and ``also``: the other places where
-the same pair of types is reached (the change is listed once, at the first place).
+``value``, ``branch``, ``feature``, ``before``/``after``; ``elsewhere`` for a command or event
+one side lacks and its schema has: ``in A: only on i386 and x86_64``) and ``also``: the other
+places where the same pair of types is reached (the change is listed once, at the first place).
+``builds`` holds each side's ``release`` and ``target`` (null when its input does not say).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from typing import Any
 from qapic import options
 from qapic.frontend.overlay import shipped_releases
 from qapic.qmp.diff.compare import Change, compare
-from qapic.qmp.diff.load import BuildOptions, DiffInputError, DiffUsageError, load
+from qapic.qmp.diff.load import BuildOptions, DiffInputError, DiffUsageError, Side, load
 from qapic.userio import CommandError, UsageError, write_stdout
 
 HELP = "compare two QEMU interfaces (query-qmp-schema values or schemas)"
@@ -69,6 +71,13 @@ a JSON file captured from a QEMU binary or written by 'qapic introspect', a QMP 
 {"return": [...]}, a QMP capture {"greeting", "exchanges": [{"request", "replies"}]}, or a
 stream of QMP messages such as libvirt's tests/qemucapabilitiesdata/*.replies (the reply to
 query-qmp-schema is taken from it).  With no change, one line says so.
+
+The report begins with each side's release and target when its input says them (a schema's
+QEMU tree and --target; the replies to query-version and query-target in a capture or a
+.replies file).  A command or event one side lacks that this side's schema has, on other
+targets or in other builds, says where: '+ query-sev (in A: only on i386 and x86_64)'.  Across
+QEMU 10.1, which removed the target conditions from its schema, such commands are another
+target's, not new ones.
 
 Exit status: 0 when B is compatible with A (nothing A had was lost), 1 when some change is
 breaking (marked '!'), 2 for bad input.  Breaking: a command, event, member, enum value or
@@ -163,12 +172,40 @@ def counts(changes: Sequence[Change]) -> dict[str, int]:
 NO_CHANGE = "No change: B has the same commands, events and types as A.\n"
 
 
-def render_text(changes: Sequence[Change]) -> str:
+def header(a: Side, b: Side) -> list[str]:
+    """The text output's first lines: each side's file with the release and target its input
+    says (a capture's query-version and query-target, a schema's tree and --target); none
+    when neither says anything."""
+    if not (a.build_words() or b.build_words()):
+        return []
+    lines = []
+    for name, side in (("A", a), ("B", b)):
+        words = side.build_words()
+        lines.append(f"{name}: {side.file}" + (f" ({words})" if words else ""))
+    return [*lines, ""]
+
+
+def _elsewhere(changes: Sequence[Change], a: Side, b: Side) -> None:
+    """Mark each command or event one side lacks with where that side's schema has it
+    (``detail["elsewhere"]``: ``in A: only on i386 and x86_64``): across QEMU 10.1, which
+    removed the target conditions, what is only another target's shows as added."""
+    for c in changes:
+        for entity in ("command", "event"):
+            for kind, name, side in ((f"{entity}-added", "A", a),
+                                     (f"{entity}-removed", "B", b)):
+                if c.kind == kind:
+                    where = side.elsewhere(entity, c.place.name)
+                    if where is not None:
+                        c.detail["elsewhere"] = f"in {name}: {where}"
+
+
+def render_text(changes: Sequence[Change], head: Sequence[str] = ()) -> str:
     """Changes grouped for a terminal: commands and events removed, added, then changed (a
-    change reached from several places is listed once, followed by the other places)."""
+    change reached from several places is listed once, followed by the other places), after
+    the *head* lines."""
     if not changes:
         return ""
-    lines: list[str] = []
+    lines: list[str] = list(head)
     for entity in ("command", "event"):
         plural = entity + "s"
         for kind, title in ((f"{entity}-removed", f"{plural.capitalize()} removed"),
@@ -176,7 +213,9 @@ def render_text(changes: Sequence[Change]) -> str:
             group = [c for c in changes if c.kind == kind]
             if group:
                 lines.append(f"{title} ({len(group)}):")
-                lines.extend(f"  {_mark(c)} {c.place.name}" for c in group)
+                lines.extend(f"  {_mark(c)} {c.place.name}"
+                             + (f" ({c.detail['elsewhere']})" if "elsewhere" in c.detail else "")
+                             for c in group)
                 lines.append("")
     for entity in ("command", "event"):
         group = [c for c in changes if c.place.entity == entity
@@ -196,8 +235,9 @@ def render_text(changes: Sequence[Change]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(changes: Sequence[Change], a: str, b: str) -> str:
-    out = {
+def render_json(changes: Sequence[Change], a: str, b: str,
+                builds: tuple[Side, Side] | None = None) -> str:
+    out: dict[str, Any] = {
         "a": a,
         "b": b,
         "compatible": not any(c.breaking for c in changes),
@@ -217,6 +257,9 @@ def render_json(changes: Sequence[Change], a: str, b: str) -> str:
             for c in changes
         ],
     }
+    if builds is not None:
+        out["builds"] = {key: {"release": side.release, "target": side.target}
+                         for key, side in zip(("a", "b"), builds, strict=True)}
     return json.dumps(out, indent=2) + "\n"
 
 
@@ -224,23 +267,24 @@ def render_json(changes: Sequence[Change], a: str, b: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        a, a_schema = load(args.a, _options(args, "a"))
-        b, b_schema = load(args.b, _options(args, "b"))
-        if not (a_schema or b_schema) and (args.target or args.define or args.qemu_src):
+        a = load(args.a, _options(args, "a"))
+        b = load(args.b, _options(args, "b"))
+        if not (a.is_schema or b.is_schema) and (args.target or args.define or args.qemu_src):
             raise DiffUsageError(f"{args.a}, {args.b}: --target/--define/--qemu-src apply to "
                                  "a QAPI schema, but both are query-qmp-schema values")
     except DiffUsageError as err:
         raise UsageError(str(err)) from None
     except DiffInputError as err:
         raise CommandError(str(err), status=2) from None
-    changes = compare(a, b)
+    changes = compare(a.value, b.value)
+    _elsewhere(changes, a, b)
     shown = [c for c in changes if c.breaking] if args.breaking else changes
     if args.json:
-        write_stdout(render_json(shown, args.a, args.b))
+        write_stdout(render_json(shown, args.a, args.b, (a, b)))
     elif not changes:
         write_stdout(NO_CHANGE)
     else:
         n = len(changes)
-        write_stdout(render_text(shown) or f"{n} change{'s' * (n != 1)}, none breaking: "
-                     "B is compatible with A.\n")
+        write_stdout(render_text(shown, header(a, b))
+                     or f"{n} change{'s' * (n != 1)}, none breaking: B is compatible with A.\n")
     return 1 if any(c.breaking for c in changes) else 0

@@ -8,6 +8,7 @@ file; nothing here lets an exception of another kind escape for bad input.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import re
@@ -44,6 +45,54 @@ class BuildOptions:
     lenient_docs: bool = False
     conditions: str | None = None   # a conditions file (qapic.frontend.overlay)
     side_specific: bool = False     # --a-*/--b-* options were given for this side
+
+
+@dataclass
+class Side:
+    """One input of the diff, read: its query-qmp-schema value and what is known of its build
+    (the release and target a capture's replies or a schema's tree and --target say)."""
+
+    file: str
+    value: Value
+    release: str | None = None      # "10.0.13"
+    target: str | None = None       # "s390x"
+    #: For a QAPI schema: where each command and event exists in it, in words (see
+    #: :meth:`elsewhere`); None for a query-qmp-schema value.
+    schema: Any = None
+    table: Any = None               # the schema's TargetTable, when it lies in a QEMU tree
+    defined: frozenset[str] = frozenset()
+    #: Whether the reply came with the QMP messages of a capture or a ``.replies`` file.
+    captured: bool = False
+
+    @property
+    def is_schema(self) -> bool:
+        return self.schema is not None
+
+    def build_words(self) -> str:
+        """``QEMU 10.0.13, s390x`` (what is known), or ``""``."""
+        parts = [f"QEMU {self.release}" if self.release else "",
+                 self.target or ("no target" if self.is_schema and self.table else "")]
+        return ", ".join(p for p in parts if p)
+
+    def elsewhere(self, meta: str, name: str) -> str | None:
+        """Where the schema has the command or event *name* (which this build lacks), in
+        words (``only on i386 and x86_64``, ``needs a build with CONFIG_LINUX``), if the schema
+        has it at all; None for a query-qmp-schema value."""
+        if self.schema is None:
+            return None
+        from qapic import conditions
+        from qapic.frontend import Command, Event, entities_of
+
+        kind = Command if meta == "command" else Event
+        found = [e for e in entities_of(self.schema.entities, kind) if e.name == name]
+        if not found:
+            return None
+        cond = found[0].ifcond
+        if self.table is None:
+            return "only if " + conditions.to_text(cond)
+        where = conditions.availability(
+            cond, self.table, build_known=lambda sym: True if sym in self.defined else None)
+        return conditions.describe_availability(where, self.table) or "on every target"
 
 
 def _one_line(text: str) -> str:
@@ -142,10 +191,11 @@ def _is_qapi(parsed: Any) -> bool:
     return isinstance(parsed, dict) and bool(QAPI_KEYWORDS & parsed.keys())
 
 
-def load(file: str, options: BuildOptions) -> tuple[Value, bool]:
-    """The query-qmp-schema value of *file* (a value, a QMP reply holding one, or a QAPI schema
-    built with *options*), and whether *file* is a schema."""
+def load(file: str, options: BuildOptions) -> Side:
+    """*file* read: a query-qmp-schema value (a value, a QMP reply holding one, a capture, a
+    stream of messages) or a QAPI schema built with *options*."""
     text = _read_text(file)
+    messages: list[Any] | None = None
     parsed: Any = None
     json_error: json.JSONDecodeError | None = None
     try:
@@ -156,20 +206,22 @@ def load(file: str, options: BuildOptions) -> tuple[Value, bool]:
         raise DiffInputError(f"{file}: not JSON (nested too deeply)") from None
     if json_error is not None:
         if _LOOKS_QAPI.match(text):
-            return _check_value(file, _from_schema(file, options)), True
+            return _from_schema(file, options)
         messages = _json_stream(text) if json_error.msg == "Extra data" else None
         if messages is None:
             raise DiffInputError(f"{file}: not JSON ({json_error.msg} at line "
                                  f"{json_error.lineno} column {json_error.colno})")
         parsed = _schema_reply(file, messages, "a stream of QMP messages")
     if _is_qapi(parsed):
-        return _check_value(file, _from_schema(file, options)), True
+        return _from_schema(file, options)
     if options.side_specific:
         raise DiffUsageError(f"{file}: --a-*/--b-* build options apply to a QAPI schema, but "
                              "this is a query-qmp-schema value")
+    greeting = None
     if isinstance(parsed, dict) and isinstance(parsed.get("exchanges"), list):
-        parsed = _schema_reply(file, _capture_messages(file, parsed["exchanges"]),
-                               "a QMP capture")
+        greeting = parsed.get("greeting")
+        messages = _capture_messages(file, parsed["exchanges"])
+        parsed = _schema_reply(file, messages, "a QMP capture")
     if isinstance(parsed, dict):
         if "return" in parsed:
             parsed = parsed["return"]
@@ -184,7 +236,59 @@ def load(file: str, options: BuildOptions) -> tuple[Value, bool]:
         else:
             raise DiffInputError(f"{file}: a JSON object, neither a query-qmp-schema value "
                                  "nor a QMP reply holding one")
-    return _check_value(file, parsed), False
+    side = Side(file, _check_value(file, parsed), captured=messages is not None)
+    if messages is not None:
+        side.release, side.target = _build_of(messages, greeting)
+    return side
+
+
+def _answers(messages: list[Any], command: str,
+             shape: Callable[[Any], bool]) -> list[Any]:
+    """The values returned to *command* among *messages*: the replies to its requests (by
+    id, else the next reply), else -- replies only -- the values of *shape*."""
+    def is_reply(m: Any) -> bool:
+        return isinstance(m, dict) and "return" in m
+
+    found = []
+    asked = False
+    for i, m in enumerate(messages):
+        if isinstance(m, dict) and m.get("execute") == command:
+            asked = True
+            replies = [r for r in messages[i + 1:] if isinstance(r, dict)
+                       and ("return" in r or "error" in r)]
+            if "id" in m:
+                replies = [r for r in replies if r.get("id") == m["id"]]
+            if replies and is_reply(replies[0]):
+                found.append(replies[0]["return"])
+    if asked:
+        return found
+    return [m["return"] for m in messages if is_reply(m) and shape(m["return"])]
+
+
+def _is_version(value: Any) -> bool:
+    qemu = value.get("qemu") if isinstance(value, dict) else None
+    return isinstance(qemu, dict) and all(isinstance(qemu.get(k), int)
+                                          for k in ("major", "minor", "micro"))
+
+
+def _is_target(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("arch"), str) and len(value) <= 2
+
+
+def _build_of(messages: list[Any], greeting: Any) -> tuple[str | None, str | None]:
+    """The QEMU release and target QMP *messages* (and a capture's *greeting*) say: the
+    replies to query-version and query-target, the greeting's version."""
+    versions = _answers(messages, "query-version", _is_version)
+    if not versions and isinstance(greeting, dict):
+        qmp = greeting.get("QMP")
+        version = qmp.get("version") if isinstance(qmp, dict) else None
+        versions = [version] if _is_version(version) else []
+    release = None
+    if versions and _is_version(versions[0]):
+        qemu = versions[0]["qemu"]
+        release = f"{qemu['major']}.{qemu['minor']}.{qemu['micro']}"
+    targets = [t for t in _answers(messages, "query-target", _is_target) if _is_target(t)]
+    return release, (targets[0]["arch"] if targets else None)
 
 
 def _json_stream(text: str) -> list[Any] | None:
@@ -281,8 +385,8 @@ def _symbols(file: str, options: BuildOptions) -> set[str]:
     return defined
 
 
-def _from_schema(file: str, options: BuildOptions) -> Any:
-    """query-qmp-schema's value for a build of the QAPI schema *file*."""
+def _from_schema(file: str, options: BuildOptions) -> Side:
+    """The QAPI schema *file* built with *options*: query-qmp-schema's value for that build."""
     # Imported by name: the frontend is optional for query-qmp-schema values.
     try:
         frontend = importlib.import_module("qapic.frontend")
@@ -320,12 +424,20 @@ def _from_schema(file: str, options: BuildOptions) -> Any:
     except OSError as err:
         raise DiffInputError(f"{file}: {_one_line(str(err))}") from None
     defined: Collection[str] = _symbols(file, options)     # after: a schema error wins
+    from qapic.qemu_tree import QemuTreeError, find_tree, read_target_table
     from qapic.userio import warn_unused_symbols
+
     warn_unused_symbols("diff", schema, options.defines)
+    tree = options.qemu_src or find_tree(Path(file).parent)
     if options.target is not None:
         from qapic.options import warn_without_target_conditions
-        from qapic.qemu_tree import find_tree
 
-        warn_without_target_conditions("diff", schema,
-                                       options.qemu_src or find_tree(Path(file).parent))
-    return introspect(schema, defined)
+        warn_without_target_conditions("diff", schema, tree)
+    side = Side(file, _check_value(file, introspect(schema, defined)), target=options.target,
+                schema=schema, defined=frozenset(defined))
+    if tree is not None:
+        with contextlib.suppress(QemuTreeError, OSError):
+            side.table = read_target_table(tree)
+        with contextlib.suppress(OSError):
+            side.release = (tree / "VERSION").read_text(encoding="utf-8").strip() or None
+    return side
