@@ -40,8 +40,11 @@ def test_schemas_10_0_and_10_2_on_s390x(qemu_10_0: Path, qemu_10_2: Path) -> Non
     # The same in JSON.
     proc = run_cli("diff", "--json", old, new, "-t", "s390x", module="qapic")
     out = json.loads(proc.stdout)
-    assert out["builds"] == {"a": {"release": _version(qemu_10_0), "target": "s390x"},
-                             "b": {"release": _version(qemu_10_2), "target": "s390x"}}
+    assert out["builds"] == {
+        "a": {"release": _version(qemu_10_0), "target": "s390x", "defined": [],
+              "defined-as": None},
+        "b": {"release": _version(qemu_10_2), "target": "s390x", "defined": [],
+              "defined-as": None}}
     by_name = {c["name"]: c for c in out["changes"] if c["change"] == "command-added"}
     assert by_name["query-sev"]["elsewhere"] == "in A: only on i386 and x86_64"
     assert "elsewhere" not in by_name["query-accelerators"]

@@ -42,7 +42,9 @@ text output, e.g. ``argument 'cache.direct'``; empty for the command/event itsel
 ``value``, ``branch``, ``feature``, ``before``/``after``; ``elsewhere`` for a command or event
 one side lacks and its schema has: ``in A: only on i386 and x86_64``) and ``also``: the other
 places where the same pair of types is reached (the change is listed once, at the first place).
-``builds`` holds each side's ``release`` and ``target`` (null when its input does not say).
+``builds`` holds each side's ``release`` and ``target`` (null when its input does not say),
+and for a schema the symbols its build ``defined`` (``TARGET_*`` aside) and ``defined-as``:
+``"A"`` or ``"B"`` when they were taken from the other side, a value, else null.
 """
 
 from __future__ import annotations
@@ -56,7 +58,14 @@ from typing import Any
 from qapic import options
 from qapic.frontend.overlay import shipped_releases
 from qapic.qmp.diff.compare import Change, compare
-from qapic.qmp.diff.load import BuildOptions, DiffInputError, DiffUsageError, Side, load
+from qapic.qmp.diff.load import (
+    BuildOptions,
+    DiffInputError,
+    DiffUsageError,
+    Side,
+    build_like,
+    load,
+)
 from qapic.userio import CommandError, UsageError, write_stdout
 
 HELP = "compare two QEMU interfaces (query-qmp-schema values or schemas)"
@@ -78,6 +87,11 @@ QEMU tree and --target; the replies to query-version and query-target in a captu
 targets or in other builds, says where: '+ query-sev (in A: only on i386 and x86_64)'.  Across
 QEMU 10.1, which removed the target conditions from its schema, such commands are another
 target's, not new ones.
+
+A QAPI schema given without --define against a query-qmp-schema value is built as that
+value's build was: for the target its query-target names (unless --target is given) and with
+the build-time symbols (CONFIG_LINUX, CONFIG_POSIX, ...) that bring the schema closest to it;
+the header lists them.  --define gives the build exactly instead.
 
 Exit status: 0 when B is compatible with A (nothing A had was lost), 1 when some change is
 breaking (marked '!'), 2 for bad input.  Breaking: a command, event, member, enum value or
@@ -258,7 +272,7 @@ def render_json(changes: Sequence[Change], a: str, b: str,
         ],
     }
     if builds is not None:
-        out["builds"] = {key: {"release": side.release, "target": side.target}
+        out["builds"] = {key: side.about()
                          for key, side in zip(("a", "b"), builds, strict=True)}
     return json.dumps(out, indent=2) + "\n"
 
@@ -276,13 +290,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     except DiffInputError as err:
         raise CommandError(str(err), status=2) from None
+    for side, other, name, is_a in ((a, b, "B", True), (b, a, "A", False)):
+        if side.options is not None and not side.options.defines and not other.is_schema:
+            build_like(side, other, name, is_a)
     changes = compare(a.value, b.value)
     _elsewhere(changes, a, b)
     shown = [c for c in changes if c.breaking] if args.breaking else changes
     if args.json:
         write_stdout(render_json(shown, args.a, args.b, (a, b)))
     elif not changes:
-        write_stdout(NO_CHANGE)
+        # One line; after the header when a schema was built as the other side shows.
+        write_stdout("\n".join(header(a, b)) + "\n" + NO_CHANGE if a.taken or b.taken
+                     else NO_CHANGE)
     else:
         n = len(changes)
         write_stdout(render_text(shown, header(a, b))

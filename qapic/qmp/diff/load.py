@@ -63,6 +63,20 @@ class Side:
     defined: frozenset[str] = frozenset()
     #: Whether the reply came with the QMP messages of a capture or a ``.replies`` file.
     captured: bool = False
+    #: A schema's build options, for building it again (:func:`build_like`).
+    options: BuildOptions | None = None
+    #: What :func:`build_like` took from the other side, in words for the header.
+    taken: str = ""
+    #: The side (``A``, ``B``) whose build :func:`build_like` followed, if it did.
+    built_like: str | None = None
+
+    def about(self) -> dict[str, Any]:
+        """What ``--json`` says of this side's build."""
+        out: dict[str, Any] = {"release": self.release, "target": self.target}
+        if self.is_schema:
+            out["defined"] = sorted(s for s in self.defined if not s.startswith("TARGET_"))
+            out["defined-as"] = self.built_like
+        return out
 
     @property
     def is_schema(self) -> bool:
@@ -70,9 +84,12 @@ class Side:
 
     def build_words(self) -> str:
         """``QEMU 10.0.13, s390x`` (what is known), or ``""``."""
+        target = self.target
+        if target and self.built_like and self.options and self.options.target is None:
+            target += f" as {self.built_like}'s query-target says"
         parts = [f"QEMU {self.release}" if self.release else "",
-                 self.target or ("no target" if self.is_schema and self.table else "")]
-        return ", ".join(p for p in parts if p)
+                 target or ("no target" if self.is_schema and self.table else "")]
+        return ", ".join(p for p in parts if p) + (f"; {self.taken}" if self.taken else "")
 
     def elsewhere(self, meta: str, name: str) -> str | None:
         """Where the schema has the command or event *name* (which this build lacks), in
@@ -434,10 +451,134 @@ def _from_schema(file: str, options: BuildOptions) -> Side:
 
         warn_without_target_conditions("diff", schema, tree)
     side = Side(file, _check_value(file, introspect(schema, defined)), target=options.target,
-                schema=schema, defined=frozenset(defined))
+                schema=schema, defined=frozenset(defined), options=options)
     if tree is not None:
         with contextlib.suppress(QemuTreeError, OSError):
             side.table = read_target_table(tree)
         with contextlib.suppress(OSError):
             side.release = (tree / "VERSION").read_text(encoding="utf-8").strip() or None
     return side
+
+
+# --- a schema built as a captured interface shows ---------------------------------------------
+
+
+def build_like(schema_side: Side, other: Side, other_name: str, schema_is_a: bool) -> None:
+    """Build *schema_side* (a QAPI schema given without ``--define``) as the query-qmp-schema
+    value *other* shows it was built: the target its query-target names (unless ``--target``
+    was given), and the build-time symbols that bring the schema's value closest to *other*
+    (fewest changes between the two).  Without it, every symbol a capture's build defined
+    (``CONFIG_LINUX``, ``CONFIG_POSIX``, ...) reads as a breaking change.  Says what it took in
+    ``schema_side.taken``."""
+    from qapic import schema_info as info
+    from qapic.qmp.diff.compare import compare
+    from qapic.userio import condition_symbols
+
+    options = schema_side.options
+    assert options is not None and schema_side.schema is not None
+    taken = []
+    target_syms: frozenset[str] = frozenset()
+    if options.target is None and other.target and schema_side.table is not None:
+        with contextlib.suppress(KeyError):
+            target_syms = schema_side.table.get(other.target).symbols
+            schema_side.target = other.target
+            from qapic.options import warn_without_target_conditions
+            from qapic.qemu_tree import find_tree
+
+            warn_without_target_conditions(
+                "diff", schema_side.schema,
+                options.qemu_src or find_tree(Path(schema_side.file).parent))
+    if options.target is not None:
+        target_syms = frozenset(schema_side.defined)
+    tree = info.schema_info(schema_side.schema)
+    candidates = sorted(sym for sym in condition_symbols(schema_side.schema)
+                        if not sym.startswith("TARGET_"))
+    reach = _reach(tree)
+    # Each symbol is judged on the commands and events whose value it can change (their own
+    # condition, the types they reach): the same verdict as on the whole value, far cheaper.
+    relevant = {sym: frozenset(name for name, (syms, _) in reach.items() if sym in syms)
+                for sym in candidates}
+    others = {name: e for name, e in other.value.entries.items()
+              if e["meta-type"] not in ("command", "event")}
+
+    def changes(names: frozenset[str], defined: frozenset[str]) -> int:
+        types = set().union(*(reach[n][1] for n in names)) if names else set()
+        part = [g for g in tree if isinstance(g.value, dict)
+                and (g.value["name"] in names or g.value["name"] in types)]
+        is_defined = (defined | target_syms).__contains__
+        mine = Value.from_list(info.evaluate(part, is_defined))  # type: ignore[arg-type]
+        theirs = Value({**others, **{n: e for n, e in other.value.entries.items()
+                                     if n in names}})
+        return len(compare(mine, theirs) if schema_is_a else compare(theirs, mine))
+
+    def descend(start: frozenset[str]) -> tuple[int, frozenset[str]]:
+        current, gained = start, 0
+        improved = True
+        while improved:
+            improved = False
+            for sym in candidates:
+                names = relevant[sym]
+                trial = current ^ {sym}
+                delta = changes(names, trial) - changes(names, current)
+                if delta < 0 or (delta == 0 and len(trial) < len(current)):
+                    current, gained, improved = trial, gained + delta, True
+        return gained, current
+
+    # From nothing defined and from everything defined (conjunctions of symbols): the closer.
+    results = [descend(frozenset()), descend(frozenset(candidates))]
+    everything = frozenset(reach)
+    scored = [(changes(everything, found), len(found), found) for _, found in results]
+    found = min(scored, key=lambda r: (r[0], r[1]))[2]
+    schema_side.defined = found | target_syms
+    schema_side.value = Value.from_list(
+        info.evaluate(tree, schema_side.defined.__contains__))  # type: ignore[arg-type]
+    shown = " ".join(sorted(found)) or "none"
+    taken.append(f"defined as {other_name} shows: {shown} (-D chooses)")
+    schema_side.taken = "; ".join(taken)
+    schema_side.built_like = other_name
+
+
+def _reach(tree: list[Any]) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """For each command and event of a schema_info *tree*: the symbols of every condition its
+    value depends on (its own, those inside the types it reaches) and the names of those
+    types."""
+    from qapic.schema_info import Guarded
+
+    by_name = {g.value["name"]: g for g in tree if isinstance(g.value, dict)}
+    refs = ("arg-type", "ret-type", "element-type", "type")
+
+    def walk(node: Any, syms: set[str], types: list[str]) -> None:
+        if isinstance(node, Guarded):
+            syms.update(node.ifcond.symbols())
+            walk(node.value, syms, types)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, syms, types)
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if key in refs and isinstance(item, str):
+                    types.append(item)
+                else:
+                    walk(item, syms, types)
+
+    own: dict[str, tuple[set[str], list[str]]] = {}
+    for name, g in by_name.items():
+        syms: set[str] = set(g.ifcond.symbols())
+        types: list[str] = []
+        walk(g.value, syms, types)
+        own[name] = (syms, types)
+    out = {}
+    for name, g in by_name.items():
+        if g.value["meta-type"] not in ("command", "event"):
+            continue
+        syms, seen, todo = set(own[name][0]), set(), list(own[name][1])
+        while todo:
+            typ = todo.pop()
+            if typ in seen or typ not in own:
+                continue
+            seen.add(typ)
+            syms |= own[typ][0]
+            todo.extend(own[typ][1])
+        out[name] = (frozenset(syms), frozenset(seen))
+    return out
+
