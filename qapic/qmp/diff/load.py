@@ -224,7 +224,8 @@ def load(file: str, options: BuildOptions) -> Side:
     if json_error is not None:
         if _LOOKS_QAPI.match(text):
             return _from_schema(file, options)
-        messages = _json_stream(text) if json_error.msg == "Extra data" else None
+        stream = json_error.msg == "Extra data" or len(_blocks(text)) > 1
+        messages = _json_stream(file, text) if stream else None
         if messages is None:
             raise DiffInputError(f"{file}: not JSON ({json_error.msg} at line "
                                  f"{json_error.lineno} column {json_error.colno})")
@@ -308,22 +309,75 @@ def _build_of(messages: list[Any], greeting: Any) -> tuple[str | None, str | Non
     return release, (targets[0]["arch"] if targets else None)
 
 
-def _json_stream(text: str) -> list[Any] | None:
+def _blocks(text: str) -> list[tuple[int, str]]:
+    """*text* cut at its blank lines, each block with the number of its first line: libvirt's
+    ``.replies`` files put a blank line between pretty-printed messages, and a JSON text never
+    has one inside a value (a string cannot hold a raw newline)."""
+    blocks: list[tuple[int, str]] = []
+    current: list[str] = []
+    start = 1
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            if not current:
+                start = number
+            current.append(line)
+        elif current:
+            blocks.append((start, "\n".join(current)))
+            current = []
+    if current:
+        blocks.append((start, "\n".join(current)))
+    return blocks
+
+
+def _json_stream(file: str, text: str) -> list[Any]:
     """The JSON values of *text* written one after the other (whitespace between them, as in
-    libvirt's ``tests/qemucapabilitiesdata/*.replies``), or None if it is not that."""
+    libvirt's ``tests/qemucapabilitiesdata/*.replies``).  A damaged message is named where it
+    is damaged: its number, the line it starts on and the line where its JSON goes wrong (a
+    message that lacks a closing brace is reported at its own end, not at the next one)."""
     decoder = json.JSONDecoder()
     values: list[Any] = []
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos == len(text):
-            return values
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except (json.JSONDecodeError, RecursionError):
-            return None
-        values.append(value)
+    for first, block in _blocks(text):
+        pos = 0
+        while True:
+            while pos < len(block) and block[pos].isspace():
+                pos += 1
+            if pos == len(block):
+                break
+            begins = first + block.count("\n", 0, pos)
+            try:
+                value, pos = decoder.raw_decode(block, pos)
+            except json.JSONDecodeError as err:
+                raise DiffInputError(_damage(file, len(values) + 1, begins, first, block,
+                                             pos, err)) from None
+            except RecursionError:
+                raise DiffInputError(f"{file}: message {len(values) + 1} (line {begins}) is "
+                                     "nested too deeply") from None
+            values.append(value)
+    return values
+
+
+def _damage(file: str, number: int, begins: int, first: int, block: str, start: int,
+            err: json.JSONDecodeError) -> str:
+    """The message for message *number* of a stream, which JSON cannot read from *start* of
+    *block* (whose first line is *first*) on."""
+    line, column = first + err.lineno - 1, err.colno
+    before = block[:err.pos]
+    rest = block[err.pos:]
+    if not rest.strip() and err.msg.startswith("Expecting"):     # the block ran out
+        end = before.rstrip()
+        line, column = first + end.count("\n"), len(end) - end.rfind("\n") - 1
+        return (f"{file}: message {number} (line {begins}) is not complete JSON: it ends at "
+                f"line {line} column {column} without closing all its braces")
+    # Written one per line, a message without its closing brace runs into the next message,
+    # where the decoder stops: the damage is at the end of the line before.
+    if err.pos > start and "\n" in block[start:err.pos] and rest.lstrip(" \t").startswith("{") \
+            and before.rstrip(" \t").endswith("\n"):
+        end = before.rstrip()
+        line, column = first + end.count("\n"), len(end) - end.rfind("\n") - 1
+        return (f"{file}: message {number} (line {begins}) is not complete JSON: it ends at "
+                f"line {line} column {column} without closing all its braces")
+    return (f"{file}: message {number} (line {begins}) is not JSON: {err.msg} at line {line} "
+            f"column {column}")
 
 
 def _capture_messages(file: str, exchanges: list[Any]) -> list[Any]:
