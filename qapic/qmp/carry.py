@@ -449,6 +449,25 @@ def _new_modules(schema_path: str) -> dict[str, str]:
             for d in definitions_of(parsed)}
 
 
+def _release_of(schema: str) -> str:
+    """``QEMU 10.0.13 (qapi/qapi-schema.json)``: the release of the QEMU tree holding
+    *schema* (its VERSION) and the schema's path in it; outside a tree, the schema's path."""
+    from pathlib import Path
+
+    from qapic.qemu_tree import find_tree
+
+    path = Path(schema).resolve()
+    tree = find_tree(path.parent)
+    if tree is None:
+        return schema
+    try:
+        version = (tree / "VERSION").read_text(encoding="utf-8").strip()
+    except OSError:
+        version = ""
+    inside = path.relative_to(tree).as_posix()
+    return f"QEMU {version} ({inside})" if version else f"{tree.name}/{inside}"
+
+
 def carry(old: str, new: str, classes: SymbolClasses, table: TargetTable,
           lenient_docs: bool = False, old_conditions: str | None = None
           ) -> tuple[str, list[Problem], list[str]]:
@@ -457,13 +476,11 @@ def carry(old: str, new: str, classes: SymbolClasses, table: TargetTable,
     entries, lost = derive(old, new, classes, lenient_docs, old_conditions)
     fresh = new_items(old, new, lenient_docs)
     header = ("# Conditions carried by qapic carry-conditions\n"
-              f"#   from {os.path.basename(os.path.dirname(os.path.abspath(old)))}/"
-              f"{os.path.basename(old)}\n"
-              f"#   to   {os.path.basename(os.path.dirname(os.path.abspath(new)))}/"
-              f"{os.path.basename(new)}\n"
+              f"#   from {_release_of(old)}\n"
+              f"#   to   {_release_of(new)}\n"
               + (f"#   with {os.path.basename(old_conditions)}\n" if old_conditions else "")
               + f"# run-time symbols: {','.join(classes.runtime_patterns)}\n"
-              "# Format: qapic/frontend/overlay.py")
+              "# Format: see qapic's README, 'Conditions files'")
     text = render(entries, [], header, _new_modules(new), fresh)
     with tempfile.TemporaryDirectory() as tmp:
         probe = os.path.join(tmp, "carried.json")

@@ -60,7 +60,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     from qapic.frontend.overlay import shipped_releases
 
     p.add_argument("--qemu-build", metavar="DIR", type=Path, required=True,
-                   help="a configured and built QEMU 10.0 build directory")
+                   help="a configured and built QEMU build directory (QEMU 10.0 or 10.2)")
     p.add_argument("-o", "--output", metavar="OUT", type=Path, required=True,
                    help="directory for the reproducers and report.json (replaced whole: "
                         "new, empty, or an earlier run's)")

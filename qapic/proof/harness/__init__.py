@@ -14,7 +14,8 @@ from qapic import options
 
 HELP = "build QMP test harnesses (per target and single-binary) against a QEMU build"
 DESCRIPTION = (
-    "Build, against a configured and built QEMU 10.0 build directory, a QMP harness per target "
+    "Build, against a configured and built QEMU build directory (QEMU 10.0 or 10.2), a QMP "
+    "harness per target "
     "(OUT/per-target/X/qmp-harness: the output of the QEMU source's own scripts/qapi-gen.py, "
     "or of qapic generate with --reference qapic, compiled with X's TARGET_* macros) "
     "and the single-binary harness (OUT/qmp-harness, compiled once; run it as qemu-system-X, "
@@ -28,7 +29,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     from qapic.frontend.overlay import shipped_releases
 
     p.add_argument("--qemu-build", metavar="DIR", type=Path, required=True,
-                   help="a configured and built QEMU 10.0 build directory")
+                   help="a configured and built QEMU build directory (QEMU 10.0 or 10.2)")
     p.add_argument("-o", "--output", metavar="OUT", type=Path, required=True,
                    help="output directory")
     p.add_argument("--targets", metavar="all|X,Y", default="all",

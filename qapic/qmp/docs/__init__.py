@@ -61,6 +61,7 @@ FORMATS = {"html": html.render, "rst": rst.render}
 
 
 def configure(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter     # the examples, one a line
     options.add_schema(p)
     p.add_argument("-o", "--output", metavar="DIR", required=True, type=Path,
                    help="the directory to write (created, or its files replaced)")
