@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,7 +35,7 @@ from qapic.userio import (
 )
 
 from . import html, rst
-from .model import Build, View, build_view
+from .model import Build, View, build_view, manual_url
 
 HELP = "generate a QMP reference (HTML, reStructuredText) from the schema's doc comments"
 DESCRIPTION = """\
@@ -72,7 +73,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     options.add_qemu_src(p)
     p.add_argument("--format", default="html", metavar="FMT[,FMT]",
                    help="html, rst or both (comma-separated); default html")
-    p.add_argument("--title", default="QMP Reference", help="the document's title")
+    p.add_argument("--title", help="the document's title (default: 'QEMU VERSION QMP "
+                   "Reference', the VERSION of the QEMU tree holding SCHEMA)")
     options.add_lenient_docs(p)
     options.add_conditions(p)
 
@@ -90,6 +92,17 @@ def _table(args: argparse.Namespace, tree: Path | None) -> TargetTable | None:
     if tree is None and not args.target:
         return None
     return options.read_targets(tree, args.schema, f"to find target '{args.target}'")
+
+
+def _version(tree: Path | None) -> str | None:
+    """The QEMU release of *tree* (its VERSION, ``10.0.13``), if known."""
+    if tree is None:
+        return None
+    try:
+        text = (tree / "VERSION").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text if re.fullmatch(r"\d+\.\d+\.\d+", text) else None
 
 
 def _need_no_targets(args: argparse.Namespace, schema: Schema) -> None:
@@ -138,7 +151,9 @@ def generate(args: argparse.Namespace) -> dict[str, str]:
     warn_unused_symbols("docs", schema, args.define)
     if table is not None:
         options.warn_without_target_conditions("docs", schema, tree)
-    view: View = build_view(schema, table, build, title=args.title)
+    version = _version(tree)
+    title = args.title or (f"QEMU {version} QMP Reference" if version else "QMP Reference")
+    view: View = build_view(schema, table, build, title=title, manual=manual_url(version))
     files: dict[str, str] = {}
     for fmt in formats:
         files.update(FORMATS[fmt](view))

@@ -135,6 +135,9 @@ class _Renderer:
                     f"{escape(span.text, quote=False)}</code></a>")
         if span.kind == "xref":
             return f'<span class="xref">{escape(span.text, quote=False)}</span>'
+        if span.role == "doc":      # another page of QEMU's manual: the release's, online
+            return (f'<a class="manual" href="{_attr(self.view.manual_page(span.target))}">'
+                    f"{escape(span.text, quote=False)}</a>")
         # role: a reference into documentation this reference does not contain
         return f'<span class="xref" title="{_attr(span.target)}">{escape(span.text)}</span>'
 
@@ -226,11 +229,9 @@ class _Renderer:
             return
         elif name in markup.ADMONITIONS:
             title = b.text if name == "admonition" else ADMONITION_TITLE.get(name, name)
-            out.append(f'<div class="admonition {_attr(name)}">'
+            cls = "admonition" if name == "admonition" else f"admonition {_attr(name)}"
+            out.append(f'<div class="{cls}">'
                        f'<p class="admonition-title">{self.inline(title)}</p>\n')
-            if name != "admonition" and b.text:
-                # ".. note:: text" puts the first paragraph on the directive line.
-                out.append(f"<p>{self.inline(b.text)}</p>\n")
         else:
             title = b.text or name
             out.append(f'<div class="directive {_attr(name)}">'

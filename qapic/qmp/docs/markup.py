@@ -345,6 +345,10 @@ class _Parser:
             options[opt.group(1)] = (opt.group(2) or "").strip()
             k += 1
         content = _strip_blank(_dedent(body[k:]))
+        if name in ADMONITIONS and name != "admonition" and arg:
+            # ".. note:: text" starts the note's first paragraph on the directive's line; the
+            # lines below continue it (not a paragraph of their own).
+            content, arg = [arg, *_dedent(body)], ""
         block = Block("directive", arg, name=name, options=options)
         if name in LITERAL_DIRECTIVES and not (name == "qmp-example" and "annotated" in options):
             block.children = [Block("literal", "\n".join(content))] if content else []

@@ -174,6 +174,12 @@ class View:
     build: str                        # "" or words for the one build documented
     title: str
     entries: dict[str, Entry] = field(default_factory=dict)
+    #: The QEMU manual that ``:doc:`/interop/qmp-spec``` points into (its root URL).
+    manual: str = ""
+
+    def manual_page(self, doc: str) -> str:
+        """The URL of QEMU manual page *doc* (``/interop/qmp-spec``)."""
+        return f"{self.manual or manual_url(None)}{doc.strip().lstrip('/')}.html"
 
 
 def mentions(text: Text, name: str | None) -> bool:
@@ -385,9 +391,9 @@ class _Builder(EntityVisitor[_Kind | None]):
         return None     # arrays and built-ins are never documented
 
     def visit_command(self, cmd: Command) -> _Kind:
-        flags = [flag for flag, on in (("boxed", cmd.boxed), ("allow-oob", cmd.allow_oob),
+        # What a QMP client can tell ('boxed' and 'coroutine' are QEMU's C interface only).
+        flags = [flag for flag, on in (("allow-oob", cmd.allow_oob),
                                        ("allow-preconfig", cmd.allow_preconfig),
-                                       ("coroutine", cmd.coroutine),
                                        ("no success response", not cmd.success_response))
                  if on]
         returns = self.type_ref(cmd.ret_type) if cmd.ret_type is not None else None
@@ -479,8 +485,20 @@ class _Documentable(EntityVisitor[bool]):
 _DOCUMENTABLE = _Documentable()
 
 
+#: QEMU's manual online: each release's (from its tag), and the development one.
+MANUAL_RELEASE = "https://qemu.readthedocs.io/en/v{version}/"
+MANUAL_MASTER = "https://www.qemu.org/docs/master/"
+
+
+def manual_url(version: str | None) -> str:
+    """The root of the online manual of QEMU *version* (``10.0.3``; None: the development
+    manual)."""
+    return MANUAL_RELEASE.format(version=version) if version else MANUAL_MASTER
+
+
 def build_view(schema: Schema, table: TargetTable | None, build: Build | None = None,
-               classes: SymbolClasses | None = None, title: str = "QMP Reference") -> View:
+               classes: SymbolClasses | None = None, title: str = "QMP Reference",
+               manual: str = "") -> View:
     """The documentation view of *schema*: for every target of *table* (with a target picker),
     or for one *build*."""
     where = _Where(None if build else table, classes or SymbolClasses())
@@ -505,7 +523,7 @@ def build_view(schema: Schema, table: TargetTable | None, build: Build | None = 
     nodes: list[Node] = []
     used: set[str] = set()
     view = View(nodes, table.names() if table is not None and build is None else [],
-                build.words if build else "", title)
+                build.words if build else "", title, manual=manual)
     for _pos, _sub, obj in order:
         if isinstance(obj, Doc):
             _freeform(obj, nodes, used)

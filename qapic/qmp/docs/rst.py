@@ -91,6 +91,8 @@ class _Writer:
             return self.ref(name, s.text)
         if s.kind == "xref":
             return f"*{s.text}*"
+        if s.role == "doc":     # another page of QEMU's manual: the release's, online
+            return f"`{s.text} <{self.view.manual_page(s.target)}>`__"
         return s.text   # a role into documentation this output does not have
 
     def inline(self, text: str) -> str:
@@ -167,8 +169,6 @@ class _Writer:
             head = [f".. admonition:: {self.inline(b.text)}"]
         elif name in markup.ADMONITIONS:
             head = [f".. {name}::"]
-            if b.text:
-                body = [self.inline(b.text), *(["", *body] if body else [])]
         else:
             head = [f".. admonition:: {self.inline(b.text or name)}"]
         return [*head, "", *_indent(body or ["\\"], "   ")]
