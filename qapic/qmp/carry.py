@@ -69,9 +69,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("new", metavar="NEW_SCHEMA", help="the schema to carry them to")
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write the conditions file here (default: standard output)")
-    parser.add_argument("--old-conditions", metavar="FILE",
+    parser.add_argument("--old-conditions", metavar=options.CONDITIONS_METAVAR,
+                        type=options.conditions_file,
                         help="OLD's own conditions file (OLD as it is built, e.g. 10.2 with "
-                        "the conditions carried onto it): carry from release to release")
+                        "the conditions carried onto it), or a QEMU release naming the one "
+                        "qapic ships (--old-conditions 10.2): carry from release to release")
     options.add_runtime_symbols(parser)
     options.add_qemu_src(parser, help="QEMU tree whose targets the consistency check uses "
                          "(default: the tree containing NEW_SCHEMA)")

@@ -58,16 +58,18 @@ def test_every_command_resolves_a_release(qapic: Run, qemu_10_2: Path,
     assert "TARGET_S390X" in tables
 
 
-@pytest.mark.parametrize("argv", [
-    ["harness", "--qemu-build", "b", "-o", "o"],
-    ["fuzz", "--qemu-build", "b", "-o", "o"],
-    ["generate", "s.json"],
+@pytest.mark.parametrize(("argv", "option"), [
+    (["harness", "--qemu-build", "b", "-o", "o"], "conditions"),
+    (["fuzz", "--qemu-build", "b", "-o", "o"], "conditions"),
+    (["generate", "s.json"], "conditions"),
+    (["carry-conditions", "old.json", "new.json"], "old-conditions"),
 ])
-def test_harness_fuzz_generate_parse_a_release(argv: list[str]) -> None:
-    args = build_parser(argv[0]).parse_args([*argv, "--conditions", "10.2"])
-    assert Path(args.conditions) == SHIPPED
-    args = build_parser(argv[0]).parse_args([*argv, "--conditions", "my.json"])
-    assert Path(args.conditions) == Path("my.json")
+def test_harness_fuzz_generate_parse_a_release(argv: list[str], option: str) -> None:
+    dest = option.replace("-", "_")
+    args = build_parser(argv[0]).parse_args([*argv, f"--{option}", "10.2"])
+    assert Path(getattr(args, dest)) == SHIPPED
+    args = build_parser(argv[0]).parse_args([*argv, f"--{option}", "my.json"])
+    assert Path(getattr(args, dest)) == Path("my.json")
 
 
 def test_bindings_resolves_each_value() -> None:
@@ -105,7 +107,8 @@ def test_a_file_named_like_a_release(qapic: Run, schema: Path, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("command", ["check", "introspect", "targets", "docs", "generate",
-                                     "bindings", "diff", "harness", "fuzz"])
+                                     "bindings", "diff", "harness", "fuzz",
+                                     "carry-conditions"])
 def test_help_names_the_shipped_releases(qapic: Run, command: str) -> None:
     text = " ".join(qapic(command, "--help").stdout.split())
     assert "FILE|RELEASE" in text
