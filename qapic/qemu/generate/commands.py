@@ -42,7 +42,7 @@ from .common import (
     visitor,
 )
 from .features import feature_mask
-from .output import OutputSet, placeholder, user_modules
+from .output import OutputSet, user_modules
 
 BLURB = "Schema-defined QAPI/QMP commands"
 INIT_BLURB = "QAPI Commands initialization"
@@ -314,7 +314,6 @@ class _CommandsGen:
             if trace is not None:
                 for event in _trace_events(cmd):
                     trace.body.line(event)
-        placeholder(c_file)
 
     def init(self) -> None:
         out, prefix = self.out, self.ctx.prefix

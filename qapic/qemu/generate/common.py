@@ -4,7 +4,7 @@ The C names are part of QEMU's API (hand-written code uses them), so they follow
 exactly: ``c_name`` for identifiers (:mod:`qapic.naming`, shared with the frontend),
 ``camel_to_upper`` and ``c_enum_const`` for enum constants, ``c_type`` for the C type of a value;
 ``declaration``, ``params`` and ``visitor`` are the C pieces several backends write (the
-placeholder of an empty ``.c`` is :func:`.output.placeholder`).
+placeholder definition that ends every ``.c`` is :meth:`.output.CFile.placeholder`).
 
 The emitter writes C the way it reads: ``line()`` for a line, ``with block(opening):`` for a
 braced block, ``lines(template)`` for a run of fixed lines, ``with guarded(cond):`` for code that

@@ -29,7 +29,7 @@ from .common import (
     type_c_name,
     visitor,
 )
-from .output import OutputSet, placeholder, user_modules
+from .output import OutputSet, user_modules
 
 BLURB = "Schema-defined QAPI/QMP events"
 EMIT_BLURB = "QAPI Events"
@@ -149,7 +149,6 @@ def _module(schema: Schema, out: OutputSet, module: Module, names: _Names) -> No
         c_file.body.blank()
         with c_file.body.guarded(event.ifcond):
             _emit_sender(c_file.body, event, names)
-    placeholder(c_file)
 
 
 def _emit_events(schema: Schema, out: OutputSet, names: _Names) -> None:

@@ -70,8 +70,15 @@ class CFile(OutputFile):
     def _parts(self) -> list[str]:
         return [part for part in (self.preamble.text(), self.body.text()) if part]
 
+    def placeholder(self) -> str:
+        """The last definition of every ``.c`` file, as upstream's: whatever the ``#if`` blocks
+        above leave out, the object defines a symbol (macOS's ``ranlib`` warns 'has no
+        symbols', and ISO C wants a declaration in every translation unit)."""
+        return (f"/* Defined even when every #if above is false: no empty object */\n"
+                f"char qapi_dummy_{c_name_of_file(self.name)};\n")
+
     def text(self) -> str:
-        return self.header_comment() + "\n".join(self._parts())
+        return self.header_comment() + "\n".join([*self._parts(), self.placeholder()])
 
 
 class HFile(CFile):
@@ -221,16 +228,9 @@ class ModuleFiles(EntityVisitor[None]):
     def generate(self) -> None:
         for ent in self.module.entities:
             self.visit(ent)
-        placeholder(self.c_file)
 
     def visit_entity(self, ent: Entity) -> None:
         """Modules, commands, events, ...: nothing in these files."""
-
-
-def placeholder(c_file: CFile) -> None:
-    """Something to compile in a ``.c`` file that defines nothing else (ISO C wants it)."""
-    if c_file.body.is_empty():
-        c_file.body.line(f"char qapi_dummy_{c_name_of_file(c_file.name)};")
 
 
 def c_name_of_file(name: str) -> str:
