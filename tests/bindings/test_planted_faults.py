@@ -38,39 +38,33 @@ def test_the_unplanted_package_passes(harnesses: Result) -> None:
     assert _problems("10.0", harnesses) == []
 
 
-def test_an_enum_that_takes_any_string_is_caught(harnesses: Result) -> None:
-    kind = mutant("10.0", "qmp_mutant_enum", CODEC,
-                  "                if v == value:\n",
-                  "                if v == value or isinstance(value, str):\n")
+#: (name, file, the code, the planted fault, what the harness run must then report)
+FAULTS = [
+    ("enum", CODEC, "                if v == value:\n",
+     "                if v == value or isinstance(value, str):\n",
+     ("sent, QEMU rejects it",)),
+    ("commands", CLIENT, "if desc is None or command not in server.commands:",
+     "if desc is None:",
+     ("missing on x86_64, yet bytes were sent", "not refused")),
+    ("members", CLIENT, "            if key not in theirs:\n                self._lacks(",
+     "            if key not in theirs:\n                continue\n"
+     "            if False:\n                self._lacks(",
+     ("sent, QEMU rejects it",)),
+    ("reply", CODEC, "                if low <= value <= high:\n                    return value\n",
+     "                if low <= value <= high:\n                    return value + (value == 42)\n",
+     ("decoded and encoded is",)),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "code", "fault", "reported"), FAULTS,
+                         ids=[f[0] for f in FAULTS])
+def test_a_planted_fault_is_caught(harnesses: Result, name: str, path: str, code: str,
+                                   fault: str, reported: tuple[str, ...]) -> None:
+    """An enum taking any string; a client sending a command or a member the server lacks; an
+    integer decoded wrong."""
+    kind = mutant("10.0", f"qmp_mutant_{name}", path, code, fault)
     problems = _problems(kind, harnesses)
-    assert any("sent, QEMU rejects it" in p for p in problems), problems[:5]
-
-
-def test_a_client_that_sends_what_the_server_lacks_is_caught(harnesses: Result) -> None:
-    kind = mutant("10.0", "qmp_mutant_commands", CLIENT,
-                  "if desc is None or command not in server.commands:",
-                  "if desc is None:")
-    problems = _problems(kind, harnesses)
-    assert any("missing on x86_64, yet bytes were sent" in p or "not refused" in p
-               for p in problems), problems[:5]
-
-
-def test_a_client_blind_to_the_servers_members_is_caught(harnesses: Result) -> None:
-    kind = mutant("10.0", "qmp_mutant_members", CLIENT,
-                  "            if key not in theirs:\n                self._lacks(",
-                  "            if key not in theirs:\n                continue\n"
-                  "            if False:\n                self._lacks(")
-    problems = _problems(kind, harnesses)
-    assert any("sent, QEMU rejects it" in p for p in problems), problems[:5]
-
-
-def test_a_reply_decoded_wrongly_is_caught(harnesses: Result) -> None:
-    kind = mutant("10.0", "qmp_mutant_reply", CODEC,
-                  "                if low <= value <= high:\n                    return value\n",
-                  "                if low <= value <= high:\n"
-                  "                    return value + (value == 42)\n")
-    problems = _problems(kind, harnesses)
-    assert any("decoded and encoded is" in p for p in problems), problems[:5]
+    assert any(r in p for p in problems for r in reported), problems[:5]
 
 
 def test_exists_that_ignores_conditions_is_caught(harnesses: Result) -> None:
