@@ -107,7 +107,7 @@ def reachable(schema: Schema, table: TargetTable, targets: Collection[str],
     inputs, _ = walk([(c.arg_type, False) for c in commands if c.arg_type is not None])
 
     def names(which: set[str]) -> frozenset[str]:
-        return frozenset(c_name(n) for n in which)
+        return frozenset(c_name(n, False) for n in which)  # as in visit_type_T: not q_int
     return Reach(names(seen), names(values), names(inputs))
 
 
