@@ -23,6 +23,7 @@ TARGETED = "{ 'command': 'query-sev', 'if': 'TARGET_I386' }\n"
     (["docs", "S", "-o", "out"], 1),
     (["check", "S", "--conditions", "c.json"], 1),
     (["diff", "S", "S", "-t", "x86_64"], 2),
+    (["generate", "--single-binary", "-o", "out", "S"], 1),
 ])
 def test_the_schema_error_wins(qapic: Run, tmp_path: Path, argv: list[str],
                                status: int) -> None:

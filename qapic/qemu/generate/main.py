@@ -188,6 +188,9 @@ def run(args: argparse.Namespace) -> int:
             guards = _single_binary_policy(args, tree)
         except QemuTreeError as err:
             raise CommandError(str(err)) from None
+        except UsageError:
+            options.load_schema(args)       # a broken schema's own error comes first
+            raise
     elif (args.runtime_symbols is not None or args.targets_from is not None
           or args.upstream_stubs):
         raise UsageError("--runtime-symbols, --targets-from and --upstream-stubs need "
