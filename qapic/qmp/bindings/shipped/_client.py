@@ -131,6 +131,8 @@ class AsyncClient:
     async def _call(self, command: str, values: Mapping[str, object] | None,
                     extra: Mapping[str, object] | None = None) -> Any:
         codec, server, desc = self._command(command)
+        if values is None and desc[0] is None:      # a command without arguments
+            return await self._send(codec, server, command, desc, None)
         args = codec.encode_members(command, desc[0], values or {}, extra)
         return await self._send(codec, server, command, desc,
                                 None if desc[0] is None and not args else args)

@@ -76,6 +76,7 @@ class _Fail(Exception):
 Decoder = Callable[[JSON, bool], Any]
 
 _BUILTIN_NAMES = {"bool": "boolean"}
+_MISSING = object()
 
 
 class Codec:
@@ -167,48 +168,53 @@ class Codec:
 
     def _members_decoder(self, typ: str, members: Sequence[tuple[Any, ...]],
                          cls: Any) -> Decoder:
-        plan = tuple((m[0], m[1], m[2], m[3]) for m in members)
+        """The decoder of an object of *members* into *cls*: a function written for them
+        (one statement per member, no loop, no table lookup), compiled once."""
         known = frozenset(m[0] for m in members)
         # Members of other releases (a package of several): absent here, None.
-        others = tuple(f for f in getattr(cls, "_fields", ()) if f not in {m[1] for m in plan})
-        decoders = self._decoders
-        get_decoder = self.decoder
-        new = cls.__new__
+        others = [f for f in getattr(cls, "_fields", ()) if f not in {m[1] for m in members}]
+        decoders: list[Decoder | None] = [None] * len(members)
+        types = [m[2] for m in members]
 
-        def decode_object(value: JSON, strict: bool) -> Any:
-            if value.__class__ is not dict:
-                raise _Fail(f"{_shown(value)} is not an object ({typ})")
-            obj = new(cls)
-            seen = 0
-            for wire, py, mtyp, optional in plan:
-                if wire in value:
-                    seen += 1
-                    dec = decoders.get(mtyp) or get_decoder(mtyp)
-                    try:
-                        setattr(obj, py, dec(value[wire], strict))
-                    except _Fail as fail:
-                        raise fail.at(f".{wire}") from None
-                elif optional:
-                    setattr(obj, py, None)
+        def resolve(i: int) -> Decoder:
+            found = decoders[i] = self.decoder(types[i])
+            return found
+
+        def extra(value: dict[str, JSON], strict: bool) -> dict[str, JSON]:
+            unknown = {k: v for k, v in value.items() if k not in known}
+            if strict:
+                name = next(iter(unknown))
+                if typ.startswith("q_obj_") and typ.endswith("-arg"):
+                    problem = f"{typ[6:-4]} has no argument '{name}'"
                 else:
-                    raise _Fail(f"member '{wire}' is missing")
-            for py in others:
-                setattr(obj, py, None)
-            if seen != len(value):
-                unknown = {k: v for k, v in value.items()
-                           if k not in known}
-                if strict:
-                    name = next(iter(unknown))
-                    if typ.startswith("q_obj_") and typ.endswith("-arg"):
-                        problem = f"{typ[6:-4]} has no argument '{name}'"
-                    else:
-                        problem = f"{typ} has no member '{name}'"
-                    raise _Fail(problem).at(f".{name}")
-                obj._unknown = unknown
-            else:
-                obj._unknown = None
-            return obj
-        return decode_object
+                    problem = f"{typ} has no member '{name}'"
+                raise _Fail(problem).at(f".{name}")
+            return unknown
+
+        lines = ["def decode_object(value, strict):",
+                 "    if value.__class__ is not dict:",
+                 "        raise _Fail(f'{_shown(value)} is not an object (' + TYP + ')')",
+                 "    obj = new(cls)", "    seen = 0"]
+        for i, (wire, py, _mtyp, optional, _cond, _feats) in enumerate(members):
+            lines += [f"    v = value.get({wire!r}, missing)",
+                      "    if v is not missing:",
+                      "        seen += 1",
+                      "        try:",
+                      f"            obj.{py} = (D[{i}] or resolve({i}))(v, strict)",
+                      "        except _Fail as fail:",
+                      f"            raise fail.at({'.' + wire!r}) from None",
+                      "    else:",
+                      f"        obj.{py} = None" if optional else
+                      f"        raise _Fail({f'member {wire!r} is missing'!r})"]
+        lines += [f"    obj.{py} = None" for py in others]
+        lines += ["    obj._unknown = extra(value, strict) if seen != len(value) else None",
+                  "    return obj"]
+        scope: dict[str, Any] = {"_Fail": _Fail, "_shown": _shown, "TYP": typ, "new": cls.__new__,
+                                 "cls": cls, "missing": _MISSING, "D": decoders,
+                                 "resolve": resolve, "extra": extra}
+        exec("\n".join(lines), scope)      # code written above, from the tables
+        decode: Decoder = scope["decode_object"]
+        return decode
 
     def _union_decoder(self, typ: str, key: str) -> Decoder:
         """A union's value: its tag picks the branch (whose type may be a union again), each
@@ -238,10 +244,21 @@ class Codec:
                                                                self.classes[name])
             return found
 
+        tag = self.types[typ][2]
+        # The decoder by the tag's value, for branches that are no union themselves.
+        by_tag: dict[JSON, Decoder] = {}
+        nested = {b[0] for b in self.types[typ][3] if self.types[b[1]][2] is not None}
+
         def decode_union(value: JSON, strict: bool) -> Any:
             if value.__class__ is not dict:
                 raise _Fail(f"{_shown(value)} is not an object ({typ})")
-            return branch_decoder(value)(value, strict)
+            tag_value = value.get(tag)
+            dec = by_tag.get(tag_value) if tag_value.__class__ is str else None
+            if dec is None:
+                dec = branch_decoder(value)
+                if tag_value not in nested:
+                    by_tag[tag_value] = dec
+            return dec(value, strict)
         return decode_union
 
     def _tag_type(self, desc: tuple[Any, ...]) -> str:
@@ -492,16 +509,30 @@ def _builtin_decoder(name: str) -> Decoder:
                 raise _Fail(f"{value} is out of range for {name}")
             raise _Fail(f"{_shown(value)} is not a {shown}")
         return integer
-    accepted: tuple[type, ...] = {"str": (str,), "number": (int, float), "bool": (bool,),
-                                  "null": (type(None),)}.get(name, ())
+    if name in ("str", "bool"):
+        kind = str if name == "str" else bool
 
-    def builtin(value: JSON, strict: bool) -> Any:
-        if not accepted:        # any: a null at its top is NULL (None is an absent member)
-            return NULL if value is None else value
-        if value.__class__ in accepted:
-            return NULL if value is None else value
-        raise _Fail(f"{_shown(value)} is not a {shown}")
-    return builtin
+        def scalar(value: JSON, strict: bool) -> Any:
+            if value.__class__ is kind:
+                return value
+            raise _Fail(f"{_shown(value)} is not a {shown}")
+        return scalar
+    if name == "number":
+        def number(value: JSON, strict: bool) -> Any:
+            if value.__class__ is float or value.__class__ is int:
+                return value
+            raise _Fail(f"{_shown(value)} is not a {shown}")
+        return number
+    if name == "null":
+        def null(value: JSON, strict: bool) -> Any:
+            if value is None:
+                return NULL
+            raise _Fail(f"{_shown(value)} is not a {shown}")
+        return null
+
+    def anything(value: JSON, strict: bool) -> Any:
+        return NULL if value is None else value     # a null at the top of an 'any' is NULL
+    return anything
 
 
 def _checked_json(value: object) -> JSON:
