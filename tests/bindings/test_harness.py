@@ -30,13 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from qemu.qmp import ExecuteError
 
 from qapic.frontend import Command, Schema, entities_of, load_schema
 from qapic.frontend.overlay import load_optional
 from qapic.proof.fuzz.plan import Plan
 from qapic.proof.fuzz.request import render
 from qapic.proof.harness.build import Result, defines_in_effect
-from tests.bindings.harness import Builder, Unbuildable, connected, plain, python_name
+from tests.bindings.harness import Builder, Pump, Unbuildable, connected, plain, python_name
 from tests.bindings.packages import CARRIED_10_2, load, schema
 from tests.carry.fixtures import schema_10_2_with_conditions
 from tests.harness.conftest import harnesses
@@ -80,106 +81,117 @@ async def _call(qmp: Any, cmd: Command, args: Any, builder: Builder) -> Any:
     return await method(**kwargs)
 
 
+class _Run:
+    """One target's harness through one package: what happened (*outcome*) and what is wrong
+    (*problems*)."""
+
+    def __init__(self, kind: str, qmp: Any, pump: Pump, target: str, sch: Schema) -> None:
+        self.pkg = load(kind)
+        self.wire = load(kind, "wire")
+        self.builder = Builder(self.pkg, load(kind, "types").CLASSES)
+        self.commands = {c.name: c for c in entities_of(sch.entities, Command)}
+        self.qmp, self.pump, self.target = qmp, pump, target
+        self.outcome: Counter[str] = Counter()
+        self.problems: list[str] = []
+
+    async def request(self, name: str, args: Any) -> None:
+        """One request of the plan, built from Python values and called typed."""
+        pump = self.pump
+        before, sent_before = len(pump.sent), len(pump.sent_messages())
+        try:
+            result = await _call(self.qmp, self.commands[name], args, self.builder)
+        except Unbuildable as err:
+            return await self.refused(name, args, f"no constructor: {err}")
+        except (self.pkg.EncodeError, self.pkg.NotAvailable) as err:
+            await pump.settle()
+            if len(pump.sent) != before:
+                self.problems.append(f"{name}: refused ({err}) but bytes were sent")
+            return await self.refused(name, args, type(err).__name__)
+        except ExecuteError as err:
+            result = err
+        msgs = pump.sent_messages()[sent_before:]
+        assert len(msgs) == 1, msgs
+        sent_args = msgs[0].get("arguments", {})
+        if json.dumps(sent_args, ensure_ascii=False, separators=(",", ":")) != render(args):
+            self.problems.append(f"{name}: sent {json.dumps(sent_args)[:300]} "
+                                 f"for {render(args)[:300]}")
+        reply = [m for m in pump.received_messages() if m.get("id") == msgs[0].get("id")][-1]
+        if "error" in reply:
+            self.outcome["QEMU error"] += 1
+            self.problems.append(f"{name} {render(args)[:300]}: sent, QEMU rejects it: "
+                                 f"{reply['error']}")
+            return None
+        self.outcome["sent, accepted"] += 1
+        back = self.wire.encode_return(name, result, release=self.qmp.release)
+        if back != reply["return"]:
+            self.problems.append(f"{name}: reply {json.dumps(reply['return'])[:300]} "
+                                 f"decoded and encoded is {json.dumps(back)[:300]}")
+        return None
+
+    async def refused(self, name: str, args: Any, why: str) -> None:
+        """QEMU must reject the very JSON the typed layer refused: asked directly."""
+        self.outcome[f"refused: {why}"] += 1
+        if "error" not in await _raw(self.qmp, name, args):
+            self.problems.append(f"{name} {render(args)[:300]}: refused ({why}) but QEMU "
+                                 "accepts it")
+
+    async def lacking(self, name: str) -> None:
+        """A command this target lacks: refused, nothing sent."""
+        before = len(self.pump.sent)
+        method = getattr(self.qmp, python_name(name))
+        try:
+            await method(**{})
+        except self.pkg.CommandNotAvailable as err:
+            self.outcome["not available"] += 1
+            if not str(err).startswith(f"{name} is not available on this QEMU ({self.target},"):
+                self.problems.append(f"{name}: {err}")
+        except TypeError:       # required arguments: give them
+            try:
+                await method(*([None] if self.commands[name].boxed else []))
+            except (self.pkg.CommandNotAvailable, TypeError):
+                self.outcome["not available"] += 1
+        except Exception as err:
+            self.problems.append(f"{name}: missing on {self.target}, not refused: {err}")
+        else:
+            self.problems.append(f"{name}: missing on {self.target}, not refused")
+        await self.pump.settle()
+        if len(self.pump.sent) != before:
+            self.problems.append(f"{name}: missing on {self.target}, yet bytes were sent")
+
+    async def events(self) -> None:
+        """Every event the harness emits decodes, and encodes back to its data."""
+        with self.qmp.listen() as stream:
+            start = len(self.pump.received_messages())
+            await self.qmp.human_monitor_command(command_line="harness-emit-all")
+            await self.pump.settle()
+            raw_events = [m for m in self.pump.received_messages()[start:] if "event" in m]
+            for raw in raw_events:
+                event = await asyncio.wait_for(stream.get(), 10)
+                self.outcome["events"] += 1
+                if type(event)._event_name != raw["event"] or \
+                        self.wire.encode(event, release=self.qmp.release) != raw.get("data", {}):
+                    self.problems.append(f"event {raw['event']}: {raw} became {event!r}")
+        if not raw_events:
+            self.problems.append("no event emitted")
+
+
 async def _target(release: str, binary: Path, target: str, sch: Schema,
                   plan: Plan, kind: str | None = None) -> tuple[Counter[str], list[str]]:
     """*target*'s harness of QEMU *release* through the package of *kind* (default: the
     package of that release alone)."""
     kind = kind or release
-    pkg = load(kind)
-    client = load(kind, "client")
-    wire = load(kind, "wire")
-    types = load(kind, "types")
-    builder = Builder(pkg, types.CLASSES)
-    commands = {c.name: c for c in entities_of(sch.entities, Command)}
-    outcome: Counter[str] = Counter()
-    problems: list[str] = []
-    async with connected(client.QMP, binary, target) as (qmp, pump):
+    async with connected(load(kind, "client").QMP, binary, target) as (qmp, pump):
         if qmp.release != release:
             return Counter(), [f"the client took QEMU {qmp.release} for {release}"]
+        run = _Run(kind, qmp, pump, target, sch)
         have = qmp.server.commands
         for name, args in plan.entries:
-            if name not in have or name in EXEMPT:
-                continue
-            cmd = commands[name]
-            before = len(pump.sent)
-            sent_before = len(pump.sent_messages())
-            refused = None
-            try:
-                result = await _call(qmp, cmd, args, builder)
-            except Unbuildable as err:
-                refused = f"no constructor: {err}"
-            except (pkg.EncodeError, pkg.NotAvailable) as err:
-                refused = type(err).__name__
-                await pump.settle()
-                if len(pump.sent) != before:
-                    problems.append(f"{name}: refused ({err}) but bytes were sent")
-            except Exception as err:
-                from qemu.qmp import ExecuteError
-                if not isinstance(err, ExecuteError):
-                    raise
-                result = err
-            if refused is not None:
-                # QEMU must reject the very same JSON: ask the harness directly.
-                outcome[f"refused: {refused}"] += 1
-                raw = await _raw(qmp, name, args)
-                if "error" not in raw:
-                    problems.append(f"{name} {render(args)[:300]}: refused ({refused}) "
-                                    "but QEMU accepts it")
-                continue
-            msgs = pump.sent_messages()[sent_before:]
-            assert len(msgs) == 1, msgs
-            sent_args = msgs[0].get("arguments", {})
-            if json.dumps(sent_args, ensure_ascii=False, separators=(",", ":")) != render(args):
-                problems.append(f"{name}: sent {json.dumps(sent_args)[:300]} "
-                                f"for {render(args)[:300]}")
-            replies = [m for m in pump.received_messages() if m.get("id") == msgs[0].get("id")]
-            if "error" in replies[-1]:
-                outcome["QEMU error"] += 1
-                problems.append(f"{name} {render(args)[:300]}: sent, QEMU rejects it: "
-                                f"{replies[-1]['error']}")
-                continue
-            outcome["sent, accepted"] += 1
-            back = wire.encode_return(name, result, release=qmp.release)
-            if back != replies[-1]["return"]:
-                problems.append(f"{name}: reply {json.dumps(replies[-1]['return'])[:300]} "
-                                f"decoded and encoded is {json.dumps(back)[:300]}")
-        # Commands this target lacks: refused, nothing sent.
-        for name in sorted(set(commands) - have):
-            before = len(pump.sent)
-            method = getattr(qmp, python_name(name))
-            try:
-                await method(**{})
-            except pkg.CommandNotAvailable as err:
-                outcome["not available"] += 1
-                if not str(err).startswith(f"{name} is not available on this QEMU ({target},"):
-                    problems.append(f"{name}: {err}")
-            except TypeError:       # required arguments: give them
-                try:
-                    await method(*([None] if commands[name].boxed else []))
-                except (pkg.CommandNotAvailable, TypeError):
-                    outcome["not available"] += 1
-            except Exception as err:
-                problems.append(f"{name}: missing on {target}, not refused: {err}")
-            else:
-                problems.append(f"{name}: missing on {target}, not refused")
-            await pump.settle()
-            if len(pump.sent) != before:
-                problems.append(f"{name}: missing on {target}, yet bytes were sent")
-        # Events: every one the harness emits decodes, and encodes back to its data.
-        with qmp.listen() as stream:
-            start = len(pump.received_messages())
-            await qmp.human_monitor_command(command_line="harness-emit-all")
-            await pump.settle()
-            raw_events = [m for m in pump.received_messages()[start:] if "event" in m]
-            for raw in raw_events:
-                event = await asyncio.wait_for(stream.get(), 10)
-                outcome["events"] += 1
-                if type(event)._event_name != raw["event"] or \
-                        wire.encode(event, release=qmp.release) != raw.get("data", {}):
-                    problems.append(f"event {raw['event']}: {raw} became {event!r}")
-        if not raw_events:
-            problems.append("no event emitted")
-    return outcome, problems
+            if name in have and name not in EXEMPT:
+                await run.request(name, args)
+        for name in sorted(set(run.commands) - have):
+            await run.lacking(name)
+        await run.events()
+    return run.outcome, run.problems
 
 
 async def _raw(qmp: Any, name: str, args: Any) -> dict[str, Any]:
