@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import LoadedRelease
 
 HELP = "write a typed Python QMP package (types, wire codec, client) for QEMU releases"
 DESCRIPTION = (
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load(schema: str, conditions: str | None, lenient: bool):  # type: ignore[no-untyped-def]
+def _load(schema: str, conditions: str | None, lenient: bool) -> LoadedRelease:
     from qapic.frontend import load_schema
     from qapic.frontend.overlay import load_optional
     from qapic.options import read_targets

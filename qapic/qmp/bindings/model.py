@@ -320,13 +320,18 @@ class _Merger:
                     self._alternate(rel, ent)
             for cmd in entities_of(rel.schema.entities, Command):
                 self._command(rel, cmd)
+        for command in self.commands.values():
+            self._params(command)
         for name, forms in self.objects.items():
             if name.endswith("-arg") or name.endswith("-base") or name == "q_empty":
                 continue
             self._object(name, forms)
+        newest: dict[str, tuple[LoadedRelease, Event]] = {}     # in order of first appearance
         for rel in self.releases:
             for event in entities_of(rel.schema.entities, Event):
-                self._event(rel, event)
+                newest[event.name] = (rel, event)
+        for rel, event in newest.values():
+            self._event(rel, event)
         for rel in self.releases:
             for cmd in entities_of(rel.schema.entities, Command):
                 if cmd.arg_type is not None and cmd.arg_type.is_implicit():
@@ -455,10 +460,14 @@ class _Merger:
         found.where = _where(cmd.ifcond, rel) or found.where
         if cmd.arg_type is not None and cmd.boxed:
             found.boxed = ANNOTATION.visit(cmd.arg_type)
-        forms = [(r, self._args_of(r, cmd.name), found.doc)
-                 for r in self.releases[:self.releases.index(rel) + 1]
-                 if r.key in found.releases]
-        found.params = self._merged(forms) if found.boxed is None else []
+
+    def _params(self, command: PyCommand) -> None:
+        """A command's keyword parameters: its arguments merged over the releases that have
+        it (none for a boxed command: it takes its arguments object)."""
+        if command.boxed is None:
+            command.params = self._merged([(r, self._args_of(r, command.wire), command.doc)
+                                           for r in self.releases
+                                           if r.key in command.releases])
 
     def _args_of(self, rel: LoadedRelease, name: str) -> list[ObjectMember]:
         cmd = rel.schema.lookup_entity(name)
