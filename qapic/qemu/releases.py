@@ -11,14 +11,12 @@ by the same rule.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+
+from qapic.qemu_tree import parse_version
 
 #: The release series qapic builds (every patch release of each).
 SERIES = ("10.0", "10.2")
-
-_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.\d+)*")
-
 
 class UnsupportedRelease(Exception):
     """A QEMU release qapic does not build; the message says which, and which it builds."""
@@ -32,8 +30,10 @@ def series_text() -> str:
 def series_of(version: str) -> str:
     """The series (``10.0``) of QEMU *version* (``10.0.13``, ``10.0``) when qapic builds it;
     else :class:`UnsupportedRelease`."""
-    match = _VERSION.fullmatch(version.strip())
-    series = f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+    try:
+        series: str | None = "{}.{}".format(*parse_version(version))
+    except ValueError:
+        series = None
     if series not in SERIES:
         raise UnsupportedRelease(f"QEMU {version.strip()} is not supported: qapic builds QEMU "
                                  f"{series_text()}")
